@@ -1,0 +1,227 @@
+//! The checks Entra documents for a multitenant API, applied to a token whose signature has
+//! already been verified: issuer per tenant, signing-key issuer, audience, lifetime, tenant
+//! allow-list and the `access_as_user` scope.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::jwks::{KeySet, SigningKey, TENANT_PLACEHOLDER};
+use crate::config::AllowedTenants;
+
+/// The delegated scope the Teams tab asks for; without it the token was not meant for us.
+pub const REQUIRED_SCOPE: &str = "access_as_user";
+
+/// Entra's clocks and ours may disagree by a few minutes; Microsoft's own validators allow 5.
+pub const CLOCK_SKEW_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenVersion {
+    V1,
+    V2,
+}
+
+impl TokenVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenVersion::V1 => "1.0",
+            TokenVersion::V2 => "2.0",
+        }
+    }
+}
+
+/// Who called, as established by a fully validated token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub tenant_id: Uuid,
+    pub object_id: Uuid,
+    pub user_principal_name: Option<String>,
+    pub name: Option<String>,
+    pub audience: String,
+    pub scopes: Vec<String>,
+    pub version: TokenVersion,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// Why a signed token is still not acceptable. The variant decides the HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimsError {
+    #[error("claims are not valid JSON")]
+    Malformed,
+    #[error("token has no expiry")]
+    MissingExpiry,
+    #[error("token has expired")]
+    Expired,
+    #[error("token is not valid yet")]
+    NotYetValid,
+    #[error("token audience is not this app")]
+    WrongAudience,
+    #[error("token version is not 1.0 or 2.0")]
+    UnknownVersion,
+    #[error("token tenant id is missing or not a GUID")]
+    BadTenant,
+    #[error("token issuer does not match its tenant")]
+    WrongIssuer,
+    #[error("signing key is not published for this token's version or issuer")]
+    KeyNotForIssuer,
+    #[error("token has no user object id")]
+    MissingObjectId,
+    #[error("tenant is not allowed")]
+    TenantNotAllowed,
+    #[error("token lacks the access_as_user scope")]
+    MissingScope,
+}
+
+#[derive(Deserialize)]
+struct RawClaims<'a> {
+    #[serde(borrow)]
+    aud: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    iss: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tid: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    oid: Option<Cow<'a, str>>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    #[serde(borrow)]
+    ver: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    scp: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    upn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    unique_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    preferred_username: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+}
+
+/// What the app accepts, fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    /// The client id and, when configured, the application ID URI.
+    pub audiences: Vec<String>,
+    pub allowed_tenants: AllowedTenants,
+}
+
+impl Expectations {
+    /// Checks the claims of a token signed by `key`, `now` being seconds since the epoch.
+    pub fn check(
+        &self,
+        claims_json: &[u8],
+        keys: &KeySet,
+        key: &SigningKey,
+        now: i64,
+    ) -> Result<Identity, ClaimsError> {
+        let raw: RawClaims<'_> =
+            serde_json::from_slice(claims_json).map_err(|_| ClaimsError::Malformed)?;
+
+        let expires_at = raw.exp.ok_or(ClaimsError::MissingExpiry)?;
+        if now > expires_at.saturating_add(CLOCK_SKEW_SECS) {
+            return Err(ClaimsError::Expired);
+        }
+        if raw
+            .nbf
+            .is_some_and(|nbf| nbf > now.saturating_add(CLOCK_SKEW_SECS))
+        {
+            return Err(ClaimsError::NotYetValid);
+        }
+
+        let audience = raw.aud.ok_or(ClaimsError::WrongAudience)?;
+        if !self.audiences.iter().any(|a| a == audience.as_ref()) {
+            return Err(ClaimsError::WrongAudience);
+        }
+
+        let version = match raw.ver.as_deref() {
+            Some("1.0") => TokenVersion::V1,
+            Some("2.0") => TokenVersion::V2,
+            _ => return Err(ClaimsError::UnknownVersion),
+        };
+        let tenant_text = raw.tid.ok_or(ClaimsError::BadTenant)?;
+        let tenant_id = parse_guid(&tenant_text).ok_or(ClaimsError::BadTenant)?;
+
+        // The issuer must be the template of this token version's metadata with this token's
+        // own tenant in it: a token from tenant A can never claim to come from tenant B.
+        let issuer = raw.iss.ok_or(ClaimsError::WrongIssuer)?;
+        let expected_issuer = keys
+            .issuer_template(version)
+            .replace(TENANT_PLACEHOLDER, &tenant_text);
+        if issuer != expected_issuer {
+            return Err(ClaimsError::WrongIssuer);
+        }
+        check_signing_key_issuer(key, version, &issuer, &tenant_text)?;
+
+        let object_id = raw
+            .oid
+            .as_deref()
+            .and_then(parse_guid)
+            .ok_or(ClaimsError::MissingObjectId)?;
+
+        if !self.allowed_tenants.allows(&tenant_id) {
+            return Err(ClaimsError::TenantNotAllowed);
+        }
+
+        // App-only tokens carry `roles` and no `scp`; on-behalf-of needs a user, so they fail here.
+        let scopes: Vec<String> = raw
+            .scp
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if !scopes.iter().any(|s| s == REQUIRED_SCOPE) {
+            return Err(ClaimsError::MissingScope);
+        }
+
+        let user_principal_name = match version {
+            TokenVersion::V1 => raw.upn.or(raw.unique_name),
+            TokenVersion::V2 => raw.preferred_username,
+        };
+
+        Ok(Identity {
+            tenant_id,
+            object_id,
+            user_principal_name: user_principal_name.map(Cow::into_owned),
+            name: raw.name.map(Cow::into_owned),
+            audience: audience.into_owned(),
+            scopes,
+            version,
+            expires_at,
+        })
+    }
+}
+
+fn check_signing_key_issuer(
+    key: &SigningKey,
+    version: TokenVersion,
+    issuer: &str,
+    tenant: &str,
+) -> Result<(), ClaimsError> {
+    if !key.published_for(version) {
+        return Err(ClaimsError::KeyNotForIssuer);
+    }
+    match (version, key.issuer.as_deref()) {
+        // A key's issuer is either the multitenant template or one tenant's own issuer.
+        (TokenVersion::V2, Some(key_issuer)) => {
+            if key_issuer.replace(TENANT_PLACEHOLDER, tenant) == issuer {
+                Ok(())
+            } else {
+                Err(ClaimsError::KeyNotForIssuer)
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Entra ids are lower-case hyphenated GUIDs; other spellings are not what Entra issues.
+fn parse_guid(text: &str) -> Option<Uuid> {
+    if text.len() != 36 {
+        return None;
+    }
+    Uuid::try_parse(text).ok()
+}

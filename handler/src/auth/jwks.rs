@@ -1,0 +1,358 @@
+//! Entra's token signing keys, fetched from the OpenID metadata and kept parsed in memory.
+//!
+//! Entra publishes two metadata documents: v1.0 tokens must be checked against the v1.0 document
+//! and v2.0 tokens against the v2.0 one, each naming its own key set and issuer template. Both
+//! are read together and swapped in atomically, so a request always sees one consistent set.
+//!
+//! Keys are never fetched per request. They are loaded in the background at start-up and every
+//! day, and re-read when a token names a key we do not know (Entra rolls keys), but at most once
+//! per `signing_keys_min_refetch_interval` however many such tokens arrive.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+
+use super::claims::TokenVersion;
+
+/// The placeholder Entra puts in its multitenant issuer values.
+pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
+/// One verification key, with what Entra says it may sign.
+#[derive(Debug)]
+pub struct SigningKey {
+    pub public_key: ParsedPublicKey,
+    /// Published in the v1.0 key set.
+    pub in_v1: bool,
+    /// Published in the v2.0 key set.
+    pub in_v2: bool,
+    /// The v2.0 key set's `issuer` for this key: a template with `{tenantid}` for keys shared by
+    /// all tenants, or a fixed issuer for a key that belongs to one tenant.
+    pub issuer: Option<String>,
+}
+
+impl SigningKey {
+    pub fn published_for(&self, version: TokenVersion) -> bool {
+        match version {
+            TokenVersion::V1 => self.in_v1,
+            TokenVersion::V2 => self.in_v2,
+        }
+    }
+}
+
+/// A consistent snapshot of both key sets and both issuer templates.
+#[derive(Debug)]
+pub struct KeySet {
+    keys: HashMap<String, Arc<SigningKey>>,
+    v1_issuer: String,
+    v2_issuer: String,
+}
+
+impl KeySet {
+    pub fn issuer_template(&self, version: TokenVersion) -> &str {
+        match version {
+            TokenVersion::V1 => &self.v1_issuer,
+            TokenVersion::V2 => &self.v2_issuer,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The key set is current and does not contain this `kid`.
+    #[error("no signing key with this id")]
+    Unknown,
+    /// We cannot tell: keys were never loaded, or the last attempt to re-read them failed.
+    #[error("signing keys unavailable")]
+    Unavailable,
+}
+
+/// Why a fetch failed, in words safe for logs and the health check (never an upstream body).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    #[error("signing key endpoint unreachable")]
+    Unreachable(#[source] Arc<reqwest::Error>),
+    #[error("signing key endpoint answered {0}")]
+    Status(u16),
+    #[error("signing key document malformed: {0}")]
+    Malformed(&'static str),
+}
+
+#[derive(Debug, Default)]
+struct FetchStatus {
+    last_attempt: Option<Instant>,
+    last_error: Option<FetchError>,
+}
+
+pub struct SigningKeys {
+    http: reqwest::Client,
+    v1_metadata_url: String,
+    v2_metadata_url: String,
+    min_refetch_interval: Duration,
+    current: ArcSwapOption<KeySet>,
+    status: Mutex<FetchStatus>,
+    /// Serialises fetches so a burst of unknown `kid`s waits for one fetch instead of starting many.
+    fetch_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys")
+            .field("v1_metadata_url", &self.v1_metadata_url)
+            .field("v2_metadata_url", &self.v2_metadata_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKeys {
+    /// `authority_host` is e.g. `https://login.microsoftonline.com`. The `common` documents list
+    /// the keys of every tenant, which is what a multitenant app needs.
+    pub fn new(
+        http: reqwest::Client,
+        authority_host: &str,
+        min_refetch_interval: Duration,
+    ) -> Self {
+        SigningKeys {
+            http,
+            v1_metadata_url: format!("{authority_host}/common/.well-known/openid-configuration"),
+            v2_metadata_url: format!(
+                "{authority_host}/common/v2.0/.well-known/openid-configuration"
+            ),
+            min_refetch_interval,
+            current: ArcSwapOption::empty(),
+            status: Mutex::new(FetchStatus::default()),
+            fetch_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Finds the key a token names, re-reading the key sets once if it is unknown.
+    pub async fn resolve(&self, kid: &str) -> Result<(Arc<KeySet>, Arc<SigningKey>), KeyError> {
+        if let Some(found) = self.lookup(kid) {
+            return Ok(found);
+        }
+        self.refetch_unless_recent().await;
+        if let Some(found) = self.lookup(kid) {
+            return Ok(found);
+        }
+        let never_loaded = self.current.load().is_none();
+        if never_loaded || self.last_error().is_some() {
+            Err(KeyError::Unavailable)
+        } else {
+            Err(KeyError::Unknown)
+        }
+    }
+
+    fn lookup(&self, kid: &str) -> Option<(Arc<KeySet>, Arc<SigningKey>)> {
+        let set = self.current.load_full()?;
+        let key = set.keys.get(kid)?.clone();
+        Some((set, key))
+    }
+
+    /// `None` when the keys are loaded and the last fetch worked; otherwise a short reason.
+    pub fn health(&self) -> Option<String> {
+        let loaded = self.current.load().is_some();
+        match (loaded, self.last_error()) {
+            (true, None) => None,
+            (true, Some(error)) => Some(format!("{error}; using cached keys")),
+            (false, Some(error)) => Some(error.to_string()),
+            (false, None) => Some("signing keys not loaded yet".to_owned()),
+        }
+    }
+
+    fn last_error(&self) -> Option<FetchError> {
+        self.status
+            .lock()
+            .map(|status| status.last_error.clone())
+            .unwrap_or(None)
+    }
+
+    async fn refetch_unless_recent(&self) {
+        let _guard = self.fetch_lock.lock().await;
+        let recent = self
+            .status
+            .lock()
+            .ok()
+            .and_then(|status| status.last_attempt)
+            .is_some_and(|at| at.elapsed() < self.min_refetch_interval);
+        if !recent {
+            let _ = self.fetch_locked().await;
+        }
+    }
+
+    /// Re-reads both key sets now. Used by the background refresher.
+    pub async fn refresh(&self) -> Result<usize, FetchError> {
+        let _guard = self.fetch_lock.lock().await;
+        self.fetch_locked().await
+    }
+
+    async fn fetch_locked(&self) -> Result<usize, FetchError> {
+        let result = self.fetch_both().await;
+        if let Ok(mut status) = self.status.lock() {
+            status.last_attempt = Some(Instant::now());
+            status.last_error = result.as_ref().err().cloned();
+        }
+        match result {
+            Ok(set) => {
+                let count = set.len();
+                self.current.store(Some(Arc::new(set)));
+                tracing::info!(keys = count, "signing keys loaded");
+                Ok(count)
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "signing keys could not be loaded");
+                Err(error)
+            }
+        }
+    }
+
+    async fn fetch_both(&self) -> Result<KeySet, FetchError> {
+        let (v1, v2) = tokio::try_join!(
+            self.fetch_one(&self.v1_metadata_url),
+            self.fetch_one(&self.v2_metadata_url)
+        )?;
+        let mut keys: HashMap<String, SigningKey> = HashMap::new();
+        for (version, document) in [(TokenVersion::V1, v1.keys), (TokenVersion::V2, v2.keys)] {
+            for jwk in document.keys {
+                let Some((kid, public_key, issuer)) = jwk.into_key() else {
+                    continue;
+                };
+                let entry = keys.entry(kid).or_insert_with(|| SigningKey {
+                    public_key,
+                    in_v1: false,
+                    in_v2: false,
+                    issuer: None,
+                });
+                match version {
+                    TokenVersion::V1 => entry.in_v1 = true,
+                    TokenVersion::V2 => {
+                        entry.in_v2 = true;
+                        entry.issuer = issuer;
+                    }
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Err(FetchError::Malformed("no usable RSA signing keys"));
+        }
+        Ok(KeySet {
+            keys: keys.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+            v1_issuer: v1.issuer,
+            v2_issuer: v2.issuer,
+        })
+    }
+
+    async fn fetch_one(&self, metadata_url: &str) -> Result<Published, FetchError> {
+        let metadata: Metadata = self.get_json(metadata_url).await?;
+        if !metadata.issuer.contains(TENANT_PLACEHOLDER) {
+            return Err(FetchError::Malformed(
+                "issuer is not a multitenant template",
+            ));
+        }
+        if !(metadata.jwks_uri.starts_with("https://") || metadata.jwks_uri.starts_with("http://"))
+        {
+            return Err(FetchError::Malformed("jwks_uri is not an http(s) URL"));
+        }
+        let keys: JwkSet = self.get_json(&metadata.jwks_uri).await?;
+        Ok(Published {
+            issuer: metadata.issuer,
+            keys,
+        })
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, FetchError> {
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(Arc::new(e)))?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| FetchError::Unreachable(Arc::new(e)))?;
+        serde_json::from_slice(&body).map_err(|_| FetchError::Malformed("not the expected JSON"))
+    }
+
+    /// Loads the keys now and then keeps them fresh: daily when all is well, and every
+    /// `retry` while Entra cannot be reached, so an outage at start-up heals by itself.
+    pub fn spawn_refresher(self: Arc<Self>, interval: Duration, retry: Duration) {
+        tokio::spawn(async move {
+            loop {
+                let wait = match self.refresh().await {
+                    Ok(_) => interval,
+                    Err(_) => retry,
+                };
+                tokio::time::sleep(wait).await;
+            }
+        });
+    }
+}
+
+struct Published {
+    issuer: String,
+    keys: JwkSet,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    issuer: String,
+    jwks_uri: String,
+}
+
+#[derive(Deserialize)]
+struct JwkSet {
+    keys: Vec<Jwk>,
+}
+
+#[derive(Deserialize)]
+struct Jwk {
+    kty: Option<String>,
+    #[serde(rename = "use")]
+    usage: Option<String>,
+    kid: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    issuer: Option<String>,
+}
+
+impl Jwk {
+    /// Keeps RSA signing keys with a `kid`; anything else in the set is not for us.
+    fn into_key(self) -> Option<(String, ParsedPublicKey, Option<String>)> {
+        if self.kty.as_deref() != Some("RSA") || self.usage.as_deref().is_some_and(|u| u != "sig") {
+            return None;
+        }
+        let kid = self.kid.filter(|k| !k.is_empty())?;
+        let n = URL_SAFE_NO_PAD.decode(self.n?).ok()?;
+        let e = URL_SAFE_NO_PAD.decode(self.e?).ok()?;
+        let components = RsaPublicKeyComponents {
+            n: strip_leading_zeros(&n),
+            e: strip_leading_zeros(&e),
+        };
+        let public_key = components
+            .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+            .ok()?;
+        Some((kid, public_key, self.issuer))
+    }
+}
+
+/// aws-lc-rs wants minimal big-endian integers; some JWK writers keep a sign byte.
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}

@@ -1,0 +1,167 @@
+//! The compact JWS form of an Entra access token: `header.payload.signature`.
+//!
+//! Only what Entra issues is accepted: three base64url segments, a JSON header whose `alg` is
+//! `RS256` and which names its key by `kid`. Everything else in the header (`jku`, `x5u`, `jwk`,
+//! `x5c`) is ignored on purpose: keys come only from Entra's published key set.
+//!
+//! Signature verification uses aws-lc-rs with a key parsed once per `kid` (see `jwks.rs`), so the
+//! per-request cost is the RSA operation itself.
+
+use aws_lc_rs::signature::ParsedPublicKey;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+
+/// Entra tokens are a few KiB; anything far larger is not one of them, and rejecting it early
+/// bounds the work an attacker can ask for.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    #[error("token is larger than {MAX_TOKEN_LEN} bytes")]
+    TooLarge,
+    #[error("token is not three base64url segments")]
+    Malformed,
+    #[error("token header is not valid JSON")]
+    BadHeader,
+    #[error("token algorithm is not RS256")]
+    UnsupportedAlgorithm,
+    #[error("token header names no key")]
+    MissingKeyId,
+    #[error("token signature does not verify")]
+    BadSignature,
+    #[error("token claims are not a JSON object")]
+    BadClaims,
+}
+
+/// A token split into its parts, header checked, signature not yet verified.
+#[derive(Debug)]
+pub struct UnverifiedToken<'a> {
+    pub key_id: String,
+    signed_part: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: Option<String>,
+    kid: Option<String>,
+}
+
+impl<'a> UnverifiedToken<'a> {
+    pub fn parse(token: &'a str) -> Result<Self, JwtError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(JwtError::TooLarge);
+        }
+        let mut segments = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(JwtError::Malformed);
+        };
+        if header.is_empty() || payload.is_empty() || signature.is_empty() {
+            return Err(JwtError::Malformed);
+        }
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| JwtError::Malformed)?;
+        let signed_len = header.len() + 1 + payload.len();
+        let header: Header =
+            serde_json::from_slice(&header_json).map_err(|_| JwtError::BadHeader)?;
+        // The algorithm is pinned by us; the header may only confirm it.
+        if header.alg.as_deref() != Some("RS256") {
+            return Err(JwtError::UnsupportedAlgorithm);
+        }
+        let key_id = header
+            .kid
+            .filter(|kid| !kid.is_empty())
+            .ok_or(JwtError::MissingKeyId)?;
+        Ok(UnverifiedToken {
+            key_id,
+            signed_part: &token[..signed_len],
+            payload,
+            signature,
+        })
+    }
+
+    /// Verifies the RS256 signature and returns the decoded claims bytes.
+    pub fn verify(&self, key: &ParsedPublicKey) -> Result<Vec<u8>, JwtError> {
+        let signature = URL_SAFE_NO_PAD
+            .decode(self.signature)
+            .map_err(|_| JwtError::Malformed)?;
+        key.verify_sig(self.signed_part.as_bytes(), &signature)
+            .map_err(|_| JwtError::BadSignature)?;
+        URL_SAFE_NO_PAD
+            .decode(self.payload)
+            .map_err(|_| JwtError::BadClaims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn parses_an_rs256_header_with_a_kid() {
+        let token = format!(
+            "{}.{}.c2ln",
+            encode(r#"{"alg":"RS256","kid":"k1"}"#),
+            encode("{}")
+        );
+        let parsed = UnverifiedToken::parse(&token).unwrap();
+        assert_eq!(parsed.key_id, "k1");
+    }
+
+    #[test]
+    fn rejects_shapes_that_are_not_a_signed_jwt() {
+        let header = encode(r#"{"alg":"RS256","kid":"k1"}"#);
+        let cases = [
+            ("".to_string(), JwtError::Malformed),
+            ("abc".to_string(), JwtError::Malformed),
+            (format!("{header}.e30"), JwtError::Malformed),
+            (format!("{header}.e30."), JwtError::Malformed),
+            (format!("{header}.e30.c2ln.x.y"), JwtError::Malformed),
+            ("!!!.e30.c2ln".to_string(), JwtError::Malformed),
+            (
+                format!("{}.e30.c2ln", encode("not json")),
+                JwtError::BadHeader,
+            ),
+            (
+                format!("{}.e30.c2ln", encode(r#"{"alg":"none","kid":"k1"}"#)),
+                JwtError::UnsupportedAlgorithm,
+            ),
+            (
+                format!("{}.e30.c2ln", encode(r#"{"alg":"rs256","kid":"k1"}"#)),
+                JwtError::UnsupportedAlgorithm,
+            ),
+            (
+                format!("{}.e30.c2ln", encode(r#"{"kid":"k1"}"#)),
+                JwtError::UnsupportedAlgorithm,
+            ),
+            (
+                format!("{}.e30.c2ln", encode(r#"{"alg":"RS256"}"#)),
+                JwtError::MissingKeyId,
+            ),
+            (
+                format!("{}.e30.c2ln", encode(r#"{"alg":"RS256","kid":""}"#)),
+                JwtError::MissingKeyId,
+            ),
+            ("a".repeat(MAX_TOKEN_LEN + 1), JwtError::TooLarge),
+        ];
+        for (token, expected) in cases {
+            assert_eq!(
+                UnverifiedToken::parse(&token).unwrap_err(),
+                expected,
+                "{token:.60}"
+            );
+        }
+    }
+}

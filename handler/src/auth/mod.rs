@@ -1,0 +1,206 @@
+//! Authentication of the Teams SSO token that every route but health requires.
+//!
+//! - `jwt`: the compact token format and the RS256 signature check.
+//! - `jwks`: Entra's signing keys and issuer templates, fetched and kept fresh.
+//! - `claims`: the multitenant claim checks that turn a signed token into an `Identity`.
+//!
+//! `TokenValidator` ties them together and remembers tokens it has accepted, keyed by a SHA-256
+//! of the token, until they expire: a Teams tab re-sends the same token for up to an hour, and
+//! the RSA verify is by far the largest cost of a request.
+
+pub mod claims;
+pub mod jwks;
+pub mod jwt;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::digest;
+use secrecy::{ExposeSecret, SecretString};
+use warp::Filter;
+use warp::http::HeaderMap;
+
+pub use claims::{ClaimsError, Expectations, Identity, TokenVersion};
+pub use jwks::{KeyError, SigningKeys};
+use jwt::{JwtError, UnverifiedToken};
+
+use crate::error::ApiError;
+
+type TokenDigest = [u8; 32];
+
+/// The authenticated caller of a request.
+#[derive(Clone)]
+pub struct Caller {
+    pub identity: Arc<Identity>,
+    /// The SSO token itself, kept only to be exchanged on behalf of the caller.
+    pub token: SecretString,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("identity", &self.identity)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token")]
+    Missing,
+    #[error(transparent)]
+    Token(#[from] JwtError),
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Claims(#[from] ClaimsError),
+}
+
+impl AuthError {
+    pub fn into_api_error(self, retry_after: Duration) -> ApiError {
+        match self {
+            AuthError::Missing => ApiError::MissingToken,
+            AuthError::Key(KeyError::Unavailable) => ApiError::Unavailable {
+                dependency: "signing key service",
+                reason: "Entra signing keys cannot be loaded".to_owned(),
+                retry_after,
+            },
+            AuthError::Claims(ClaimsError::TenantNotAllowed) => ApiError::TenantNotAllowed,
+            AuthError::Claims(ClaimsError::MissingScope) => ApiError::InsufficientScope,
+            other => ApiError::InvalidToken(other.to_string()),
+        }
+    }
+}
+
+pub struct TokenValidator {
+    keys: Arc<SigningKeys>,
+    expectations: Expectations,
+    accepted: moka::sync::Cache<TokenDigest, Arc<Identity>>,
+}
+
+impl std::fmt::Debug for TokenValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenValidator")
+            .field("expectations", &self.expectations)
+            .field("cached_tokens", &self.accepted.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cached identities live until their token's `exp`, never longer.
+struct UntilTokenExpiry;
+
+impl moka::Expiry<TokenDigest, Arc<Identity>> for UntilTokenExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &TokenDigest,
+        identity: &Arc<Identity>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        let remaining = identity.expires_at.saturating_sub(unix_now()).max(0);
+        Some(Duration::from_secs(remaining.unsigned_abs()))
+    }
+}
+
+impl TokenValidator {
+    pub fn new(keys: Arc<SigningKeys>, expectations: Expectations, cache_capacity: u64) -> Self {
+        TokenValidator {
+            keys,
+            expectations,
+            accepted: moka::sync::Cache::builder()
+                .max_capacity(cache_capacity)
+                .expire_after(UntilTokenExpiry)
+                .build(),
+        }
+    }
+
+    pub fn signing_keys(&self) -> &SigningKeys {
+        &self.keys
+    }
+
+    pub async fn validate(&self, token: &str) -> Result<Arc<Identity>, AuthError> {
+        let now = unix_now();
+        let digest = token_digest(token);
+        if let Some(identity) = self.accepted.get(&digest)
+            && identity.expires_at >= now
+        {
+            return Ok(identity);
+        }
+
+        let unverified = UnverifiedToken::parse(token)?;
+        let (keys, key) = self.keys.resolve(&unverified.key_id).await?;
+        let claims = unverified.verify(&key.public_key)?;
+        let identity = Arc::new(self.expectations.check(&claims, &keys, &key, now)?);
+        // A token inside the clock-skew grace period is accepted but not remembered, so the
+        // cache never answers for a token past its `exp`.
+        if identity.expires_at > now {
+            self.accepted.insert(digest, identity.clone());
+        }
+        Ok(identity)
+    }
+}
+
+fn token_digest(token: &str) -> TokenDigest {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
+    out
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The bearer token of a request, if the `Authorization` header carries one.
+///
+/// The scheme is case-insensitive (RFC 7235); the token must be non-empty visible ASCII.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
+        .get(warp::http::header::AUTHORIZATION)
+        .ok_or(AuthError::Missing)?;
+    let value = value.to_str().map_err(|_| JwtError::Malformed)?;
+    let (scheme, token) = value.split_once(' ').ok_or(JwtError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::Missing);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AuthError::Missing);
+    }
+    Ok(token)
+}
+
+/// The filter every protected route starts with: yields the validated caller or rejects with a
+/// problem answer (401, 403 or 503). Records the tenant on the request's log line.
+pub fn caller(
+    validator: Arc<TokenValidator>,
+    retry_after: Duration,
+) -> impl Filter<Extract = (Caller,), Error = warp::Rejection> + Clone {
+    warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
+        let validator = validator.clone();
+        async move {
+            let token = bearer_token(&headers)
+                .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
+            let identity = validator
+                .validate(token)
+                .await
+                .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
+            tracing::Span::current()
+                .record("tenant_id", tracing::field::display(identity.tenant_id));
+            Ok::<_, warp::Rejection>(Caller {
+                identity,
+                token: SecretString::from(token),
+            })
+        }
+    })
+}
+
+impl Caller {
+    /// The raw SSO token, for the on-behalf-of exchange only.
+    pub fn token(&self) -> &str {
+        self.token.expose_secret()
+    }
+}

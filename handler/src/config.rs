@@ -1,0 +1,518 @@
+//! Settings, read once at start-up.
+//!
+//! Every setting of `API.md` is parsed here into a typed value, so the rest of the handler never
+//! looks at the environment. The names are the Function App setting names, which makes this file
+//! the single list that `local.settings.json.example` and the Bicep `appSettings` must match.
+//!
+//! A setting that is present but malformed is a deployment mistake: start-up stops with one line
+//! that names it (see `main.rs`), rather than failing later on a request.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+use uuid::Uuid;
+
+/// Port the handler listens on when the Functions host does not set one.
+const DEFAULT_PORT: u16 = 3000;
+const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.microsoft.com";
+const DEFAULT_CLIENT_SECRET_NAME: &str = "entra-client-secret";
+const DEFAULT_ACS_CONNECTION_STRING_NAME: &str = "acs-connection-string";
+
+/// The names of every setting the handler reads, in the order of `API.md`.
+///
+/// Tests compare this list with `local.settings.json.example` and the deployment templates so the
+/// three cannot drift apart.
+pub const SETTING_NAMES: &[&str] = &[
+    "FUNCTIONS_CUSTOMHANDLER_PORT",
+    "ENTRA_CLIENT_ID",
+    "ENTRA_APP_ID_URI",
+    "ENTRA_ALLOWED_TENANTS",
+    "ENTRA_AUTHORITY_HOST",
+    "ENTRA_CLIENT_CREDENTIAL",
+    "GRAPH_ENDPOINT",
+    "ACS_ENDPOINT",
+    "KEY_VAULT_URI",
+    "ENTRA_CLIENT_SECRET_NAME",
+    "ACS_CONNECTION_STRING_NAME",
+    "ENTRA_CLIENT_SECRET",
+    "ACS_CONNECTION_STRING",
+    "AZURE_CLIENT_ID",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub entra: EntraSettings,
+    pub graph_endpoint: Url,
+    pub acs_endpoint: Option<Url>,
+    pub secrets: SecretSettings,
+    pub managed_identity: ManagedIdentitySettings,
+    /// Tunables that are not Function App settings; tests shorten them.
+    pub tuning: Tuning,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntraSettings {
+    pub client_id: Uuid,
+    pub app_id_uri: Option<String>,
+    pub allowed_tenants: AllowedTenants,
+    /// Scheme and authority only (no trailing slash), e.g. `https://login.microsoftonline.com`.
+    pub authority_host: String,
+    pub client_credential: ClientCredentialKind,
+}
+
+/// Which tenants may sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedTenants {
+    /// Any tenant in which an administrator or user consented to the app.
+    Any,
+    Only(HashSet<Uuid>),
+}
+
+impl AllowedTenants {
+    pub fn allows(&self, tenant_id: &Uuid) -> bool {
+        match self {
+            AllowedTenants::Any => true,
+            AllowedTenants::Only(tenants) => tenants.contains(tenant_id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCredentialKind {
+    Secret,
+    /// The managed identity's token for `api://AzureADTokenExchange` is the client assertion.
+    ManagedIdentity,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecretSettings {
+    pub key_vault_uri: Option<Url>,
+    pub client_secret_name: String,
+    pub acs_connection_string_name: String,
+    pub client_secret: Option<SecretString>,
+    pub acs_connection_string: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManagedIdentitySettings {
+    /// Client id of a user-assigned identity; system-assigned when absent.
+    pub client_id: Option<Uuid>,
+    pub endpoint: Option<Url>,
+    pub header: Option<SecretString>,
+}
+
+/// Timings and sizes that operators never need to change, kept in one place so tests can shrink
+/// them instead of sleeping.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// Signing keys are re-read this often even when nothing asks for a new key.
+    pub signing_keys_refresh_interval: Duration,
+    /// At most one re-read of the signing keys per this interval when a token names an unknown
+    /// key, so a stream of forged `kid`s cannot turn the handler into a load generator for Entra.
+    pub signing_keys_min_refetch_interval: Duration,
+    /// How long clients are told to wait when a dependency is down.
+    pub retry_after: Duration,
+    /// Validated tokens kept so a tab that re-sends its token pays the RSA verify once.
+    pub token_cache_capacity: u64,
+    pub outbound_timeout: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            signing_keys_refresh_interval: Duration::from_secs(24 * 60 * 60),
+            signing_keys_min_refetch_interval: Duration::from_secs(30),
+            retry_after: Duration::from_secs(30),
+            token_cache_capacity: 50_000,
+            outbound_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything wrong with the settings, so one start-up attempt reports all of it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub problems: Vec<SettingProblem>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct SettingProblem {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .problems
+            .iter()
+            .map(|p| format!("{} {}", p.setting, p.reason))
+            .collect();
+        write!(f, "invalid settings: {}", parts.join("; "))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any source of settings (the environment in production, a
+    /// map in tests). Values are trimmed; an empty value counts as absent, as the Azure portal
+    /// writes cleared settings as empty strings.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut reader = Reader {
+            lookup: &lookup,
+            problems: Vec::new(),
+        };
+
+        let port = reader
+            .parse("FUNCTIONS_CUSTOMHANDLER_PORT", |v| {
+                v.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or("is not a TCP port (1-65535)")
+            })
+            .unwrap_or(DEFAULT_PORT);
+        let client_id = reader.required("ENTRA_CLIENT_ID", parse_guid);
+        let app_id_uri = reader.parse("ENTRA_APP_ID_URI", parse_app_id_uri);
+        let allowed_tenants = reader.required("ENTRA_ALLOWED_TENANTS", parse_allowed_tenants);
+        let authority_host = reader
+            .parse("ENTRA_AUTHORITY_HOST", parse_origin)
+            .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.to_owned());
+        let client_credential = reader
+            .parse("ENTRA_CLIENT_CREDENTIAL", |v| match v {
+                "secret" => Ok(ClientCredentialKind::Secret),
+                "managed-identity" => Ok(ClientCredentialKind::ManagedIdentity),
+                _ => Err("must be `secret` or `managed-identity`"),
+            })
+            .unwrap_or(ClientCredentialKind::Secret);
+        let graph_endpoint = reader
+            .parse("GRAPH_ENDPOINT", parse_base_url)
+            .or_else(|| Url::parse(DEFAULT_GRAPH_ENDPOINT).ok());
+        let acs_endpoint = reader.parse("ACS_ENDPOINT", parse_base_url);
+        let key_vault_uri = reader.parse("KEY_VAULT_URI", parse_base_url);
+        let client_secret_name = reader
+            .parse("ENTRA_CLIENT_SECRET_NAME", parse_secret_name)
+            .unwrap_or_else(|| DEFAULT_CLIENT_SECRET_NAME.to_owned());
+        let acs_connection_string_name = reader
+            .parse("ACS_CONNECTION_STRING_NAME", parse_secret_name)
+            .unwrap_or_else(|| DEFAULT_ACS_CONNECTION_STRING_NAME.to_owned());
+        let client_secret = reader.secret("ENTRA_CLIENT_SECRET");
+        let acs_connection_string = reader.secret("ACS_CONNECTION_STRING");
+        let managed_identity_client_id = reader.parse("AZURE_CLIENT_ID", parse_guid);
+        let identity_endpoint = reader.parse("IDENTITY_ENDPOINT", parse_base_url);
+        let identity_header = reader.secret("IDENTITY_HEADER");
+
+        match (client_id, allowed_tenants, graph_endpoint) {
+            (Some(client_id), Some(allowed_tenants), Some(graph_endpoint))
+                if reader.problems.is_empty() =>
+            {
+                Ok(Config {
+                    port,
+                    entra: EntraSettings {
+                        client_id,
+                        app_id_uri,
+                        allowed_tenants,
+                        authority_host,
+                        client_credential,
+                    },
+                    graph_endpoint,
+                    acs_endpoint,
+                    secrets: SecretSettings {
+                        key_vault_uri,
+                        client_secret_name,
+                        acs_connection_string_name,
+                        client_secret,
+                        acs_connection_string,
+                    },
+                    managed_identity: ManagedIdentitySettings {
+                        client_id: managed_identity_client_id,
+                        endpoint: identity_endpoint,
+                        header: identity_header,
+                    },
+                    tuning: Tuning::default(),
+                })
+            }
+            _ => Err(ConfigError {
+                problems: reader.problems,
+            }),
+        }
+    }
+}
+
+struct Reader<'a, L: Fn(&str) -> Option<String>> {
+    lookup: &'a L,
+    problems: Vec<SettingProblem>,
+}
+
+impl<L: Fn(&str) -> Option<String>> Reader<'_, L> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    ) -> Option<T> {
+        let raw = self.raw(name)?;
+        match parse(&raw) {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                self.problems.push(SettingProblem {
+                    setting: name,
+                    reason: reason.to_owned(),
+                });
+                None
+            }
+        }
+    }
+
+    fn required<T>(
+        &mut self,
+        name: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    ) -> Option<T> {
+        if self.raw(name).is_none() {
+            self.problems.push(SettingProblem {
+                setting: name,
+                reason: "is missing".to_owned(),
+            });
+            return None;
+        }
+        self.parse(name, parse)
+    }
+
+    fn secret(&self, name: &str) -> Option<SecretString> {
+        self.raw(name).map(SecretString::from)
+    }
+}
+
+fn parse_guid(value: &str) -> Result<Uuid, &'static str> {
+    // Entra ids are always the hyphenated 8-4-4-4-12 form; `Uuid::parse_str` also takes braces
+    // and URNs, which would only hide a copy-paste mistake.
+    if value.len() != 36 {
+        return Err("is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+    }
+    Uuid::try_parse(value).map_err(|_| "is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+}
+
+fn parse_allowed_tenants(value: &str) -> Result<AllowedTenants, &'static str> {
+    if value == "*" {
+        return Ok(AllowedTenants::Any);
+    }
+    let tenants = value
+        .split(',')
+        .map(|t| parse_guid(t.trim()))
+        .collect::<Result<HashSet<_>, _>>()
+        .map_err(|_| "must be `*` or a comma-separated list of tenant GUIDs")?;
+    Ok(AllowedTenants::Only(tenants))
+}
+
+fn parse_app_id_uri(value: &str) -> Result<String, &'static str> {
+    let uri = Url::parse(value).map_err(|_| "is not a URI (e.g. api://contoso.example/<id>)")?;
+    if uri.cannot_be_a_base() && uri.scheme() != "api" {
+        return Err("is not a URI (e.g. api://contoso.example/<id>)");
+    }
+    // The `aud` claim carries the URI exactly as registered, so compare against the raw text.
+    Ok(value.to_owned())
+}
+
+/// An `http(s)` URL with a host, normalised to end without a slash so paths can be appended.
+fn parse_base_url(value: &str) -> Result<Url, &'static str> {
+    let url = Url::parse(value).map_err(|_| "is not a URL")?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err("is not an http(s) URL with a host");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment");
+    }
+    Ok(url)
+}
+
+fn parse_origin(value: &str) -> Result<String, &'static str> {
+    let url = parse_base_url(value)?;
+    if url.path() != "/" {
+        return Err("must be a scheme and host only, e.g. https://login.microsoftonline.com");
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn parse_secret_name(value: &str) -> Result<String, &'static str> {
+    // Key Vault's own rule for object names.
+    let valid = (1..=127).contains(&value.len())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err("is not a Key Vault secret name (1-127 letters, digits and dashes)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+
+    fn config_from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    fn problem_settings(err: ConfigError) -> Vec<&'static str> {
+        err.problems.iter().map(|p| p.setting).collect()
+    }
+
+    #[test]
+    fn minimal_settings_take_the_documented_defaults() {
+        let config =
+            config_from(&[("ENTRA_CLIENT_ID", CLIENT), ("ENTRA_ALLOWED_TENANTS", "*")]).unwrap();
+        assert_eq!(config.port, 3000);
+        assert_eq!(config.entra.authority_host, DEFAULT_AUTHORITY_HOST);
+        assert_eq!(
+            config.graph_endpoint.as_str(),
+            "https://graph.microsoft.com/"
+        );
+        assert_eq!(config.entra.client_credential, ClientCredentialKind::Secret);
+        assert_eq!(config.secrets.client_secret_name, "entra-client-secret");
+        assert_eq!(
+            config.secrets.acs_connection_string_name,
+            "acs-connection-string"
+        );
+        assert_eq!(config.entra.allowed_tenants, AllowedTenants::Any);
+    }
+
+    #[test]
+    fn every_missing_required_setting_is_named() {
+        let err = config_from(&[]).unwrap_err();
+        assert_eq!(
+            problem_settings(err),
+            vec!["ENTRA_CLIENT_ID", "ENTRA_ALLOWED_TENANTS"]
+        );
+    }
+
+    #[test]
+    fn malformed_settings_are_each_named() {
+        let cases = [
+            ("FUNCTIONS_CUSTOMHANDLER_PORT", "eighty"),
+            ("FUNCTIONS_CUSTOMHANDLER_PORT", "0"),
+            ("FUNCTIONS_CUSTOMHANDLER_PORT", "70000"),
+            ("ENTRA_CLIENT_ID", "not-a-guid"),
+            ("ENTRA_CLIENT_ID", "{11111111-2222-3333-4444-555555555555}"),
+            ("ENTRA_ALLOWED_TENANTS", "contoso.com"),
+            (
+                "ENTRA_ALLOWED_TENANTS",
+                "11111111-2222-3333-4444-555555555555,,",
+            ),
+            ("ENTRA_APP_ID_URI", "not a uri"),
+            ("ENTRA_AUTHORITY_HOST", "login.microsoftonline.com"),
+            (
+                "ENTRA_AUTHORITY_HOST",
+                "https://login.microsoftonline.com/common",
+            ),
+            ("ENTRA_CLIENT_CREDENTIAL", "certificate"),
+            ("GRAPH_ENDPOINT", "ftp://graph.microsoft.com"),
+            ("ACS_ENDPOINT", "https://"),
+            ("KEY_VAULT_URI", "https://vault.example/?x=1"),
+            ("ENTRA_CLIENT_SECRET_NAME", "has spaces"),
+            ("ACS_CONNECTION_STRING_NAME", "under_score"),
+            ("AZURE_CLIENT_ID", "123"),
+            ("IDENTITY_ENDPOINT", "localhost:8081"),
+        ];
+        for (setting, value) in cases {
+            let mut pairs = vec![("ENTRA_CLIENT_ID", CLIENT), ("ENTRA_ALLOWED_TENANTS", "*")];
+            pairs.retain(|(k, _)| *k != setting);
+            pairs.push((setting, value));
+            let err = config_from(&pairs).unwrap_err();
+            assert_eq!(problem_settings(err), vec![setting], "{setting}={value}");
+        }
+    }
+
+    #[test]
+    fn empty_values_count_as_absent() {
+        let config = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", " * "),
+            ("KEY_VAULT_URI", ""),
+            ("FUNCTIONS_CUSTOMHANDLER_PORT", "  "),
+        ])
+        .unwrap();
+        assert!(config.secrets.key_vault_uri.is_none());
+        assert_eq!(config.port, 3000);
+    }
+
+    #[test]
+    fn tenant_list_allows_only_the_listed_tenants() {
+        let config = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            (
+                "ENTRA_ALLOWED_TENANTS",
+                "aaaaaaaa-0000-0000-0000-000000000001, aaaaaaaa-0000-0000-0000-000000000002",
+            ),
+        ])
+        .unwrap();
+        let allowed = &config.entra.allowed_tenants;
+        assert!(allowed.allows(&Uuid::parse_str("aaaaaaaa-0000-0000-0000-000000000002").unwrap()));
+        assert!(!allowed.allows(&Uuid::parse_str("aaaaaaaa-0000-0000-0000-000000000003").unwrap()));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let config = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("ENTRA_CLIENT_SECRET", "super-secret-value"),
+            (
+                "ACS_CONNECTION_STRING",
+                "endpoint=https://x/;accesskey=c2VjcmV0",
+            ),
+            ("IDENTITY_HEADER", "identity-header-value"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("super-secret-value"));
+        assert!(!printed.contains("c2VjcmV0"));
+        assert!(!printed.contains("identity-header-value"));
+    }
+
+    #[test]
+    fn error_message_is_one_line_naming_each_setting() {
+        let err = config_from(&[("ENTRA_CLIENT_ID", "nope")]).unwrap_err();
+        let line = err.to_string();
+        assert!(!line.contains('\n'));
+        assert!(line.contains("ENTRA_CLIENT_ID is not a GUID"));
+        assert!(line.contains("ENTRA_ALLOWED_TENANTS is missing"));
+    }
+
+    #[test]
+    fn setting_names_cover_every_lookup() {
+        let looked_up = std::cell::RefCell::new(Vec::new());
+        let _ = Config::from_lookup(|name| {
+            looked_up.borrow_mut().push(name.to_owned());
+            None
+        });
+        let mut looked_up = looked_up.into_inner();
+        looked_up.sort();
+        looked_up.dedup();
+        let mut declared: Vec<String> = SETTING_NAMES.iter().map(|s| s.to_string()).collect();
+        declared.sort();
+        assert_eq!(looked_up, declared);
+    }
+}

@@ -1,0 +1,319 @@
+//! Every error answer, in one place: the `ApiError` variants, their RFC 9457 problem details and
+//! the mapping of warp's routing rejections onto the same shape.
+//!
+//! Details sent to callers are written here, never taken from upstream bodies or token text, so
+//! nothing secret can leak through an error. Causes are logged once, when the answer is built.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use serde::Serialize;
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reject::Reject;
+use warp::reply::Response;
+use warp::{Rejection, Reply};
+
+/// `type` URIs are stable identifiers of each problem kind, documented in `docs/api.md`.
+const PROBLEM_TYPE_PREFIX: &str = "urn:remote-expert:problem:";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input; the message names the field and is shown to the caller.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no bearer token")]
+    MissingToken,
+    /// The reason is for debug logs; callers only learn that the token was refused.
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    #[error("tenant not allowed")]
+    TenantNotAllowed,
+    #[error("token lacks the access_as_user scope")]
+    InsufficientScope,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: &'static str },
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    /// A dependency cannot be reached now; `reason` is logged, not sent.
+    #[error("{dependency} unavailable: {reason}")]
+    Unavailable {
+        dependency: &'static str,
+        reason: String,
+        retry_after: Duration,
+    },
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Reject for ApiError {}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    problem_type: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::MissingToken | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            ApiError::TenantNotAllowed | ApiError::InsufficientScope => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable `code` of API.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::MissingToken | ApiError::InvalidToken(_) => "invalid_token",
+            ApiError::TenantNotAllowed => "tenant_not_allowed",
+            ApiError::InsufficientScope => "insufficient_scope",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "Bad request",
+            ApiError::MissingToken | ApiError::InvalidToken(_) => "Invalid token",
+            ApiError::TenantNotAllowed => "Tenant not allowed",
+            ApiError::InsufficientScope => "Insufficient scope",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
+            ApiError::PayloadTooLarge { .. } => "Payload too large",
+            ApiError::Unavailable { .. } => "Service unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    /// What the caller is told. Written for a Teams tab developer; never an upstream body.
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest(message) => message.clone(),
+            ApiError::MissingToken => "An Authorization: Bearer token is required.".to_owned(),
+            ApiError::InvalidToken(_) => {
+                "The bearer token is not a valid access token for this app.".to_owned()
+            }
+            ApiError::TenantNotAllowed => {
+                "The signed-in user's organization is not allowed to use this app.".to_owned()
+            }
+            ApiError::InsufficientScope => {
+                "The token does not carry the access_as_user scope.".to_owned()
+            }
+            ApiError::NotFound(message) => message.clone(),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("This resource only accepts {allow}.")
+            }
+            ApiError::PayloadTooLarge { limit } => {
+                format!("The request body must not exceed {limit} bytes.")
+            }
+            ApiError::Unavailable { dependency, .. } => {
+                format!("The {dependency} cannot be reached right now; retry later.")
+            }
+            ApiError::Internal(_) => "An unexpected error occurred.".to_owned(),
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            ApiError::MissingToken | ApiError::InvalidToken(_) => {
+                tracing::debug!(error = %self, "request refused");
+            }
+            ApiError::TenantNotAllowed | ApiError::InsufficientScope => {
+                tracing::info!(error = %self, "request forbidden");
+            }
+            ApiError::Unavailable { .. } => tracing::warn!(error = %self, "dependency unavailable"),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %error_chain(cause.as_ref()), "internal error");
+            }
+            _ => {}
+        }
+    }
+
+    /// Builds the problem+json answer; takes `&self` so rejections, which are only lent out by
+    /// warp, can be answered too.
+    pub fn to_response(&self) -> Response {
+        self.log();
+        let status = self.status();
+        let code = self.code();
+        let problem = Problem {
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
+            title: self.title(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = Response::new(body.into());
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        match self {
+            ApiError::MissingToken | ApiError::InvalidToken(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            ApiError::Unavailable { retry_after, .. } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs()),
+                );
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl Reply for ApiError {
+    fn into_response(self) -> Response {
+        self.to_response()
+    }
+}
+
+/// Turns what warp could not route into the same problem shape as every other error.
+pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallible> {
+    let response = if let Some(error) = rejection.find::<ApiError>() {
+        error.to_response()
+    } else if rejection.is_not_found() {
+        ApiError::NotFound("No function serves this path.".to_owned()).to_response()
+    } else if let Some(too_large) = rejection.find::<warp::reject::PayloadTooLarge>() {
+        let _ = too_large;
+        ApiError::PayloadTooLarge {
+            limit: crate::routes::MAX_BODY_BYTES,
+        }
+        .to_response()
+    } else {
+        ApiError::Internal(format!("unhandled rejection: {rejection:?}").into()).to_response()
+    };
+    Ok(response)
+}
+
+/// `error: cause: cause` on one line, so a log query sees the whole story.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_json(response: Response) -> serde_json::Value {
+        let bytes = futures_body(response);
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    fn futures_body(response: Response) -> Vec<u8> {
+        use http_body_util::BodyExt;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(response.into_body().collect())
+            .unwrap()
+            .to_bytes()
+            .to_vec()
+    }
+
+    #[test]
+    fn every_error_is_problem_json_with_its_code() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (
+                ApiError::BadRequest("subject is required".into()),
+                400,
+                "bad_request",
+            ),
+            (ApiError::MissingToken, 401, "invalid_token"),
+            (
+                ApiError::InvalidToken("expired".into()),
+                401,
+                "invalid_token",
+            ),
+            (ApiError::TenantNotAllowed, 403, "tenant_not_allowed"),
+            (ApiError::InsufficientScope, 403, "insufficient_scope"),
+            (ApiError::NotFound("no".into()), 404, "not_found"),
+            (
+                ApiError::MethodNotAllowed { allow: "GET" },
+                405,
+                "method_not_allowed",
+            ),
+            (
+                ApiError::PayloadTooLarge { limit: 10 },
+                413,
+                "payload_too_large",
+            ),
+            (
+                ApiError::Unavailable {
+                    dependency: "signing key service",
+                    reason: "down".into(),
+                    retry_after: Duration::from_secs(7),
+                },
+                503,
+                "unavailable",
+            ),
+            (ApiError::Internal("boom".into()), 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            let response = error.to_response();
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/problem+json"
+            );
+            let body = body_json(response);
+            assert_eq!(body["status"], status);
+            assert_eq!(body["code"], code);
+            assert_eq!(body["type"], format!("urn:remote-expert:problem:{code}"));
+            assert!(body["title"].is_string() && body["detail"].is_string());
+        }
+    }
+
+    #[test]
+    fn invalid_token_detail_does_not_echo_the_reason() {
+        let response = ApiError::InvalidToken("kid abc unknown".into()).to_response();
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_token\""
+        );
+        let body = body_json(response);
+        assert!(!body["detail"].as_str().unwrap().contains("abc"));
+    }
+
+    #[test]
+    fn internal_detail_says_nothing_internal() {
+        let body = body_json(ApiError::Internal("db password wrong".into()).to_response());
+        assert_eq!(body["detail"], "An unexpected error occurred.");
+    }
+}

@@ -1,0 +1,27 @@
+//! The Azure Functions custom handler behind the Teams remote-expert app.
+//!
+//! The Functions host forwards each HTTP request, on its original `/api/...` path, to this
+//! process on `127.0.0.1:$FUNCTIONS_CUSTOMHANDLER_PORT`. Every route but health requires the
+//! Teams SSO token of the multitenant Entra app.
+//!
+//! # Layout
+//!
+//! - `config`: every setting, parsed and checked once at start-up.
+//! - `startup`: builds the shared `AppState` and runs the server.
+//! - `server`: the accept loop and the per-request span and log line.
+//! - `correlation`: the correlation id of a request.
+//! - `routes`: one module per Azure Function, plus routing helpers.
+//! - `auth`: Teams SSO token validation (signing keys, signature, claims, cache).
+//! - `error`: `ApiError` and its RFC 9457 problem answers, the only error-to-HTTP mapping.
+//! - `outbound`: the shared HTTP client for calls to Microsoft services.
+//! - `telemetry`: JSON logs to stdout.
+
+pub mod auth;
+pub mod config;
+pub mod correlation;
+pub mod error;
+pub mod outbound;
+pub mod routes;
+pub mod server;
+pub mod startup;
+pub mod telemetry;

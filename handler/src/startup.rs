@@ -1,0 +1,56 @@
+//! Wiring: builds the shared state from `Config` and serves the routes on a bound listener.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::auth::{Expectations, SigningKeys, TokenValidator};
+use crate::config::Config;
+use crate::{outbound, routes, server};
+
+/// What every route may use. Cheap to clone: everything inside is shared.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub validator: Arc<TokenValidator>,
+}
+
+impl AppState {
+    /// Builds the state and starts its background work (key refresh). Needs a Tokio runtime.
+    /// Nothing here waits for the network, so the handler answers its readiness probe at once
+    /// even when Entra is unreachable.
+    pub fn build(config: Config) -> Result<AppState, outbound::ClientError> {
+        let http = outbound::http_client(&config.tuning)?;
+        let signing_keys = Arc::new(SigningKeys::new(
+            http,
+            &config.entra.authority_host,
+            config.tuning.signing_keys_min_refetch_interval,
+        ));
+        signing_keys.clone().spawn_refresher(
+            config.tuning.signing_keys_refresh_interval,
+            config.tuning.signing_keys_min_refetch_interval,
+        );
+
+        let mut audiences = vec![config.entra.client_id.to_string()];
+        audiences.extend(config.entra.app_id_uri.clone());
+        let expectations = Expectations {
+            audiences,
+            allowed_tenants: config.entra.allowed_tenants.clone(),
+        };
+        let validator = Arc::new(TokenValidator::new(
+            signing_keys,
+            expectations,
+            config.tuning.token_cache_capacity,
+        ));
+        Ok(AppState {
+            config: Arc::new(config),
+            validator,
+        })
+    }
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish.
+pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()>) {
+    server::serve(listener, routes::routes(state), shutdown).await;
+}

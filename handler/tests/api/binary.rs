@@ -1,0 +1,147 @@
+//! The `handler` executable as the Functions host runs it: settings from the environment, the
+//! port from `FUNCTIONS_CUSTOMHANDLER_PORT`, logs on stdout, SIGTERM to stop.
+
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use test_support::entra::FakeEntra;
+
+use crate::helpers::*;
+
+fn handler_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_handler"));
+    // Only what we set: nothing from the developer's shell may point it at Azure.
+    command.env_clear();
+    command.env("RUST_LOG", "info");
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_malformed_setting_stops_start_up_with_one_line_and_exit_code_2() {
+    let output = handler_command()
+        .env("ENTRA_CLIENT_ID", "not-a-guid")
+        .env("ENTRA_ALLOWED_TENANTS", "*")
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", free_port().to_string())
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ENTRA_CLIENT_ID is not a GUID"), "{stderr}");
+}
+
+#[test]
+fn missing_settings_are_all_named() {
+    let output = handler_command().output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("ENTRA_CLIENT_ID is missing"), "{stderr}");
+    assert!(
+        stderr.contains("ENTRA_ALLOWED_TENANTS is missing"),
+        "{stderr}"
+    );
+}
+
+struct Running {
+    child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary serves the validate route, logs one line per request without the token, and
+/// exits cleanly on SIGTERM.
+#[tokio::test]
+async fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
+    // Arrange
+    let entra = FakeEntra::start().await.unwrap();
+    let port = free_port();
+    let mut command = handler_command();
+    for (name, value) in settings(&entra) {
+        command.env(name, value);
+    }
+    let child = command
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running { child };
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while http.get(format!("{base}/")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "handler did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let token = entra
+        .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
+        .sign();
+
+    // Act
+    let response = http
+        .post(format!("{base}/api/token/validate"))
+        .bearer_auth(&token)
+        .header("x-ms-client-request-id", "corr-0001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let pid = running.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = running.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "handler ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    running
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+
+    // Assert
+    assert!(status.success(), "exit status {status}");
+    let line = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["message"] == "request completed" && l["span"]["route"] == "TokenValidate")
+        .unwrap_or_else(|| panic!("no request line in {stdout}"));
+    assert_eq!(line["span"]["method"], "POST");
+    assert_eq!(line["status"], 200);
+    assert_eq!(line["span"]["tenant_id"], FIELD_TENANT);
+    assert_eq!(line["span"]["correlation_id"], "corr-0001");
+    assert!(line["latency_ms"].as_f64().is_some());
+    for window in token.as_bytes().windows(8).step_by(3) {
+        let piece = std::str::from_utf8(window).unwrap();
+        assert!(
+            !stdout.contains(piece),
+            "log contains part of the token: {piece}"
+        );
+    }
+    assert!(!stdout.to_ascii_lowercase().contains("authorization"));
+}

@@ -1,0 +1,101 @@
+//! The Functions configuration and the router cannot drift: every `functions/*/function.json`
+//! is one of `routes::FUNCTIONS` with the same route and methods, every function in the code
+//! has its folder, and the running router answers each declared route and method.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use handler::routes::FUNCTIONS;
+
+use crate::helpers::*;
+
+#[derive(Debug, PartialEq, Eq)]
+struct Declared {
+    route: String,
+    methods: Vec<String>,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn declared_functions() -> BTreeMap<String, Declared> {
+    let mut declared = BTreeMap::new();
+    for entry in std::fs::read_dir(repo_root().join("functions")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(dir.join("function.json")).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let trigger = json["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["type"] == "httpTrigger")
+            .unwrap_or_else(|| panic!("{name} has no httpTrigger"));
+        assert_eq!(
+            trigger["authLevel"], "anonymous",
+            "{name}: the handler authenticates"
+        );
+        let mut methods: Vec<String> = trigger["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_ascii_uppercase())
+            .collect();
+        methods.sort();
+        declared.insert(
+            name,
+            Declared {
+                route: trigger["route"].as_str().unwrap().to_owned(),
+                methods,
+            },
+        );
+    }
+    declared
+}
+
+fn served_functions() -> BTreeMap<String, Declared> {
+    FUNCTIONS
+        .iter()
+        .map(|f| {
+            let mut methods: Vec<String> = f.methods.iter().map(|m| m.to_string()).collect();
+            methods.sort();
+            (
+                f.name.to_owned(),
+                Declared {
+                    route: f.route.to_owned(),
+                    methods,
+                },
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_json_matches_a_served_function_and_vice_versa() {
+    assert_eq!(declared_functions(), served_functions());
+}
+
+#[tokio::test]
+async fn the_router_answers_every_declared_route_and_method() {
+    let app = spawn_app().await;
+    for (name, declared) in declared_functions() {
+        let url = app.url(&format!("/api/{}", declared.route));
+        for method in &declared.methods {
+            let method: reqwest::Method = method.parse().unwrap();
+            let response = app.http.request(method.clone(), &url).send().await.unwrap();
+            let status = response.status().as_u16();
+            assert!(
+                status != 404 && status != 405,
+                "{name}: {method} {url} answered {status}"
+            );
+        }
+        let response = app
+            .http
+            .request(reqwest::Method::PATCH, &url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{name}: PATCH is not declared");
+    }
+}

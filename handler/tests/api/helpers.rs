@@ -1,0 +1,143 @@
+//! `spawn_app()`: the handler configured through its real settings, pointed at local fakes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use handler::config::Config;
+use handler::startup::{self, AppState};
+use test_support::entra::FakeEntra;
+use test_support::tokens::TokenBuilder;
+use tokio::sync::oneshot;
+
+pub const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
+pub const APP_ID_URI: &str = "api://tab.contoso.example/6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
+/// The field worker's organization.
+pub const FIELD_TENANT: &str = "f1e1d000-0000-4000-8000-00000000f1e1";
+/// The remote expert's organization.
+pub const EXPERT_TENANT: &str = "e4e4e000-0000-4000-8000-00000000e4e4";
+/// A tenant that never consented.
+pub const STRANGER_TENANT: &str = "5a5a5000-0000-4000-8000-000000005a5a";
+pub const FIELD_WORKER_OID: &str = "0b1d0000-0000-4000-8000-000000000001";
+pub const EXPERT_OID: &str = "0b1d0000-0000-4000-8000-000000000002";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub entra: FakeEntra,
+    _stop: oneshot::Sender<()>,
+}
+
+/// The production settings the tests use, with the authority pointed at `entra`.
+pub fn settings(entra: &FakeEntra) -> HashMap<String, String> {
+    [
+        ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("ENTRA_APP_ID_URI", APP_ID_URI.to_owned()),
+        (
+            "ENTRA_ALLOWED_TENANTS",
+            format!("{FIELD_TENANT},{EXPERT_TENANT}"),
+        ),
+        ("ENTRA_AUTHORITY_HOST", entra.authority()),
+        ("GRAPH_ENDPOINT", "http://127.0.0.1:9".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `adjust` has had its say on the configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let entra = FakeEntra::start().await.expect("fake Entra starts");
+    spawn_app_against(entra, adjust).await
+}
+
+pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let settings = settings(&entra);
+    let mut config =
+        Config::from_lookup(|name| settings.get(name).cloned()).expect("valid settings");
+    config.tuning.retry_after = Duration::from_secs(7);
+    adjust(&mut config);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let state = AppState::build(config).expect("state builds");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(startup::run(listener, state, async move {
+        let _ = stopped.await;
+    }));
+
+    TestApp {
+        addr,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("client"),
+        entra,
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A valid v2.0 token of the field worker, signed with the published key.
+    pub fn field_worker_token(&self) -> TokenBuilder {
+        self.entra
+            .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
+    }
+
+    pub async fn validate(&self, token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/token/validate"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request reaches the handler")
+    }
+
+    /// Waits (bounded) until health reports the signing keys as `ok`.
+    pub async fn wait_for_signing_keys(&self) {
+        for _ in 0..100 {
+            let health: serde_json::Value = self
+                .http
+                .get(self.url("/api/health"))
+                .send()
+                .await
+                .expect("health answers")
+                .json()
+                .await
+                .expect("health is JSON");
+            if health["checks"]["signingKeys"] == "ok" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("signing keys never loaded");
+    }
+}
+
+/// Reads a problem answer and checks the parts every problem shares.
+pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "content type"
+    );
+    let body: serde_json::Value = response.json().await.expect("problem is JSON");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["code"], code, "code in {body}");
+    assert_eq!(body["type"], format!("urn:remote-expert:problem:{code}"));
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}

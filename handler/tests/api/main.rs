@@ -1,0 +1,10 @@
+//! Black-box tests: the real handler on a random loopback port, against local fakes of Entra.
+// Integration tests fail by panicking; clippy.toml exempts #[test] fns but not their helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod binary;
+mod function_json;
+mod health;
+mod helpers;
+mod routing;
+mod validate_token;

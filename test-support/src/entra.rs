@@ -1,0 +1,197 @@
+//! A fake Entra ID: the v1.0 and v2.0 OpenID metadata documents of the `common` authority and
+//! their signing key sets, shaped as Entra publishes them.
+//!
+//! Tests roll keys over, take the endpoints down, and count fetches.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Value, json};
+use warp::Filter;
+use warp::http::StatusCode;
+
+use crate::http::{Running, spawn};
+use crate::keys::{SIGNING_KEY_A, TestKey};
+use crate::tokens::TokenBuilder;
+
+/// How a key is published.
+#[derive(Debug, Clone)]
+pub struct PublishedKey {
+    pub key: TestKey,
+    pub in_v1: bool,
+    pub in_v2: bool,
+    /// Overrides the v2.0 `issuer` of the key (a single-tenant key); the multitenant template
+    /// otherwise.
+    pub issuer: Option<String>,
+}
+
+impl PublishedKey {
+    pub fn everywhere(key: TestKey) -> Self {
+        PublishedKey {
+            key,
+            in_v1: true,
+            in_v2: true,
+            issuer: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    keys: Vec<PublishedKey>,
+    down: bool,
+    metadata_requests: usize,
+    key_set_requests: usize,
+}
+
+#[derive(Debug)]
+pub struct FakeEntra {
+    server: Running,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeEntra {
+    /// Starts on a random loopback port, publishing `SIGNING_KEY_A`.
+    pub async fn start() -> std::io::Result<FakeEntra> {
+        let state = Arc::new(Mutex::new(State {
+            keys: vec![PublishedKey::everywhere(SIGNING_KEY_A)],
+            down: false,
+            metadata_requests: 0,
+            key_set_requests: 0,
+        }));
+        let server = spawn(routes(state.clone())).await?;
+        Ok(FakeEntra { server, state })
+    }
+
+    /// What `ENTRA_AUTHORITY_HOST` should be set to.
+    pub fn authority(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+
+    /// A v2.0 token for this authority, signed with `SIGNING_KEY_A`.
+    pub fn token_v2(&self, audience: &str, tenant_id: &str, object_id: &str) -> TokenBuilder {
+        TokenBuilder::v2(&self.authority(), audience, tenant_id, object_id)
+    }
+
+    pub fn publish(&self, keys: Vec<PublishedKey>) {
+        self.lock().keys = keys;
+    }
+
+    /// While down, every endpoint answers 503 as Entra does during an incident.
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
+    pub fn metadata_requests(&self) -> usize {
+        self.lock().metadata_requests
+    }
+
+    pub fn key_set_requests(&self) -> usize {
+        self.lock().key_set_requests
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Clone, Copy)]
+enum Version {
+    V1,
+    V2,
+}
+
+fn routes(
+    state: Arc<Mutex<State>>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    let with_state = warp::any().map(move || state.clone());
+    let host = warp::header::<String>("host");
+
+    let v1_metadata = warp::path!("common" / ".well-known" / "openid-configuration")
+        .and(with_state.clone())
+        .and(host)
+        .map(|state, host| metadata(state, host, Version::V1));
+    let v2_metadata = warp::path!("common" / "v2.0" / ".well-known" / "openid-configuration")
+        .and(with_state.clone())
+        .and(host)
+        .map(|state, host| metadata(state, host, Version::V2));
+    let v1_keys = warp::path!("common" / "discovery" / "keys")
+        .and(with_state.clone())
+        .and(host)
+        .map(|state, host| key_set(state, host, Version::V1));
+    let v2_keys = warp::path!("common" / "discovery" / "v2.0" / "keys")
+        .and(with_state)
+        .and(host)
+        .map(|state, host| key_set(state, host, Version::V2));
+
+    warp::get().and(
+        v1_metadata
+            .or(v2_metadata)
+            .unify()
+            .or(v1_keys)
+            .unify()
+            .or(v2_keys)
+            .unify(),
+    )
+}
+
+fn metadata(state: Arc<Mutex<State>>, host: String, version: Version) -> warp::reply::Response {
+    let mut state = lock(&state);
+    state.metadata_requests += 1;
+    if state.down {
+        return unavailable();
+    }
+    let authority = format!("http://{host}");
+    let document = match version {
+        Version::V1 => json!({
+            "issuer": "https://sts.windows.net/{tenantid}/",
+            "jwks_uri": format!("{authority}/common/discovery/keys"),
+            "token_endpoint": format!("{authority}/common/oauth2/token"),
+        }),
+        Version::V2 => json!({
+            "issuer": format!("{authority}/{{tenantid}}/v2.0"),
+            "jwks_uri": format!("{authority}/common/discovery/v2.0/keys"),
+            "token_endpoint": format!("{authority}/common/oauth2/v2.0/token"),
+        }),
+    };
+    json_reply(&document)
+}
+
+fn key_set(state: Arc<Mutex<State>>, host: String, version: Version) -> warp::reply::Response {
+    let mut state = lock(&state);
+    state.key_set_requests += 1;
+    if state.down {
+        return unavailable();
+    }
+    let template = format!("http://{host}/{{tenantid}}/v2.0");
+    let keys: Vec<Value> = state
+        .keys
+        .iter()
+        .filter_map(|published| match version {
+            Version::V1 if published.in_v1 => Some(published.key.public_jwk(None)),
+            Version::V2 if published.in_v2 => Some(
+                published
+                    .key
+                    .public_jwk(Some(published.issuer.as_deref().unwrap_or(&template))),
+            ),
+            _ => None,
+        })
+        .collect();
+    json_reply(&json!({ "keys": keys }))
+}
+
+fn json_reply(value: &Value) -> warp::reply::Response {
+    use warp::Reply;
+    warp::reply::json(value).into_response()
+}
+
+fn unavailable() -> warp::reply::Response {
+    use warp::Reply;
+    warp::reply::with_status("temporarily unavailable", StatusCode::SERVICE_UNAVAILABLE)
+        .into_response()
+}

@@ -1,0 +1,17 @@
+//! Local stand-ins for the Microsoft cloud, for the handler's tests and the offline sandbox.
+//!
+//! Each fake is a real HTTP server on `127.0.0.1` with a random port, reached through the same
+//! settings that point at Azure in production. Fakes record what they receive so tests can
+//! assert on what the handler sent, and have switches to fail the way the real services do.
+//!
+//! - `keys`: the RSA test keys in `fixtures/`.
+//! - `tokens`: mints Entra-shaped access tokens, valid or deliberately broken.
+//! - `entra`: OpenID metadata and signing keys (v1.0 and v2.0), with key rollover and outages.
+
+#![allow(clippy::panic)] // a fake that cannot load its own fixtures is a broken test setup
+
+pub mod entra;
+pub mod keys;
+pub mod tokens;
+
+mod http;
