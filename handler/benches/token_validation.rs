@@ -1,0 +1,86 @@
+//! What validating a Teams SSO token costs, beside the RSA-2048 verify it cannot avoid.
+//!
+//! - `rsa2048_verify`: one PKCS#1 v1.5 SHA-256 verify with a pre-parsed key (the floor).
+//! - `validate/fresh`: the whole path for a token never seen (parse, key lookup, verify, claims,
+//!   cache miss), with the cache disabled so every iteration pays it.
+//! - `validate/cached`: the same token again, answered from the cache.
+//!
+//! Run: `cargo bench -p handler --bench token_validation`
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use criterion::{Criterion, criterion_group, criterion_main};
+use handler::auth::{Expectations, SigningKeys, TokenValidator};
+use handler::config::AllowedTenants;
+use test_support::entra::FakeEntra;
+use test_support::keys::SIGNING_KEY_A;
+
+const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
+const TENANT: &str = "f1e1d000-0000-4000-8000-00000000f1e1";
+const OID: &str = "0b1d0000-0000-4000-8000-000000000001";
+
+fn validator(runtime: &tokio::runtime::Runtime, entra: &FakeEntra, cache: u64) -> TokenValidator {
+    let keys = Arc::new(SigningKeys::new(
+        reqwest::Client::new(),
+        &entra.authority(),
+        Duration::from_secs(30),
+    ));
+    runtime
+        .block_on(keys.refresh())
+        .expect("keys load from the fake");
+    TokenValidator::new(
+        keys,
+        Expectations {
+            audiences: vec![CLIENT_ID.to_owned()],
+            allowed_tenants: AllowedTenants::Any,
+        },
+        cache,
+    )
+}
+
+fn benchmarks(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let entra = runtime.block_on(FakeEntra::start()).unwrap();
+    let token = entra.token_v2(CLIENT_ID, TENANT, OID).sign();
+
+    let jwk = SIGNING_KEY_A.public_jwk(None);
+    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+    let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
+    let key: ParsedPublicKey = RsaPublicKeyComponents {
+        n: &n[..],
+        e: &e[..],
+    }
+    .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+    .unwrap();
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    c.bench_function("rsa2048_verify", |b| {
+        b.iter(|| key.verify_sig(signed.as_bytes(), &signature).unwrap())
+    });
+
+    let uncached = validator(&runtime, &entra, 0);
+    c.bench_function("validate/fresh", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { uncached.validate(&token).await.unwrap() })
+    });
+
+    let cached = validator(&runtime, &entra, 1_000);
+    runtime.block_on(cached.validate(&token)).unwrap();
+    c.bench_function("validate/cached", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { cached.validate(&token).await.unwrap() })
+    });
+}
+
+criterion_group!(benches, benchmarks);
+criterion_main!(benches);
