@@ -104,18 +104,21 @@ impl TestApp {
             .expect("request reaches the handler")
     }
 
+    pub async fn health(&self) -> serde_json::Value {
+        self.http
+            .get(self.url("/api/health"))
+            .send()
+            .await
+            .expect("health answers")
+            .json()
+            .await
+            .expect("health is JSON")
+    }
+
     /// Waits (bounded) until health reports the signing keys as `ok`.
     pub async fn wait_for_signing_keys(&self) {
         for _ in 0..100 {
-            let health: serde_json::Value = self
-                .http
-                .get(self.url("/api/health"))
-                .send()
-                .await
-                .expect("health answers")
-                .json()
-                .await
-                .expect("health is JSON");
+            let health = self.health().await;
             if health["checks"]["signingKeys"] == "ok" {
                 return;
             }

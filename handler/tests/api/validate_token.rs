@@ -551,15 +551,7 @@ async fn validate_fails_closed_with_503_while_keys_were_never_loaded_then_recove
     // Assert
     assert_eq!(refused.headers()["retry-after"], "7");
     problem(refused, 503, "unavailable").await;
-    let health: serde_json::Value = app
-        .http
-        .get(app.url("/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.health().await;
     assert_eq!(health["status"], "degraded");
     assert_eq!(
         health["checks"]["signingKeys"],
@@ -599,15 +591,7 @@ async fn validate_keeps_working_on_cached_keys_while_entra_is_down() {
     // Assert: known keys keep working; an unknown key cannot be judged, so 503, not 401.
     assert_eq!(known.status(), 200);
     problem(unknown, 503, "unavailable").await;
-    let health: serde_json::Value = app
-        .http
-        .get(app.url("/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.health().await;
     assert_eq!(health["status"], "degraded");
     assert_eq!(
         health["checks"]["signingKeys"],
