@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -43,6 +44,9 @@ pub const SETTING_NAMES: &[&str] = &[
     "AZURE_CLIENT_ID",
     "IDENTITY_ENDPOINT",
     "IDENTITY_HEADER",
+    "MANAGED_IDENTITY_ALLOW_IMDS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
 ];
 
 #[derive(Debug, Clone)]
@@ -53,6 +57,7 @@ pub struct Config {
     pub acs_endpoint: Option<Url>,
     pub secrets: SecretSettings,
     pub managed_identity: ManagedIdentitySettings,
+    pub tls: TlsSettings,
     /// Tunables that are not Function App settings; tests shorten them.
     pub tuning: Tuning,
 }
@@ -106,6 +111,24 @@ pub struct ManagedIdentitySettings {
     pub client_id: Option<Uuid>,
     pub endpoint: Option<Url>,
     pub header: Option<SecretString>,
+    /// Without `IDENTITY_ENDPOINT`, the Azure SDK falls back to the VM metadata service at
+    /// 169.254.169.254. That is only right on a VM, so it must be asked for explicitly.
+    pub allow_imds: bool,
+}
+
+impl ManagedIdentitySettings {
+    /// The App Service / Functions identity endpoint is configured (both variables set).
+    pub fn has_app_service_endpoint(&self) -> bool {
+        self.endpoint.is_some() && self.header.is_some()
+    }
+}
+
+/// Extra trusted root certificates, e.g. for corporate TLS inspection, in the variables OpenSSL
+/// made conventional.
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    pub cert_file: Option<PathBuf>,
+    pub cert_dir: Option<PathBuf>,
 }
 
 /// Timings and sizes that operators never need to change, kept in one place so tests can shrink
@@ -122,6 +145,10 @@ pub struct Tuning {
     /// Validated tokens kept so a tab that re-sends its token pays the RSA verify once.
     pub token_cache_capacity: u64,
     pub outbound_timeout: Duration,
+    /// Secrets are re-read this often, so a rotated secret is picked up without a restart.
+    pub secret_refresh_interval: Duration,
+    /// While a secret cannot be read, the background refresher tries again this often.
+    pub secret_retry_interval: Duration,
 }
 
 impl Default for Tuning {
@@ -132,6 +159,8 @@ impl Default for Tuning {
             retry_after: Duration::from_secs(30),
             token_cache_capacity: 50_000,
             outbound_timeout: Duration::from_secs(10),
+            secret_refresh_interval: Duration::from_secs(10 * 60),
+            secret_retry_interval: Duration::from_secs(30),
         }
     }
 }
@@ -212,6 +241,62 @@ impl Config {
         let managed_identity_client_id = reader.parse("AZURE_CLIENT_ID", parse_guid);
         let identity_endpoint = reader.parse("IDENTITY_ENDPOINT", parse_base_url);
         let identity_header = reader.secret("IDENTITY_HEADER");
+        let allow_imds = reader
+            .parse("MANAGED_IDENTITY_ALLOW_IMDS", |v| match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err("must be `true` or `false`"),
+            })
+            .unwrap_or(false);
+        let cert_file = reader.parse("SSL_CERT_FILE", |v| {
+            let path = PathBuf::from(v);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err("is not a readable file")
+            }
+        });
+        let cert_dir = reader.parse("SSL_CERT_DIR", |v| {
+            let path = PathBuf::from(v);
+            if path.is_dir() {
+                Ok(path)
+            } else {
+                Err("is not a directory")
+            }
+        });
+
+        let needs_managed_identity =
+            key_vault_uri.is_some() || client_credential == ClientCredentialKind::ManagedIdentity;
+        if needs_managed_identity && !allow_imds {
+            let purpose = if key_vault_uri.is_some() {
+                "KEY_VAULT_URI is set"
+            } else {
+                "ENTRA_CLIENT_CREDENTIAL is managed-identity"
+            };
+            for (setting, present) in [
+                ("IDENTITY_ENDPOINT", identity_endpoint.is_some()),
+                ("IDENTITY_HEADER", identity_header.is_some()),
+            ] {
+                if !present && reader.raw(setting).is_none() {
+                    reader.problems.push(SettingProblem {
+                        setting,
+                        reason: format!(
+                            "is missing: {purpose}, which needs the App Service managed identity endpoint (set MANAGED_IDENTITY_ALLOW_IMDS=true only on a VM)"
+                        ),
+                    });
+                }
+            }
+        }
+        if client_credential == ClientCredentialKind::ManagedIdentity
+            && managed_identity_client_id.is_none()
+            && reader.raw("AZURE_CLIENT_ID").is_none()
+        {
+            reader.problems.push(SettingProblem {
+                setting: "AZURE_CLIENT_ID",
+                reason: "is missing: a federated credential needs a user-assigned identity"
+                    .to_owned(),
+            });
+        }
 
         match (client_id, allowed_tenants, graph_endpoint) {
             (Some(client_id), Some(allowed_tenants), Some(graph_endpoint))
@@ -239,6 +324,11 @@ impl Config {
                         client_id: managed_identity_client_id,
                         endpoint: identity_endpoint,
                         header: identity_header,
+                        allow_imds,
+                    },
+                    tls: TlsSettings {
+                        cert_file,
+                        cert_dir,
                     },
                     tuning: Tuning::default(),
                 })
@@ -435,6 +525,9 @@ mod tests {
             ("ACS_CONNECTION_STRING_NAME", "under_score"),
             ("AZURE_CLIENT_ID", "123"),
             ("IDENTITY_ENDPOINT", "localhost:8081"),
+            ("MANAGED_IDENTITY_ALLOW_IMDS", "yes"),
+            ("SSL_CERT_FILE", "/nonexistent/ca.pem"),
+            ("SSL_CERT_DIR", "/nonexistent/certs"),
         ];
         for (setting, value) in cases {
             let mut pairs = vec![("ENTRA_CLIENT_ID", CLIENT), ("ENTRA_ALLOWED_TENANTS", "*")];
@@ -443,6 +536,42 @@ mod tests {
             let err = config_from(&pairs).unwrap_err();
             assert_eq!(problem_settings(err), vec![setting], "{setting}={value}");
         }
+    }
+
+    #[test]
+    fn managed_identity_without_its_endpoint_refuses_to_start() {
+        // Otherwise the Azure SDK would wander off to the VM metadata address.
+        let err = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("KEY_VAULT_URI", "https://contoso.vault.azure.net"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            problem_settings(err),
+            vec!["IDENTITY_ENDPOINT", "IDENTITY_HEADER"]
+        );
+
+        let opted_in = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("KEY_VAULT_URI", "https://contoso.vault.azure.net"),
+            ("MANAGED_IDENTITY_ALLOW_IMDS", "true"),
+        ]);
+        assert!(opted_in.is_ok());
+    }
+
+    #[test]
+    fn a_federated_credential_needs_a_user_assigned_identity() {
+        let err = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("ENTRA_CLIENT_CREDENTIAL", "managed-identity"),
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:41234/msi/token"),
+            ("IDENTITY_HEADER", "h"),
+        ])
+        .unwrap_err();
+        assert_eq!(problem_settings(err), vec!["AZURE_CLIENT_ID"]);
     }
 
     #[test]

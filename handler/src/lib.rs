@@ -14,6 +14,8 @@
 //! - `auth`: Teams SSO token validation (signing keys, signature, claims, cache).
 //! - `error`: `ApiError` and its RFC 9457 problem answers, the only error-to-HTTP mapping.
 //! - `outbound`: the shared HTTP client for calls to Microsoft services.
+//! - `secrets`: the client credential and ACS connection string, from Key Vault or settings;
+//!   the only module that uses the Azure SDK.
 //! - `telemetry`: JSON logs to stdout.
 
 pub mod auth;
@@ -22,6 +24,7 @@ pub mod correlation;
 pub mod error;
 pub mod outbound;
 pub mod routes;
+pub mod secrets;
 pub mod server;
 pub mod startup;
 pub mod telemetry;

@@ -26,8 +26,8 @@ async fn main() -> ExitCode {
     let state = match startup::AppState::build(config) {
         Ok(state) => state,
         Err(error) => {
-            eprintln!("cannot build the HTTP client: {error}");
-            return ExitCode::from(1);
+            eprintln!("cannot start: {error}");
+            return ExitCode::from(2);
         }
     };
     tracing::info!(port = state.config.port, "handler listening");

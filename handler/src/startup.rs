@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Expectations, SigningKeys, TokenValidator};
 use crate::config::Config;
+use crate::secrets::{SdkTransport, Secrets, SecretsError};
 use crate::{outbound, routes, server};
 
 /// What every route may use. Cheap to clone: everything inside is shared.
@@ -14,14 +15,35 @@ use crate::{outbound, routes, server};
 pub struct AppState {
     pub config: Arc<Config>,
     pub validator: Arc<TokenValidator>,
+    pub secrets: Arc<Secrets>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Client(#[from] outbound::ClientError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+}
+
+/// Replacements for what tests cannot reach: the Azure SDK's transport, so its requests for
+/// `*.vault.azure.net` can be sent to a local fake.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub sdk_transport: Option<SdkTransport>,
 }
 
 impl AppState {
-    /// Builds the state and starts its background work (key refresh). Needs a Tokio runtime.
-    /// Nothing here waits for the network, so the handler answers its readiness probe at once
-    /// even when Entra is unreachable.
-    pub fn build(config: Config) -> Result<AppState, outbound::ClientError> {
-        let http = outbound::http_client(&config.tuning)?;
+    /// Builds the state and starts its background work (key and secret refresh). Needs a Tokio
+    /// runtime. Nothing here waits for the network, so the handler answers its readiness probe
+    /// at once even when Entra or Key Vault is unreachable.
+    pub fn build(config: Config) -> Result<AppState, StartupError> {
+        AppState::build_with(config, Overrides::default())
+    }
+
+    pub fn build_with(config: Config, overrides: Overrides) -> Result<AppState, StartupError> {
+        let http = outbound::http_client(&config.tuning, &config.tls)?;
+        let secrets = Arc::new(Secrets::build(&config, &http, overrides.sdk_transport)?);
         let signing_keys = Arc::new(SigningKeys::new(
             http,
             &config.entra.authority_host,
@@ -46,6 +68,7 @@ impl AppState {
         Ok(AppState {
             config: Arc::new(config),
             validator,
+            secrets,
         })
     }
 }

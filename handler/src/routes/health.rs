@@ -33,13 +33,13 @@ pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Re
 }
 
 fn report(state: &AppState) -> impl Reply + use<> {
-    let mut checks = BTreeMap::new();
-    let signing_keys = state.validator.signing_keys().health();
-    let degraded = signing_keys.is_some();
-    checks.insert(
-        "signingKeys",
-        signing_keys.unwrap_or_else(|| "ok".to_owned()),
-    );
+    let mut results = vec![("signingKeys", state.validator.signing_keys().health())];
+    results.extend(state.secrets.health());
+    let degraded = results.iter().any(|(_, problem)| problem.is_some());
+    let checks: BTreeMap<&'static str, String> = results
+        .into_iter()
+        .map(|(name, problem)| (name, problem.unwrap_or_else(|| "ok".to_owned())))
+        .collect();
     let report = HealthReport {
         status: if degraded { "degraded" } else { "ok" },
         version: env!("CARGO_PKG_VERSION"),

@@ -144,4 +144,11 @@ async fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         );
     }
     assert!(!stdout.to_ascii_lowercase().contains("authorization"));
+    for window in CLIENT_SECRET.as_bytes().windows(8) {
+        let piece = std::str::from_utf8(window).unwrap();
+        assert!(
+            !stdout.contains(piece),
+            "log contains part of the client secret: {piece}"
+        );
+    }
 }

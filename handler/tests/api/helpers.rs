@@ -20,6 +20,8 @@ pub const EXPERT_TENANT: &str = "e4e4e000-0000-4000-8000-00000000e4e4";
 pub const STRANGER_TENANT: &str = "5a5a5000-0000-4000-8000-000000005a5a";
 pub const FIELD_WORKER_OID: &str = "0b1d0000-0000-4000-8000-000000000001";
 pub const EXPERT_OID: &str = "0b1d0000-0000-4000-8000-000000000002";
+/// A canary: tests check that it never shows up in logs or answers.
+pub const CLIENT_SECRET: &str = "canary-client-secret-7Qm2x9Lr";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -38,6 +40,7 @@ pub fn settings(entra: &FakeEntra) -> HashMap<String, String> {
             format!("{FIELD_TENANT},{EXPERT_TENANT}"),
         ),
         ("ENTRA_AUTHORITY_HOST", entra.authority()),
+        ("ENTRA_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
         ("GRAPH_ENDPOINT", "http://127.0.0.1:9".to_owned()),
     ]
     .into_iter()

@@ -1,0 +1,415 @@
+//! The handler's two secrets (the app's client secret and the ACS connection string) and the
+//! managed identity, the only code that touches the Azure SDK.
+//!
+//! With `KEY_VAULT_URI` set, secrets are read from Key Vault with the managed identity; without
+//! it, from settings (local development). Either way a secret is read once, shared by all
+//! requests (one read however many ask at once), re-read in the background so rotation is picked
+//! up, and re-read at once when Entra reports the client secret invalid.
+//!
+//! A vault that cannot be read does not stop the handler: the secret's health check says why,
+//! and the routes that need it answer 503 until a later read succeeds.
+//!
+//! The managed-identity credential is only built when a setting asks for it, and only when the
+//! App Service identity endpoint is in the process environment (the SDK reads it there), unless
+//! `MANAGED_IDENTITY_ALLOW_IMDS=true`: otherwise the SDK would fall back to the VM metadata
+//! address, which is wrong for Functions and must never be reached by surprise.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use azure_core::credentials::TokenCredential;
+use azure_core::error::ErrorKind;
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
+use azure_identity::{ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId};
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{ClientCredentialKind, Config};
+
+/// Why a secret or a managed-identity token is not available, in words safe for logs and the
+/// health check: never a secret, a token or an upstream body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretsError {
+    #[error("{0} is not set")]
+    NotConfigured(&'static str),
+    #[error("Key Vault: {0}")]
+    Vault(String),
+    #[error("managed identity: {0}")]
+    Identity(String),
+}
+
+impl SecretsError {
+    /// The dependency to name in a 503 answer.
+    pub fn dependency(&self) -> &'static str {
+        match self {
+            SecretsError::NotConfigured(_) => "secret store",
+            SecretsError::Vault(_) => "Key Vault",
+            SecretsError::Identity(_) => "managed identity endpoint",
+        }
+    }
+}
+
+/// Lets tests send the SDK's requests to a local fake; in production the SDK gets the handler's
+/// own HTTP client.
+#[derive(Debug, Clone)]
+pub struct SdkTransport(pub Transport);
+
+/// Where secrets are read from.
+enum SecretStore {
+    Vault(SecretClient),
+    /// Values given in settings, for local development.
+    Settings,
+}
+
+/// One named secret: its current value, and how to read it again.
+pub struct CachedSecret {
+    name: String,
+    /// The setting that holds the value when there is no vault.
+    setting: &'static str,
+    local_value: Option<SecretString>,
+    store: Arc<SecretStore>,
+    current: ArcSwapOption<SecretString>,
+    last_error: Mutex<Option<SecretsError>>,
+    /// One read at a time: a burst of requests for a missing secret waits for one vault call.
+    read_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for CachedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedSecret")
+            .field("name", &self.name)
+            .field("loaded", &self.current.load().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachedSecret {
+    /// The current value, reading it first if it was never read.
+    pub async fn get(&self) -> Result<SecretString, SecretsError> {
+        if let Some(value) = self.current.load_full() {
+            return Ok(SecretString::clone(&value));
+        }
+        let _guard = self.read_lock.lock().await;
+        if let Some(value) = self.current.load_full() {
+            return Ok(SecretString::clone(&value));
+        }
+        self.read_locked().await
+    }
+
+    /// Called when the service said `rejected` is no longer valid (rotated): reads the secret
+    /// again, unless another request already replaced that value.
+    pub async fn refresh_after_rejection(
+        &self,
+        rejected: &SecretString,
+    ) -> Result<SecretString, SecretsError> {
+        let _guard = self.read_lock.lock().await;
+        if let Some(value) = self.current.load_full()
+            && value.expose_secret() != rejected.expose_secret()
+        {
+            return Ok(SecretString::clone(&value));
+        }
+        self.read_locked().await
+    }
+
+    async fn refresh(&self) -> Result<SecretString, SecretsError> {
+        let _guard = self.read_lock.lock().await;
+        self.read_locked().await
+    }
+
+    async fn read_locked(&self) -> Result<SecretString, SecretsError> {
+        let result = match &*self.store {
+            SecretStore::Vault(client) => read_from_vault(client, &self.name).await,
+            SecretStore::Settings => self
+                .local_value
+                .clone()
+                .ok_or(SecretsError::NotConfigured(self.setting)),
+        };
+        if let Ok(mut last_error) = self.last_error.lock() {
+            *last_error = result.as_ref().err().cloned();
+        }
+        match result {
+            Ok(value) => {
+                self.current.store(Some(Arc::new(value.clone())));
+                Ok(value)
+            }
+            Err(error) => {
+                // Keep serving the last good value: a rotation that fails to read is better
+                // answered by the old secret (still valid for a while) than by nothing.
+                tracing::warn!(secret = %self.name, error = %error, "secret could not be read");
+                match self.current.load_full() {
+                    Some(value) => Ok(SecretString::clone(&value)),
+                    None => Err(error),
+                }
+            }
+        }
+    }
+
+    /// `None` when the secret is loaded and the last read worked; otherwise a short reason.
+    pub fn health(&self) -> Option<String> {
+        let error = self.last_error.lock().ok().and_then(|e| e.clone());
+        let loaded = self.current.load().is_some();
+        match (loaded, error) {
+            (true, None) => None,
+            (true, Some(error)) => Some(format!("{error}; using the cached value")),
+            (false, Some(error)) => Some(error.to_string()),
+            (false, None) => Some("not read yet".to_owned()),
+        }
+    }
+
+    /// Reads now (so health is meaningful from the start), then again every `interval`, or
+    /// every `retry` while reads fail.
+    fn spawn_refresher(self: Arc<Self>, interval: Duration, retry: Duration) {
+        tokio::spawn(async move {
+            loop {
+                let failed = self.refresh().await.is_err()
+                    || self.last_error.lock().map(|e| e.is_some()).unwrap_or(true);
+                tokio::time::sleep(if failed { retry } else { interval }).await;
+            }
+        });
+    }
+}
+
+async fn read_from_vault(client: &SecretClient, name: &str) -> Result<SecretString, SecretsError> {
+    let response = client
+        .get_secret(name, None)
+        .await
+        .map_err(|e| SecretsError::Vault(describe_vault_error(&e, name)))?;
+    let secret = response.into_model().map_err(|_| {
+        SecretsError::Vault(format!("secret {name} answered with an unreadable body"))
+    })?;
+    secret
+        .value
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
+        .ok_or_else(|| SecretsError::Vault(format!("secret {name} has no value")))
+}
+
+fn describe_vault_error(error: &azure_core::Error, name: &str) -> String {
+    match error.kind() {
+        ErrorKind::HttpResponse { status, .. } => match u16::from(*status) {
+            401 => "authentication refused (401)".to_owned(),
+            403 => "access denied (403): grant the identity Key Vault Secrets User".to_owned(),
+            404 => format!("secret {name} not found (404)"),
+            code => format!("answered {code}"),
+        },
+        ErrorKind::Credential => "the managed identity could not get a token".to_owned(),
+        ErrorKind::Connection | ErrorKind::Io => "unreachable".to_owned(),
+        _ => "request failed".to_owned(),
+    }
+}
+
+/// The credential the app presents to Entra's token endpoint in the on-behalf-of exchange.
+#[derive(Debug)]
+pub enum ClientCredential {
+    Secret(Arc<CachedSecret>),
+    /// A managed-identity token for `api://AzureADTokenExchange`, trusted by the app
+    /// registration as a federated identity credential: no secret exists at all.
+    FederatedIdentity {
+        credential: Arc<dyn TokenCredential>,
+        audience: &'static str,
+    },
+}
+
+/// What goes into the token request's form for the client's authentication.
+pub enum ClientAuthentication {
+    Secret(SecretString),
+    Assertion(SecretString),
+}
+
+impl ClientCredential {
+    pub async fn authentication(&self) -> Result<ClientAuthentication, SecretsError> {
+        match self {
+            ClientCredential::Secret(secret) => {
+                secret.get().await.map(ClientAuthentication::Secret)
+            }
+            ClientCredential::FederatedIdentity {
+                credential,
+                audience,
+            } => {
+                // The SDK caches this token and renews it five minutes before it expires.
+                let scope = format!("{audience}/.default");
+                let token = credential
+                    .get_token(&[&scope], None)
+                    .await
+                    .map_err(|e| SecretsError::Identity(describe_identity_error(&e)))?;
+                Ok(ClientAuthentication::Assertion(SecretString::from(
+                    token.token.secret().to_owned(),
+                )))
+            }
+        }
+    }
+
+    pub fn health(&self) -> Option<String> {
+        match self {
+            ClientCredential::Secret(secret) => secret.health(),
+            ClientCredential::FederatedIdentity { .. } => None,
+        }
+    }
+}
+
+fn describe_identity_error(error: &azure_core::Error) -> String {
+    match error.kind() {
+        ErrorKind::HttpResponse { status, .. } => {
+            format!("token endpoint answered {}", u16::from(*status))
+        }
+        ErrorKind::Connection | ErrorKind::Io => "token endpoint unreachable".to_owned(),
+        _ => "no token".to_owned(),
+    }
+}
+
+/// The audience Entra expects of a federated assertion, per cloud.
+fn token_exchange_audience(authority_host: &str) -> &'static str {
+    if authority_host.ends_with(".microsoftonline.us") {
+        "api://AzureADTokenExchangeUSGov"
+    } else if authority_host.ends_with(".chinacloudapi.cn") {
+        "api://AzureADTokenExchangeChina"
+    } else {
+        "api://AzureADTokenExchange"
+    }
+}
+
+/// Every secret the handler uses, built from the settings.
+#[derive(Debug)]
+pub struct Secrets {
+    pub client_credential: ClientCredential,
+    /// Absent when ACS is not configured at all.
+    pub acs_connection_string: Option<Arc<CachedSecret>>,
+    /// `Some` when secrets come from Key Vault.
+    vault_uri: Option<String>,
+}
+
+impl Secrets {
+    /// Builds the stores and starts their background refresh. Fails only when the managed
+    /// identity would be needed but is not safely configured.
+    pub fn build(
+        config: &Config,
+        http: &reqwest::Client,
+        transport_override: Option<SdkTransport>,
+    ) -> Result<Secrets, SecretsError> {
+        let transport = transport_override
+            .map(|t| t.0)
+            .unwrap_or_else(|| Transport::new(Arc::new(http.clone())));
+        let needs_identity = config.secrets.key_vault_uri.is_some()
+            || config.entra.client_credential == ClientCredentialKind::ManagedIdentity;
+        let identity = if needs_identity {
+            Some(managed_identity(config, transport.clone())?)
+        } else {
+            None
+        };
+
+        let store = match (&config.secrets.key_vault_uri, &identity) {
+            (Some(vault), Some(identity)) => {
+                let options = SecretClientOptions {
+                    client_options: sdk_client_options(transport.clone()),
+                    ..Default::default()
+                };
+                let client = SecretClient::new(vault.as_str(), identity.clone(), Some(options))
+                    .map_err(|_| SecretsError::Vault("KEY_VAULT_URI is not usable".to_owned()))?;
+                Arc::new(SecretStore::Vault(client))
+            }
+            _ => Arc::new(SecretStore::Settings),
+        };
+
+        let tuning = &config.tuning;
+        let cached = |name: &str, setting: &'static str, local: &Option<SecretString>| {
+            let secret = Arc::new(CachedSecret {
+                name: name.to_owned(),
+                setting,
+                local_value: local.clone(),
+                store: store.clone(),
+                current: ArcSwapOption::empty(),
+                last_error: Mutex::new(None),
+                read_lock: tokio::sync::Mutex::new(()),
+            });
+            secret
+                .clone()
+                .spawn_refresher(tuning.secret_refresh_interval, tuning.secret_retry_interval);
+            secret
+        };
+
+        let client_credential = match (config.entra.client_credential, identity) {
+            (ClientCredentialKind::ManagedIdentity, Some(credential)) => {
+                ClientCredential::FederatedIdentity {
+                    credential,
+                    audience: token_exchange_audience(&config.entra.authority_host),
+                }
+            }
+            _ => ClientCredential::Secret(cached(
+                &config.secrets.client_secret_name,
+                "ENTRA_CLIENT_SECRET",
+                &config.secrets.client_secret,
+            )),
+        };
+        let acs_configured = config.secrets.key_vault_uri.is_some()
+            || config.secrets.acs_connection_string.is_some();
+        let acs_connection_string = acs_configured.then(|| {
+            cached(
+                &config.secrets.acs_connection_string_name,
+                "ACS_CONNECTION_STRING",
+                &config.secrets.acs_connection_string,
+            )
+        });
+
+        Ok(Secrets {
+            client_credential,
+            acs_connection_string,
+            vault_uri: config.secrets.key_vault_uri.as_ref().map(|u| u.to_string()),
+        })
+    }
+
+    /// Health checks of the secrets, by name.
+    pub fn health(&self) -> Vec<(&'static str, Option<String>)> {
+        let mut checks = vec![("clientCredential", self.client_credential.health())];
+        if let Some(acs) = &self.acs_connection_string {
+            checks.push(("acsConnectionString", acs.health()));
+        }
+        checks
+    }
+
+    pub fn uses_key_vault(&self) -> bool {
+        self.vault_uri.is_some()
+    }
+}
+
+/// Retries inside the SDK stay short: the background refresher and the next request retry
+/// anyway, and a request must not hang on a vault that is down.
+fn sdk_client_options(transport: Transport) -> ClientOptions {
+    ClientOptions {
+        transport: Some(transport),
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            initial_delay: time::Duration::milliseconds(100),
+            max_retries: 2,
+            max_total_elapsed: time::Duration::seconds(3),
+            max_delay: time::Duration::seconds(1),
+        }),
+        ..Default::default()
+    }
+}
+
+fn managed_identity(
+    config: &Config,
+    transport: Transport,
+) -> Result<Arc<dyn TokenCredential>, SecretsError> {
+    // The SDK reads the endpoint from the process environment, not from `Config`; check that
+    // what it will see is the App Service endpoint.
+    let endpoint_in_env = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"]
+        .iter()
+        .all(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
+    if !endpoint_in_env && !config.managed_identity.allow_imds {
+        return Err(SecretsError::Identity(
+            "IDENTITY_ENDPOINT and IDENTITY_HEADER are not set; refusing to fall back to the VM metadata service".to_owned(),
+        ));
+    }
+    let options = ManagedIdentityCredentialOptions {
+        user_assigned_id: config
+            .managed_identity
+            .client_id
+            .map(|id| UserAssignedId::ClientId(id.to_string())),
+        client_options: sdk_client_options(transport),
+        ..Default::default()
+    };
+    let credential = ManagedIdentityCredential::new(Some(options))
+        .map_err(|_| SecretsError::Identity("credential could not be created".to_owned()))?;
+    Ok(credential)
+}
