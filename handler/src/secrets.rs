@@ -407,7 +407,6 @@ fn managed_identity(
             .client_id
             .map(|id| UserAssignedId::ClientId(id.to_string())),
         client_options: sdk_client_options(transport),
-        ..Default::default()
     };
     let credential = ManagedIdentityCredential::new(Some(options))
         .map_err(|_| SecretsError::Identity("credential could not be created".to_owned()))?;

@@ -1,4 +1,4 @@
-//! Starting a warp filter on a random loopback port for the life of a fake.
+//! Starting a warp filter on a loopback port for the life of a fake.
 
 use std::net::SocketAddr;
 
@@ -13,12 +13,23 @@ pub struct Running {
     _stop: oneshot::Sender<()>,
 }
 
+/// Serves `filter` on a random loopback port.
 pub async fn spawn<F>(filter: F) -> std::io::Result<Running>
 where
     F: Filter + Clone + Send + Sync + 'static,
     F::Extract: warp::Reply,
 {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    spawn_on(std::net::TcpListener::bind("127.0.0.1:0")?, filter).await
+}
+
+/// Serves `filter` on a listener bound by the caller.
+pub async fn spawn_on<F>(listener: std::net::TcpListener, filter: F) -> std::io::Result<Running>
+where
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(listener)?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(

@@ -7,11 +7,17 @@
 //! - `keys`: the RSA test keys in `fixtures/`.
 //! - `tokens`: mints Entra-shaped access tokens, valid or deliberately broken.
 //! - `entra`: OpenID metadata and signing keys (v1.0 and v2.0), with key rollover and outages.
+//! - `managed_identity`: the App Service managed-identity endpoint.
+//! - `key_vault`: Key Vault secrets, with the 401 challenge, rotation, 403 and outages.
+//! - `azure_transport`: sends the Azure SDK's vault requests to the fake vault.
 
 #![allow(clippy::panic)] // a fake that cannot load its own fixtures is a broken test setup
 
+pub mod azure_transport;
 pub mod entra;
+pub mod key_vault;
 pub mod keys;
+pub mod managed_identity;
 pub mod tokens;
 
 mod http;

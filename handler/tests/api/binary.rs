@@ -41,6 +41,24 @@ fn a_malformed_setting_stops_start_up_with_one_line_and_exit_code_2() {
 }
 
 #[test]
+fn key_vault_without_the_identity_endpoint_refuses_to_start() {
+    // Without IDENTITY_ENDPOINT the Azure SDK would try the VM metadata address instead.
+    let output = handler_command()
+        .env("ENTRA_CLIENT_ID", CLIENT_ID)
+        .env("ENTRA_ALLOWED_TENANTS", "*")
+        .env("KEY_VAULT_URI", "https://contoso.vault.azure.net")
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", free_port().to_string())
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("IDENTITY_ENDPOINT is missing"), "{stderr}");
+    assert!(stderr.contains("IDENTITY_HEADER is missing"), "{stderr}");
+}
+
+#[test]
 fn missing_settings_are_all_named() {
     let output = handler_command().output().unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -21,7 +21,7 @@ pub const STRANGER_TENANT: &str = "5a5a5000-0000-4000-8000-000000005a5a";
 pub const FIELD_WORKER_OID: &str = "0b1d0000-0000-4000-8000-000000000001";
 pub const EXPERT_OID: &str = "0b1d0000-0000-4000-8000-000000000002";
 /// A canary: tests check that it never shows up in logs or answers.
-pub const CLIENT_SECRET: &str = "canary-client-secret-7Qm2x9Lr";
+pub const CLIENT_SECRET: &str = "7Qm2x9LrGk4Ts8WbNc3Vz";
 
 pub struct TestApp {
     pub addr: SocketAddr,

@@ -1,0 +1,537 @@
+//! Secrets from Key Vault through the managed identity, driven through the real Azure SDK
+//! against local fakes: the App Service identity endpoint and a vault with the real 401
+//! challenge, reached through a transport that redirects `*.vault.azure.net` to loopback.
+//!
+//! The SDK reads `IDENTITY_ENDPOINT` / `IDENTITY_HEADER` from the process environment, which can
+//! only be set safely before any thread exists. So this binary has its own `main`: it binds the
+//! fake identity endpoint, sets the environment, and only then starts the runtime and runs the
+//! cases one after another. All cases share that one identity endpoint.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use handler::config::Config;
+use handler::secrets::{ClientAuthentication, SdkTransport};
+use handler::startup::{self, AppState, Overrides};
+use secrecy::{ExposeSecret, SecretString};
+use test_support::azure_transport::VaultRedirect;
+use test_support::entra::FakeEntra;
+use test_support::key_vault::{FakeKeyVault, VAULT_RESOURCE};
+use test_support::managed_identity::FakeManagedIdentity;
+use tokio::sync::oneshot;
+
+const IDENTITY_HEADER: &str = "Zp4kNw6YrT2cLq9VdX";
+const VAULT_URI: &str = "https://remote-expert-test.vault.azure.net";
+const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
+const USER_ASSIGNED_CLIENT_ID: &str = "a55e0000-0000-4000-8000-00000000a55e";
+const TENANT: &str = "f1e1d000-0000-4000-8000-00000000f1e1";
+const OID: &str = "0b1d0000-0000-4000-8000-000000000001";
+const CLIENT_SECRET_V1: &str = "Hb71Xq7LrVb9Kp4WmZt3Qs8";
+const CLIENT_SECRET_V2: &str = "Kc92Fj3TsWq8Rn5YhMv1Lp6";
+const ACS_CONNECTION_STRING: &str =
+    "endpoint=https://contoso-acs.communication.azure.com/;accesskey=Y2FuYXJ5LWFjcy1rZXktUXc1OQ==";
+
+/// Everything one case needs; the handler stops when it is dropped.
+struct Case {
+    state: AppState,
+    addr: SocketAddr,
+    vault: FakeKeyVault,
+    entra: FakeEntra,
+    http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+struct Shared {
+    identity: FakeManagedIdentity,
+}
+
+impl Case {
+    async fn start(
+        shared: &Shared,
+        extra: &[(&str, &str)],
+        prepare: impl FnOnce(&FakeKeyVault),
+    ) -> Case {
+        shared.identity.reset();
+        let entra = FakeEntra::start().await.unwrap();
+        let vault = FakeKeyVault::start(shared.identity.issued_tokens())
+            .await
+            .unwrap();
+        vault.set_secret("entra-client-secret", CLIENT_SECRET_V1);
+        vault.set_secret("acs-connection-string", ACS_CONNECTION_STRING);
+        prepare(&vault);
+
+        let mut settings: HashMap<String, String> = [
+            ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
+            ("ENTRA_ALLOWED_TENANTS", "*".to_owned()),
+            ("ENTRA_AUTHORITY_HOST", entra.authority()),
+            ("KEY_VAULT_URI", VAULT_URI.to_owned()),
+            ("IDENTITY_ENDPOINT", shared.identity.endpoint()),
+            ("IDENTITY_HEADER", IDENTITY_HEADER.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in extra {
+            settings.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let mut config = Config::from_lookup(|name| settings.get(name).cloned()).unwrap();
+        config.tuning.secret_retry_interval = Duration::from_millis(100);
+        config.tuning.retry_after = Duration::from_secs(3);
+
+        let overrides = Overrides {
+            sdk_transport: Some(SdkTransport(VaultRedirect::transport(vault.addr()))),
+        };
+        let state = AppState::build_with(config, overrides).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(startup::run(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        Case {
+            state,
+            addr,
+            vault,
+            entra,
+            http: reqwest::Client::new(),
+            _stop: stop,
+        }
+    }
+
+    async fn client_secret(&self) -> Result<SecretString, String> {
+        match self.state.secrets.client_credential.authentication().await {
+            Ok(ClientAuthentication::Secret(secret)) => Ok(secret),
+            Ok(ClientAuthentication::Assertion(_)) => panic!("expected a client secret"),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    async fn health(&self) -> serde_json::Value {
+        self.http
+            .get(format!("http://{}/api/health", self.addr))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (bounded) until health's `check` satisfies `accept`.
+    async fn wait_for_check(
+        &self,
+        check: &str,
+        accept: impl Fn(&str) -> bool,
+    ) -> serde_json::Value {
+        for _ in 0..200 {
+            let health = self.health().await;
+            if health["checks"][check].as_str().is_some_and(&accept) {
+                return health;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "health check {check} never reached the expected state: {}",
+            self.health().await
+        );
+    }
+}
+
+async fn reads_secrets_with_the_system_assigned_identity(shared: &Shared) {
+    // Arrange
+    let case = Case::start(shared, &[], |_| {}).await;
+
+    // Act
+    let secret = case.client_secret().await.unwrap();
+
+    // Assert: the SDK answered the vault's challenge with an identity token for the vault.
+    assert_eq!(secret.expose_secret(), CLIENT_SECRET_V1);
+    assert!(
+        case.vault.anonymous_requests() >= 1,
+        "the challenge was not exercised"
+    );
+    assert!(case.vault.api_versions().iter().all(|v| v == "2025-07-01"));
+    let requests = shared.identity.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_eq!(request.resource.as_deref(), Some(VAULT_RESOURCE));
+        assert_eq!(
+            request.client_id, None,
+            "system-assigned sends no client_id"
+        );
+        assert_eq!(request.api_version.as_deref(), Some("2019-08-01"));
+        assert_eq!(request.identity_header.as_deref(), Some(IDENTITY_HEADER));
+    }
+    let health = case
+        .wait_for_check("acsConnectionString", |c| c == "ok")
+        .await;
+    assert_eq!(health["checks"]["clientCredential"], "ok");
+}
+
+async fn uses_the_user_assigned_identity_when_azure_client_id_is_set(shared: &Shared) {
+    let case = Case::start(
+        shared,
+        &[("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID)],
+        |_| {},
+    )
+    .await;
+
+    assert_eq!(
+        case.client_secret().await.unwrap().expose_secret(),
+        CLIENT_SECRET_V1
+    );
+
+    let requests = shared.identity.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.client_id.as_deref() == Some(USER_ASSIGNED_CLIENT_ID))
+    );
+}
+
+async fn a_burst_of_100_requests_makes_one_vault_read_and_one_identity_call(shared: &Shared) {
+    // Arrange
+    let case = Case::start(shared, &[], |_| {}).await;
+
+    // Act: 100 concurrent needs of the client secret, racing the start-up read.
+    let results = futures::future::join_all((0..100).map(|_| case.client_secret())).await;
+
+    // Assert
+    for result in results {
+        assert_eq!(result.unwrap().expose_secret(), CLIENT_SECRET_V1);
+    }
+    assert_eq!(case.vault.reads("entra-client-secret"), 1);
+    case.wait_for_check("acsConnectionString", |c| c == "ok")
+        .await;
+    assert_eq!(case.vault.reads("acs-connection-string"), 1);
+    assert_eq!(
+        shared.identity.requests().len(),
+        1,
+        "one identity token for all vault reads"
+    );
+    println!(
+        "    burst of 100: {} vault read(s) of the client secret, {} managed-identity call(s)",
+        case.vault.reads("entra-client-secret"),
+        shared.identity.requests().len()
+    );
+}
+
+async fn a_rejected_secret_is_read_again_once(shared: &Shared) {
+    // Arrange: the secret was read, then rotated in the vault.
+    let case = Case::start(shared, &[], |_| {}).await;
+    let old = case.client_secret().await.unwrap();
+    case.vault
+        .set_secret("entra-client-secret", CLIENT_SECRET_V2);
+    let crate_secret = match &case.state.secrets.client_credential {
+        handler::secrets::ClientCredential::Secret(secret) => secret.clone(),
+        other => panic!("expected a secret credential, got {other:?}"),
+    };
+
+    // Act: Entra said invalid_client for the old value, for ten requests at once.
+    let refreshed =
+        futures::future::join_all((0..10).map(|_| crate_secret.refresh_after_rejection(&old)))
+            .await;
+
+    // Assert: one extra read, and everyone gets the new value.
+    for value in refreshed {
+        assert_eq!(value.unwrap().expose_secret(), CLIENT_SECRET_V2);
+    }
+    assert_eq!(case.vault.reads("entra-client-secret"), 2);
+    assert_eq!(
+        case.client_secret().await.unwrap().expose_secret(),
+        CLIENT_SECRET_V2
+    );
+}
+
+async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared) {
+    // Arrange: the vault is down before the handler starts.
+    let case = Case::start(shared, &[], |vault| vault.set_down(true)).await;
+
+    // Act and assert: the handler runs, health says why, the secret is unavailable.
+    let health = case
+        .wait_for_check("clientCredential", |c| c.contains("answered 503"))
+        .await;
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(
+        health["checks"]["clientCredential"],
+        "Key Vault: answered 503"
+    );
+    assert!(case.client_secret().await.is_err());
+
+    // Routes that need no secret keep working.
+    let token = case.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
+    let validated = case
+        .http
+        .post(format!("http://{}/api/token/validate", case.addr))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(validated.status(), 200);
+
+    // Act: the vault comes back; the background retry heals everything.
+    case.vault.set_down(false);
+    case.wait_for_check("clientCredential", |c| c == "ok").await;
+    let health = case
+        .wait_for_check("acsConnectionString", |c| c == "ok")
+        .await;
+
+    // Assert
+    assert_eq!(health["status"], "ok");
+    assert_eq!(
+        case.client_secret().await.unwrap().expose_secret(),
+        CLIENT_SECRET_V1
+    );
+}
+
+async fn a_vault_that_denies_access_is_reported(shared: &Shared) {
+    let case = Case::start(shared, &[], |vault| vault.set_deny(true)).await;
+
+    let health = case
+        .wait_for_check("clientCredential", |c| c.contains("403"))
+        .await;
+
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(
+        health["checks"]["clientCredential"],
+        "Key Vault: access denied (403): grant the identity Key Vault Secrets User"
+    );
+    assert!(case.client_secret().await.is_err());
+}
+
+async fn a_missing_secret_is_reported_by_name(shared: &Shared) {
+    let case = Case::start(
+        shared,
+        &[("ENTRA_CLIENT_SECRET_NAME", "renamed-secret")],
+        |_| {},
+    )
+    .await;
+
+    let health = case
+        .wait_for_check("clientCredential", |c| c.contains("404"))
+        .await;
+
+    assert_eq!(
+        health["checks"]["clientCredential"],
+        "Key Vault: secret renamed-secret not found (404)"
+    );
+}
+
+async fn the_federated_credential_is_an_identity_token_for_the_token_exchange(shared: &Shared) {
+    // Arrange
+    let case = Case::start(
+        shared,
+        &[
+            ("ENTRA_CLIENT_CREDENTIAL", "managed-identity"),
+            ("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID),
+        ],
+        |_| {},
+    )
+    .await;
+
+    // Act: twenty exchanges need an assertion.
+    let mut assertions = Vec::new();
+    for _ in 0..20 {
+        match case
+            .state
+            .secrets
+            .client_credential
+            .authentication()
+            .await
+            .unwrap()
+        {
+            ClientAuthentication::Assertion(token) => assertions.push(token),
+            ClientAuthentication::Secret(_) => panic!("no secret may be used"),
+        }
+    }
+
+    // Assert: one identity call for api://AzureADTokenExchange, as the user-assigned identity,
+    // whose token is the assertion every time; the client secret is never read.
+    let exchange_requests: Vec<_> = shared
+        .identity
+        .requests()
+        .into_iter()
+        .filter(|r| r.resource.as_deref() == Some("api://AzureADTokenExchange"))
+        .collect();
+    assert_eq!(exchange_requests.len(), 1);
+    assert_eq!(
+        exchange_requests[0].client_id.as_deref(),
+        Some(USER_ASSIGNED_CLIENT_ID)
+    );
+    let issued = shared
+        .identity
+        .issued_tokens()
+        .lookup(assertions[0].expose_secret())
+        .expect("the assertion is the identity's token");
+    assert_eq!(issued.resource, "api://AzureADTokenExchange");
+    assert!(
+        assertions
+            .iter()
+            .all(|a| a.expose_secret() == assertions[0].expose_secret())
+    );
+    assert_eq!(case.vault.reads("entra-client-secret"), 0);
+}
+
+type CaseFn = for<'a> fn(&'a Shared) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        &[$((stringify!($name), (|shared| Box::pin($name(shared))) as CaseFn)),*]
+    };
+}
+
+/// Collects every log line the process writes, to check that no secret is among them.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    // Bind the identity endpoint and publish it before any thread exists.
+    let identity_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!(
+        "http://{}/msi/token",
+        identity_listener.local_addr().unwrap()
+    );
+    #[allow(unsafe_code)]
+    // SAFETY: no other thread has been started yet, so nothing reads the environment concurrently.
+    unsafe {
+        std::env::set_var("IDENTITY_ENDPOINT", &endpoint);
+        std::env::set_var("IDENTITY_HEADER", IDENTITY_HEADER);
+    }
+
+    let logs = LogCapture::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter("debug,hyper=info,hyper_util=info,h2=info,rustls=info")
+        .with_writer(move || writer.clone())
+        .init();
+
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let identity = runtime
+        .block_on(FakeManagedIdentity::start_on(
+            identity_listener,
+            IDENTITY_HEADER,
+        ))
+        .unwrap();
+    assert_eq!(identity.endpoint(), endpoint);
+    let shared = Shared { identity };
+
+    let all: &[(&str, CaseFn)] = cases![
+        reads_secrets_with_the_system_assigned_identity,
+        uses_the_user_assigned_identity_when_azure_client_id_is_set,
+        a_burst_of_100_requests_makes_one_vault_read_and_one_identity_call,
+        a_rejected_secret_is_read_again_once,
+        vault_down_at_start_is_degraded_then_recovers_by_itself,
+        a_vault_that_denies_access_is_reported,
+        a_missing_secret_is_reported_by_name,
+        the_federated_credential_is_an_identity_token_for_the_token_exchange,
+    ];
+    let (mut passed, mut failed) = (0, 0);
+    println!("\nrunning {} tests", all.len());
+    for (name, case) in all {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let outcome = runtime.block_on(async {
+            tokio::time::timeout(
+                Duration::from_secs(60),
+                AssertUnwindSafe(case(&shared)).catch_unwind(),
+            )
+            .await
+        });
+        match outcome {
+            Ok(Ok(())) => {
+                passed += 1;
+                println!("test {name} ... ok");
+            }
+            Ok(Err(_)) => {
+                failed += 1;
+                println!("test {name} ... FAILED");
+            }
+            Err(_) => {
+                failed += 1;
+                println!("test {name} ... FAILED (timed out)");
+            }
+        }
+    }
+
+    // No secret, identity token or identity header may appear in anything logged.
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let mut canaries: Vec<String> = shared.identity.issued_token_values();
+    canaries.extend(
+        [
+            CLIENT_SECRET_V1,
+            CLIENT_SECRET_V2,
+            IDENTITY_HEADER,
+            "Y2FuYXJ5LWFjcy1rZXktUXc1OQ",
+        ]
+        .map(str::to_owned),
+    );
+    let leaks: Vec<&String> = canaries
+        .iter()
+        .filter(|canary| {
+            canary
+                .as_bytes()
+                .windows(8)
+                .any(|w| logged.contains(std::str::from_utf8(w).unwrap_or("")))
+        })
+        .collect();
+    if leaks.is_empty() {
+        passed += 1;
+        println!("test no_secret_or_identity_token_in_the_logs ... ok");
+    } else {
+        failed += 1;
+        println!(
+            "test no_secret_or_identity_token_in_the_logs ... FAILED ({} canaries found)",
+            leaks.len()
+        );
+        for leak in &leaks {
+            let at = leak
+                .as_bytes()
+                .windows(8)
+                .find_map(|w| logged.find(std::str::from_utf8(w).unwrap_or("\u{0}")))
+                .unwrap_or(0);
+            let start = logged[..at].rfind('\n').map_or(0, |i| i + 1);
+            let end = logged[at..].find('\n').map_or(logged.len(), |i| at + i);
+            println!("    leaked in: {}", &logged[start..end.min(start + 600)]);
+        }
+    }
+
+    let verdict = if failed == 0 { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n"
+    );
+    drop(shared);
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
