@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use warp::Filter;
 use warp::http::StatusCode;
 
-use crate::http::{Running, spawn};
+use crate::http::{Running, spawn, spawn_tls};
 use crate::keys::{SIGNING_KEY_A, TestKey};
 use crate::tokens::TokenBuilder;
 
@@ -37,6 +37,7 @@ impl PublishedKey {
 
 #[derive(Debug)]
 struct State {
+    scheme: &'static str,
     keys: Vec<PublishedKey>,
     down: bool,
     metadata_requests: usize,
@@ -52,19 +53,35 @@ pub struct FakeEntra {
 impl FakeEntra {
     /// Starts on a random loopback port, publishing `SIGNING_KEY_A`.
     pub async fn start() -> std::io::Result<FakeEntra> {
-        let state = Arc::new(Mutex::new(State {
-            keys: vec![PublishedKey::everywhere(SIGNING_KEY_A)],
-            down: false,
-            metadata_requests: 0,
-            key_set_requests: 0,
-        }));
+        let state = FakeEntra::initial_state("http");
         let server = spawn(routes(state.clone())).await?;
         Ok(FakeEntra { server, state })
     }
 
+    /// The same over https, with a certificate signed by the test CA
+    /// (`http::TEST_CA_PEM_PATH`), reached as `https://localhost:<port>`.
+    pub async fn start_tls() -> std::io::Result<FakeEntra> {
+        let state = FakeEntra::initial_state("https");
+        let server = spawn_tls(routes(state.clone())).await?;
+        Ok(FakeEntra { server, state })
+    }
+
+    fn initial_state(scheme: &'static str) -> Arc<Mutex<State>> {
+        Arc::new(Mutex::new(State {
+            scheme,
+            keys: vec![PublishedKey::everywhere(SIGNING_KEY_A)],
+            down: false,
+            metadata_requests: 0,
+            key_set_requests: 0,
+        }))
+    }
+
     /// What `ENTRA_AUTHORITY_HOST` should be set to.
     pub fn authority(&self) -> String {
-        format!("http://{}", self.server.addr)
+        match self.lock().scheme {
+            "https" => format!("https://localhost:{}", self.server.addr.port()),
+            _ => format!("http://{}", self.server.addr),
+        }
     }
 
     /// A v2.0 token for this authority, signed with `SIGNING_KEY_A`.
@@ -146,7 +163,7 @@ fn metadata(state: Arc<Mutex<State>>, host: String, version: Version) -> warp::r
     if state.down {
         return unavailable();
     }
-    let authority = format!("http://{host}");
+    let authority = format!("{}://{host}", state.scheme);
     let document = match version {
         Version::V1 => json!({
             "issuer": "https://sts.windows.net/{tenantid}/",
@@ -168,7 +185,7 @@ fn key_set(state: Arc<Mutex<State>>, host: String, version: Version) -> warp::re
     if state.down {
         return unavailable();
     }
-    let template = format!("http://{host}/{{tenantid}}/v2.0");
+    let template = format!("{}://{host}/{{tenantid}}/v2.0", state.scheme);
     let keys: Vec<Value> = state
         .keys
         .iter()

@@ -42,3 +42,62 @@ where
     );
     Ok(Running { addr, _stop: stop })
 }
+
+/// The test CA that signed the fakes' https certificate; trust it with `SSL_CERT_FILE`.
+pub const TEST_CA_PEM_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/test-ca.pem");
+const SERVER_CERT_PEM: &str = include_str!("../fixtures/localhost.cert.pem");
+const SERVER_KEY_PEM: &str = include_str!("../fixtures/localhost.key.pem");
+
+/// Serves `filter` over https on a random loopback port, with a certificate for `localhost` and
+/// `127.0.0.1` signed by the test CA.
+pub async fn spawn_tls<F>(filter: F) -> std::io::Result<Running>
+where
+    F: Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let invalid = |e: &dyn std::fmt::Display| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+    };
+    let certificates = CertificateDer::pem_slice_iter(SERVER_CERT_PEM.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(&e))?;
+    let key = PrivateKeyDer::from_pem_slice(SERVER_KEY_PEM.as_bytes()).map_err(|e| invalid(&e))?;
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| invalid(&e))?
+    .with_no_client_auth()
+    .with_single_cert(certificates, key)
+    .map_err(|e| invalid(&e))?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let service = warp::service(filter);
+    tokio::spawn(async move {
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => continue,
+                },
+                _ = &mut stopped => break,
+            };
+            let acceptor = acceptor.clone();
+            let service = hyper_util::service::TowerToHyperService::new(service.clone());
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                }
+            });
+        }
+    });
+    Ok(Running { addr, _stop: stop })
+}

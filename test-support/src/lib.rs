@@ -20,4 +20,4 @@ pub mod keys;
 pub mod managed_identity;
 pub mod tokens;
 
-mod http;
+pub mod http;

@@ -7,4 +7,5 @@ mod function_json;
 mod health;
 mod helpers;
 mod routing;
+mod tls;
 mod validate_token;
