@@ -149,6 +149,15 @@ pub struct Tuning {
     pub secret_refresh_interval: Duration,
     /// While a secret cannot be read, the background refresher tries again this often.
     pub secret_retry_interval: Duration,
+    /// A request that calls Entra or Graph answers within this, retries included (the Functions
+    /// front end gives up at 230 s; a Teams tab much sooner).
+    pub request_deadline: Duration,
+    /// First wait before re-trying an exchange refused for consent (then doubled, three times).
+    pub consent_retry_backoff: Duration,
+    /// First wait before re-trying a throttled Graph call without `Retry-After`.
+    pub graph_retry_backoff: Duration,
+    /// On-behalf-of tokens kept, one per user and scope set.
+    pub delegated_token_cache_capacity: u64,
 }
 
 impl Default for Tuning {
@@ -161,6 +170,10 @@ impl Default for Tuning {
             outbound_timeout: Duration::from_secs(10),
             secret_refresh_interval: Duration::from_secs(10 * 60),
             secret_retry_interval: Duration::from_secs(30),
+            request_deadline: Duration::from_secs(25),
+            consent_retry_backoff: Duration::from_secs(1),
+            graph_retry_backoff: Duration::from_millis(500),
+            delegated_token_cache_capacity: 20_000,
         }
     }
 }

@@ -34,6 +34,29 @@ impl CorrelationId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id as a GUID, the form Microsoft services expect in `client-request-id`: itself when
+    /// it already is one, a W3C trace id re-grouped, anything else mapped to a name-based GUID
+    /// (the same id always maps to the same GUID).
+    pub fn as_guid(&self) -> String {
+        if let Ok(guid) = uuid::Uuid::try_parse(&self.0) {
+            return guid.hyphenated().to_string();
+        }
+        if self.0.len() == 32
+            && let Ok(value) = u128::from_str_radix(&self.0, 16)
+        {
+            return uuid::Uuid::from_u128(value).hyphenated().to_string();
+        }
+        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, self.0.as_bytes())
+            .hyphenated()
+            .to_string()
+    }
+
+    /// Someone must have a correlation id; requests that bypassed the server (unit tests) get
+    /// a fresh one.
+    pub fn generate() -> CorrelationId {
+        CorrelationId(uuid::Uuid::new_v4().to_string().into())
+    }
 }
 
 impl fmt::Display for CorrelationId {
@@ -97,6 +120,17 @@ mod tests {
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
         )]));
         assert_eq!(id.as_str(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+
+    #[test]
+    fn maps_every_id_to_a_stable_guid() {
+        let trace = CorrelationId("4bf92f3577b34da6a3ce929d0e0e4736".into());
+        assert_eq!(trace.as_guid(), "4bf92f35-77b3-4da6-a3ce-929d0e0e4736");
+        let guid = CorrelationId("0B1D0000-0000-4000-8000-000000000001".into());
+        assert_eq!(guid.as_guid(), "0b1d0000-0000-4000-8000-000000000001");
+        let text = CorrelationId("tab-req-42".into());
+        assert_eq!(text.as_guid(), text.as_guid());
+        assert!(uuid::Uuid::try_parse(&text.as_guid()).is_ok());
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum ApiError {
     TenantNotAllowed,
     #[error("token lacks the access_as_user scope")]
     InsufficientScope,
+    /// The on-behalf-of exchange needs consent to `scopes` (or user interaction).
+    #[error("consent required")]
+    ConsentRequired { scopes: Vec<String> },
     #[error("{0}")]
     NotFound(String),
     #[error("method not allowed")]
@@ -43,6 +46,22 @@ pub enum ApiError {
         reason: String,
         retry_after: Duration,
     },
+    /// Still throttled after the retry budget.
+    #[error("{service} throttled")]
+    Throttled {
+        service: &'static str,
+        retry_after: Duration,
+    },
+    /// An upstream answered with an error we do not pass on; `code` is the service's own error
+    /// code, safe to show.
+    #[error("{service} answered {status} ({code})")]
+    Upstream {
+        service: &'static str,
+        status: u16,
+        code: String,
+    },
+    #[error("{service} did not answer in time")]
+    UpstreamTimeout { service: &'static str },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -57,6 +76,8 @@ struct Problem<'a> {
     status: u16,
     detail: String,
     code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: Option<&'a [String]>,
 }
 
 impl ApiError {
@@ -64,11 +85,16 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::MissingToken | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            ApiError::TenantNotAllowed | ApiError::InsufficientScope => StatusCode::FORBIDDEN,
+            ApiError::TenantNotAllowed
+            | ApiError::InsufficientScope
+            | ApiError::ConsentRequired { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,10 +106,14 @@ impl ApiError {
             ApiError::MissingToken | ApiError::InvalidToken(_) => "invalid_token",
             ApiError::TenantNotAllowed => "tenant_not_allowed",
             ApiError::InsufficientScope => "insufficient_scope",
+            ApiError::ConsentRequired { .. } => "consent_required",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Throttled { .. } => "throttled",
+            ApiError::Upstream { .. } => "upstream_error",
+            ApiError::UpstreamTimeout { .. } => "upstream_timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -94,10 +124,14 @@ impl ApiError {
             ApiError::MissingToken | ApiError::InvalidToken(_) => "Invalid token",
             ApiError::TenantNotAllowed => "Tenant not allowed",
             ApiError::InsufficientScope => "Insufficient scope",
+            ApiError::ConsentRequired { .. } => "Consent required",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::Unavailable { .. } => "Service unavailable",
+            ApiError::Throttled { .. } => "Throttled",
+            ApiError::Upstream { .. } => "Upstream error",
+            ApiError::UpstreamTimeout { .. } => "Upstream timeout",
             ApiError::Internal(_) => "Internal error",
         }
     }
@@ -116,6 +150,9 @@ impl ApiError {
             ApiError::InsufficientScope => {
                 "The token does not carry the access_as_user scope.".to_owned()
             }
+            ApiError::ConsentRequired { .. } => {
+                "The signed-in user (or an administrator of their organization) must consent to the listed scopes.".to_owned()
+            }
             ApiError::NotFound(message) => message.clone(),
             ApiError::MethodNotAllowed { allow } => {
                 format!("This resource only accepts {allow}.")
@@ -126,6 +163,17 @@ impl ApiError {
             ApiError::Unavailable { dependency, .. } => {
                 format!("The {dependency} cannot be reached right now; retry later.")
             }
+            ApiError::Throttled { service, .. } => {
+                format!("{service} is throttling requests; retry after the indicated delay.")
+            }
+            ApiError::Upstream {
+                service,
+                status,
+                code,
+            } => format!("{service} answered {status} ({code})."),
+            ApiError::UpstreamTimeout { service } => {
+                format!("{service} did not answer in time.")
+            }
             ApiError::Internal(_) => "An unexpected error occurred.".to_owned(),
         }
     }
@@ -135,9 +183,15 @@ impl ApiError {
             ApiError::MissingToken | ApiError::InvalidToken(_) => {
                 tracing::debug!(error = %self, "request refused");
             }
-            ApiError::TenantNotAllowed | ApiError::InsufficientScope => {
+            ApiError::TenantNotAllowed
+            | ApiError::InsufficientScope
+            | ApiError::ConsentRequired { .. } => {
                 tracing::info!(error = %self, "request forbidden");
             }
+            ApiError::Throttled { .. } | ApiError::UpstreamTimeout { .. } => {
+                tracing::warn!(error = %self, "upstream did not serve the request");
+            }
+            ApiError::Upstream { .. } => tracing::error!(error = %self, "upstream error"),
             ApiError::Unavailable { .. } => tracing::warn!(error = %self, "dependency unavailable"),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %error_chain(cause.as_ref()), "internal error");
@@ -158,6 +212,10 @@ impl ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             code,
+            scopes: match self {
+                ApiError::ConsentRequired { scopes } => Some(scopes),
+                _ => None,
+            },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = Response::new(body.into());
@@ -178,7 +236,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
             }
-            ApiError::Unavailable { retry_after, .. } => {
+            ApiError::Unavailable { retry_after, .. } | ApiError::Throttled { retry_after, .. } => {
                 headers.insert(
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after.as_secs()),
@@ -282,6 +340,37 @@ mod tests {
                 },
                 503,
                 "unavailable",
+            ),
+            (
+                ApiError::ConsentRequired {
+                    scopes: vec!["https://graph.microsoft.com/Chat.Create".into()],
+                },
+                403,
+                "consent_required",
+            ),
+            (
+                ApiError::Throttled {
+                    service: "Microsoft Graph",
+                    retry_after: Duration::from_secs(4),
+                },
+                429,
+                "throttled",
+            ),
+            (
+                ApiError::Upstream {
+                    service: "Microsoft Graph",
+                    status: 403,
+                    code: "Authorization_RequestDenied".into(),
+                },
+                502,
+                "upstream_error",
+            ),
+            (
+                ApiError::UpstreamTimeout {
+                    service: "Microsoft Graph",
+                },
+                504,
+                "upstream_timeout",
             ),
             (ApiError::Internal("boom".into()), 500, "internal"),
         ];

@@ -13,6 +13,8 @@
 //! - `routes`: one module per Azure Function, plus routing helpers.
 //! - `auth`: Teams SSO token validation (signing keys, signature, claims, cache).
 //! - `error`: `ApiError` and its RFC 9457 problem answers, the only error-to-HTTP mapping.
+//! - `obo`: the on-behalf-of exchange and its per-user token cache.
+//! - `graph`: Microsoft Graph calls with retries for throttling.
 //! - `outbound`: the shared HTTP client for calls to Microsoft services.
 //! - `secrets`: the client credential and ACS connection string, from Key Vault or settings;
 //!   the only module that uses the Azure SDK.
@@ -22,6 +24,8 @@ pub mod auth;
 pub mod config;
 pub mod correlation;
 pub mod error;
+pub mod graph;
+pub mod obo;
 pub mod outbound;
 pub mod routes;
 pub mod secrets;

@@ -7,6 +7,8 @@ use tokio::net::TcpListener;
 
 use crate::auth::{Expectations, SigningKeys, TokenValidator};
 use crate::config::Config;
+use crate::graph::GraphClient;
+use crate::obo::OnBehalfOf;
 use crate::secrets::{SdkTransport, Secrets, SecretsError};
 use crate::{outbound, routes, server};
 
@@ -16,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub validator: Arc<TokenValidator>,
     pub secrets: Arc<Secrets>,
+    pub obo: Arc<OnBehalfOf>,
+    pub graph: Arc<GraphClient>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +49,7 @@ impl AppState {
         let http = outbound::http_client(&config.tuning, &config.tls)?;
         let secrets = Arc::new(Secrets::build(&config, &http, overrides.sdk_transport)?);
         let signing_keys = Arc::new(SigningKeys::new(
-            http,
+            http.clone(),
             &config.entra.authority_host,
             config.tuning.signing_keys_min_refetch_interval,
         ));
@@ -65,10 +69,25 @@ impl AppState {
             expectations,
             config.tuning.token_cache_capacity,
         ));
+        let obo = Arc::new(OnBehalfOf::new(
+            http.clone(),
+            &config.entra.authority_host,
+            config.entra.client_id,
+            secrets.clone(),
+            config.tuning.consent_retry_backoff,
+            config.tuning.delegated_token_cache_capacity,
+        ));
+        let graph = Arc::new(GraphClient::new(
+            http,
+            &config.graph_endpoint,
+            config.tuning.graph_retry_backoff,
+        ));
         Ok(AppState {
             config: Arc::new(config),
             validator,
             secrets,
+            obo,
+            graph,
         })
     }
 }

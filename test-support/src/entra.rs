@@ -11,6 +11,7 @@ use warp::http::StatusCode;
 
 use crate::http::{Running, spawn, spawn_tls};
 use crate::keys::{SIGNING_KEY_A, TestKey};
+use crate::token_endpoint::TokenEndpoint;
 use crate::tokens::TokenBuilder;
 
 /// How a key is published.
@@ -48,22 +49,33 @@ struct State {
 pub struct FakeEntra {
     server: Running,
     state: Arc<Mutex<State>>,
+    tokens: TokenEndpoint,
 }
 
 impl FakeEntra {
     /// Starts on a random loopback port, publishing `SIGNING_KEY_A`.
     pub async fn start() -> std::io::Result<FakeEntra> {
         let state = FakeEntra::initial_state("http");
-        let server = spawn(routes(state.clone())).await?;
-        Ok(FakeEntra { server, state })
+        let tokens = TokenEndpoint::default();
+        let server = spawn(routes(state.clone()).or(tokens.route()).unify()).await?;
+        Ok(FakeEntra {
+            server,
+            state,
+            tokens,
+        })
     }
 
     /// The same over https, with a certificate signed by the test CA
     /// (`http::TEST_CA_PEM_PATH`), reached as `https://localhost:<port>`.
     pub async fn start_tls() -> std::io::Result<FakeEntra> {
         let state = FakeEntra::initial_state("https");
-        let server = spawn_tls(routes(state.clone())).await?;
-        Ok(FakeEntra { server, state })
+        let tokens = TokenEndpoint::default();
+        let server = spawn_tls(routes(state.clone()).or(tokens.route()).unify()).await?;
+        Ok(FakeEntra {
+            server,
+            state,
+            tokens,
+        })
     }
 
     fn initial_state(scheme: &'static str) -> Arc<Mutex<State>> {
@@ -82,6 +94,11 @@ impl FakeEntra {
             "https" => format!("https://localhost:{}", self.server.addr.port()),
             _ => format!("http://{}", self.server.addr),
         }
+    }
+
+    /// The token endpoint (`/{tenant}/oauth2/v2.0/token`) of this authority.
+    pub fn token_endpoint(&self) -> &TokenEndpoint {
+        &self.tokens
     }
 
     /// A v2.0 token for this authority, signed with `SIGNING_KEY_A`.

@@ -7,6 +7,8 @@
 //! - `keys`: the RSA test keys in `fixtures/`.
 //! - `tokens`: mints Entra-shaped access tokens, valid or deliberately broken.
 //! - `entra`: OpenID metadata and signing keys (v1.0 and v2.0), with key rollover and outages.
+//! - `token_endpoint`: Entra's on-behalf-of token endpoint, with scripted refusals.
+//! - `graph`: the Graph subset the routes use, with a seeded two-tenant directory.
 //! - `managed_identity`: the App Service managed-identity endpoint.
 //! - `key_vault`: Key Vault secrets, with the 401 challenge, rotation, 403 and outages.
 //! - `azure_transport`: sends the Azure SDK's vault requests to the fake vault.
@@ -14,10 +16,13 @@
 #![allow(clippy::panic)] // a fake that cannot load its own fixtures is a broken test setup
 
 pub mod azure_transport;
+pub mod directory;
 pub mod entra;
+pub mod graph;
 pub mod key_vault;
 pub mod keys;
 pub mod managed_identity;
+pub mod token_endpoint;
 pub mod tokens;
 
 pub mod http;

@@ -49,7 +49,8 @@ where
 
 /// Parses `bytes` as a `T`; the error names the JSON path of the offending field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // serde would also read a struct from a JSON array, field by field; the contract is objects.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::BadRequest(
             "The request body must be a JSON object.".to_owned(),
         ));
@@ -128,6 +129,7 @@ mod tests {
     fn refuses_syntax_errors_empty_bodies_and_trailing_data() {
         let truncated = message(r#"{"subject":"#);
         assert!(truncated.contains("EOF"), "{truncated}");
+        assert_eq!(message("[1, 2]"), "The request body must be a JSON object.");
         assert_eq!(message("  "), "The request body must be a JSON object.");
         assert!(message(r#"{"subject":"s","participants":[]} x"#).contains("trailing"));
     }

@@ -4,6 +4,7 @@
 //! their original path. Each route names itself for the request log before anything else, and
 //! answers a wrong method with 405 and `Allow` rather than falling through to 404.
 
+pub mod create_meeting;
 pub mod health;
 pub mod json_body;
 pub mod validate_token;
@@ -14,7 +15,11 @@ use warp::http::Method;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
+use crate::auth::Caller;
+use crate::correlation::CorrelationId;
 use crate::error::{ApiError, handle_rejection};
+use crate::graph::{GRAPH_SCOPES, GraphCall};
+use crate::obo::DelegatedToken;
 use crate::startup::AppState;
 
 /// Largest request body accepted, as API.md promises.
@@ -34,11 +39,17 @@ pub struct FunctionSpec {
 }
 
 /// Every function the handler serves.
-pub const FUNCTIONS: &[FunctionSpec] = &[health::FUNCTION, validate_token::FUNCTION];
+pub const FUNCTIONS: &[FunctionSpec] = &[
+    health::FUNCTION,
+    validate_token::FUNCTION,
+    create_meeting::FUNCTION,
+];
 
 /// Every function, composed, with errors already turned into problem answers.
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
-    let api = health::route(state.clone()).or(validate_token::route(state));
+    let api = health::route(state.clone())
+        .or(validate_token::route(state.clone()))
+        .or(create_meeting::route(state));
     readiness()
         .or(body_size_limit().and(api))
         .map(Reply::into_response)
@@ -62,34 +73,137 @@ fn function_name(name: &'static str) -> impl Filter<Extract = (), Error = Infall
         .untuple_one()
 }
 
-/// Matches the function's path exactly; names it on the log line; answers a method it does not
+/// Matches the function's literal path; names it on the log line; answers a method it does not
 /// serve with 405 and `Allow`.
 pub fn function(spec: FunctionSpec) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    let path = format!("/api/{}", spec.route);
+    function_with_params(spec)
+        .map(|_params: Vec<String>| ())
+        .untuple_one()
+}
+
+/// Like `function`, for a route with one `{placeholder}` segment, whose percent-decoded value
+/// is extracted.
+pub fn function_with_param(
+    spec: FunctionSpec,
+) -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
+    function_with_params(spec).and_then(|mut params: Vec<String>| async move {
+        params.pop().ok_or_else(warp::reject::not_found)
+    })
+}
+
+fn function_with_params(
+    spec: FunctionSpec,
+) -> impl Filter<Extract = (Vec<String>,), Error = Rejection> + Clone {
     warp::path::full()
         .and_then(move |full: warp::path::FullPath| {
-            let matches = full.as_str() == path;
-            async move {
-                if matches {
-                    Ok(())
-                } else {
-                    Err(warp::reject::not_found())
-                }
-            }
+            let params = match_route(spec.route, full.as_str());
+            async move { params.ok_or_else(warp::reject::not_found) }
         })
-        .untuple_one()
         .and(function_name(spec.name))
         .and(warp::method())
-        .and_then(move |method: Method| async move {
+        .and_then(move |params: Vec<String>, method: Method| async move {
             if spec.methods.contains(&method) {
-                Ok(())
+                Ok(params)
             } else {
                 Err(warp::reject::custom(ApiError::MethodNotAllowed {
                     allow: spec.allow,
                 }))
             }
         })
-        .untuple_one()
+}
+
+/// Matches `/api/<route>` segment by segment; `{name}` segments match any non-empty segment and
+/// are returned percent-decoded, in order.
+fn match_route(route: &str, path: &str) -> Option<Vec<String>> {
+    let rest = path.strip_prefix("/api/")?;
+    let mut template = route.split('/');
+    let mut actual = rest.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (template.next(), actual.next()) {
+            (None, None) => return Some(params),
+            (Some(expected), Some(segment)) if expected.starts_with('{') => {
+                let decoded = percent_encoding::percent_decode_str(segment)
+                    .decode_utf8()
+                    .ok()?
+                    .into_owned();
+                if decoded.is_empty() {
+                    return None;
+                }
+                params.push(decoded);
+            }
+            (Some(expected), Some(segment)) if expected == segment => {}
+            _ => return None,
+        }
+    }
+}
+
+/// The request's correlation id, set by the server for every request.
+pub fn correlation_id() -> impl Filter<Extract = (CorrelationId,), Error = Infallible> + Clone {
+    warp::ext::optional::<CorrelationId>()
+        .map(|id: Option<CorrelationId>| id.unwrap_or_else(CorrelationId::generate))
+}
+
+/// A Graph token acting as the caller, from the on-behalf-of cache or a new exchange.
+pub async fn graph_token(
+    state: &AppState,
+    caller: &Caller,
+    deadline: tokio::time::Instant,
+) -> Result<std::sync::Arc<DelegatedToken>, ApiError> {
+    state
+        .obo
+        .token(caller, &GRAPH_SCOPES, deadline)
+        .await
+        .map_err(|e| e.into_api_error(state.config.tuning.retry_after))
+}
+
+pub fn graph_call<'a>(
+    token: &'a DelegatedToken,
+    correlation_id: &'a CorrelationId,
+    deadline: tokio::time::Instant,
+) -> GraphCall<'a> {
+    GraphCall {
+        token: &token.token,
+        correlation_id,
+        deadline,
+    }
+}
+
+/// Entra object and tenant ids: the hyphenated GUID form only.
+pub fn parse_guid(text: &str) -> Option<uuid::Uuid> {
+    if text.len() != 36 {
+        return None;
+    }
+    uuid::Uuid::try_parse(text).ok()
+}
+
+/// A plausible user principal name: `name@domain`, in the characters Entra allows (guest UPNs
+/// contain `#EXT#`), at most 113 characters before the `@` plus the domain.
+pub fn is_user_principal_name(text: &str) -> bool {
+    let Some((name, domain)) = text.rsplit_once('@') else {
+        return false;
+    };
+    let name_ok = (1..=113).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~+&".contains(c));
+    let domain_ok = (3..=255).contains(&domain.len())
+        && domain.contains('.')
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    name_ok && domain_ok
+}
+
+/// Runs a route's work under the request deadline; past it, the caller gets 504.
+pub async fn within_deadline<T>(
+    deadline: tokio::time::Instant,
+    service: &'static str,
+    work: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or(Err(ApiError::UpstreamTimeout { service }))
 }
 
 /// Refuses a declared body over the limit before any work is done on it.
@@ -108,4 +222,23 @@ fn body_size_limit() -> impl Filter<Extract = (), Error = Rejection> + Clone {
             }
         })
         .untuple_one()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_route;
+
+    #[test]
+    fn routes_match_exactly_and_decode_placeholders() {
+        assert_eq!(match_route("health", "/api/health"), Some(vec![]));
+        assert_eq!(match_route("health", "/api/health/"), None);
+        assert_eq!(match_route("health", "/health"), None);
+        assert_eq!(
+            match_route("users/{id}/photo", "/api/users/ann%40contoso.example/photo"),
+            Some(vec!["ann@contoso.example".to_owned()])
+        );
+        assert_eq!(match_route("users/{id}", "/api/users/"), None);
+        assert_eq!(match_route("users/{id}", "/api/users/a/b"), None);
+        assert_eq!(match_route("users/{id}", "/api/users/%FF"), None);
+    }
 }

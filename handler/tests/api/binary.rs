@@ -89,7 +89,7 @@ async fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
     let entra = FakeEntra::start().await.unwrap();
     let port = free_port();
     let mut command = handler_command();
-    for (name, value) in settings(&entra) {
+    for (name, value) in settings(&entra, "http://127.0.0.1:9") {
         command.env(name, value);
     }
     let child = command

@@ -7,19 +7,16 @@ use std::time::Duration;
 use handler::config::Config;
 use handler::startup::{self, AppState};
 use test_support::entra::FakeEntra;
+use test_support::graph::FakeGraph;
 use test_support::tokens::TokenBuilder;
 use tokio::sync::oneshot;
 
+pub use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
+
 pub const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
 pub const APP_ID_URI: &str = "api://tab.contoso.example/6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
-/// The field worker's organization.
-pub const FIELD_TENANT: &str = "f1e1d000-0000-4000-8000-00000000f1e1";
-/// The remote expert's organization.
-pub const EXPERT_TENANT: &str = "e4e4e000-0000-4000-8000-00000000e4e4";
 /// A tenant that never consented.
 pub const STRANGER_TENANT: &str = "5a5a5000-0000-4000-8000-000000005a5a";
-pub const FIELD_WORKER_OID: &str = "0b1d0000-0000-4000-8000-000000000001";
-pub const EXPERT_OID: &str = "0b1d0000-0000-4000-8000-000000000002";
 /// A canary: tests check that it never shows up in logs or answers.
 pub const CLIENT_SECRET: &str = "7Qm2x9LrGk4Ts8WbNc3Vz";
 
@@ -27,11 +24,13 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub entra: FakeEntra,
+    pub graph: FakeGraph,
     _stop: oneshot::Sender<()>,
 }
 
-/// The production settings the tests use, with the authority pointed at `entra`.
-pub fn settings(entra: &FakeEntra) -> HashMap<String, String> {
+/// The production settings the tests use, with the authority pointed at `entra` and Graph at
+/// `graph_endpoint`.
+pub fn settings(entra: &FakeEntra, graph_endpoint: &str) -> HashMap<String, String> {
     [
         ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
         ("ENTRA_APP_ID_URI", APP_ID_URI.to_owned()),
@@ -41,7 +40,7 @@ pub fn settings(entra: &FakeEntra) -> HashMap<String, String> {
         ),
         ("ENTRA_AUTHORITY_HOST", entra.authority()),
         ("ENTRA_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
-        ("GRAPH_ENDPOINT", "http://127.0.0.1:9".to_owned()),
+        ("GRAPH_ENDPOINT", graph_endpoint.to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -59,10 +58,19 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    let settings = settings(&entra);
+    entra
+        .token_endpoint()
+        .register_client(CLIENT_ID, &[CLIENT_SECRET]);
+    let graph = FakeGraph::start(entra.token_endpoint().grants())
+        .await
+        .expect("fake Graph starts");
+    let settings = settings(&entra, &graph.endpoint());
     let mut config =
         Config::from_lookup(|name| settings.get(name).cloned()).expect("valid settings");
     config.tuning.retry_after = Duration::from_secs(7);
+    // Retries keep their shape, on a scale a test can wait for.
+    config.tuning.consent_retry_backoff = Duration::from_millis(10);
+    config.tuning.graph_retry_backoff = Duration::from_millis(10);
     adjust(&mut config);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -83,6 +91,7 @@ pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config
             .build()
             .expect("client"),
         entra,
+        graph,
         _stop: stop,
     }
 }
@@ -96,6 +105,26 @@ impl TestApp {
     pub fn field_worker_token(&self) -> TokenBuilder {
         self.entra
             .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request reaches the handler")
+    }
+
+    /// Token requests the fake Entra received.
+    pub fn token_requests(&self) -> Vec<HashMap<String, String>> {
+        self.entra.token_endpoint().requests()
     }
 
     pub async fn validate(&self, token: &str) -> reqwest::Response {

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod binary;
+mod create_meeting;
 mod function_json;
 mod health;
 mod helpers;

@@ -1,0 +1,589 @@
+//! `CreateMeeting`: the Teams meeting of a remote-assist session, created as the caller.
+//!
+//! Without invitations, a standalone online meeting (`POST /me/onlineMeetings`). With
+//! `sendInvites`, a calendar event that is an online meeting (`POST /me/events`), so Exchange
+//! sends the invitations; its online meeting is then looked up by join URL for the chat thread
+//! and given the requested lobby bypass.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+use warp::http::{Method, StatusCode};
+use warp::{Filter, Rejection, Reply};
+
+use super::json_body::json_body;
+use super::{FunctionSpec, correlation_id, function, graph_call, within_deadline};
+use crate::auth::{self, Caller};
+use crate::correlation::CorrelationId;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub const FUNCTION: FunctionSpec = FunctionSpec {
+    name: "CreateMeeting",
+    route: "meetings",
+    methods: &[Method::POST],
+    allow: "POST",
+};
+
+const MAX_PARTICIPANTS: usize = 50;
+const MAX_SUBJECT_CHARS: usize = 255;
+const MAX_DURATION: time::Duration = time::Duration::hours(24);
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateMeeting {
+    subject: String,
+    start_date_time: String,
+    end_date_time: String,
+    #[serde(default)]
+    participants: Vec<Participant>,
+    #[serde(default)]
+    lobby_bypass: Option<LobbyBypass>,
+    #[serde(default)]
+    send_invites: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Participant {
+    user_id: String,
+    tenant_id: Option<String>,
+    upn: Option<String>,
+    role: Option<Role>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+enum Role {
+    Attendee,
+    Presenter,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+enum LobbyBypass {
+    Organization,
+    #[default]
+    OrganizationAndFederated,
+    Everyone,
+}
+
+/// A request that passed validation.
+#[derive(Debug)]
+struct ValidMeeting {
+    subject: String,
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+    attendees: Vec<ValidAttendee>,
+    lobby_bypass: LobbyBypass,
+    send_invites: bool,
+}
+
+#[derive(Debug)]
+struct ValidAttendee {
+    user_id: Uuid,
+    tenant_id: Option<Uuid>,
+    upn: Option<String>,
+    role: Role,
+}
+
+// ---- Graph shapes ----
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphOnlineMeeting<'a> {
+    subject: &'a str,
+    start_date_time: String,
+    end_date_time: String,
+    participants: GraphParticipants<'a>,
+    lobby_bypass_settings: GraphLobbyBypass,
+}
+
+#[derive(Serialize)]
+struct GraphParticipants<'a> {
+    attendees: Vec<GraphAttendee<'a>>,
+}
+
+#[derive(Serialize)]
+struct GraphAttendee<'a> {
+    identity: GraphIdentity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upn: Option<&'a str>,
+    role: Role,
+}
+
+#[derive(Serialize)]
+struct GraphIdentity {
+    user: GraphIdentityUser,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphIdentityUser {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphLobbyBypass {
+    scope: LobbyBypass,
+    is_dial_in_bypass_enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphEvent<'a> {
+    subject: &'a str,
+    start: GraphDateTime,
+    end: GraphDateTime,
+    is_online_meeting: bool,
+    online_meeting_provider: &'static str,
+    attendees: Vec<GraphEventAttendee<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphDateTime {
+    date_time: String,
+    time_zone: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphEventAttendee<'a> {
+    email_address: GraphEmail<'a>,
+    #[serde(rename = "type")]
+    attendee_type: &'static str,
+}
+
+#[derive(Serialize)]
+struct GraphEmail<'a> {
+    address: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphLobbyPatch {
+    lobby_bypass_settings: GraphLobbyBypass,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedMeeting {
+    id: String,
+    join_web_url: String,
+    chat_info: Option<ChatInfo>,
+    subject: Option<String>,
+    start_date_time: Option<String>,
+    end_date_time: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChatInfo {
+    thread_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedEvent {
+    online_meeting: Option<EventOnlineMeeting>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventOnlineMeeting {
+    join_url: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MeetingCreated {
+    id: String,
+    join_web_url: String,
+    chat_thread_id: Option<String>,
+    subject: String,
+    start_date_time: String,
+    end_date_time: String,
+}
+
+/// POST /api/meetings, bearer token, JSON `CreateMeeting` → 201 the meeting.
+pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    function(FUNCTION)
+        .and(auth::caller(
+            state.validator.clone(),
+            state.config.tuning.retry_after,
+        ))
+        .and(correlation_id())
+        .and(json_body::<CreateMeeting>())
+        .then(
+            move |caller: Caller, correlation: CorrelationId, body: CreateMeeting| {
+                let state = state.clone();
+                async move { create(state, caller, correlation, body).await }
+            },
+        )
+}
+
+async fn create(
+    state: AppState,
+    caller: Caller,
+    correlation: CorrelationId,
+    body: CreateMeeting,
+) -> Result<warp::reply::Response, ApiError> {
+    let meeting = validate(body)?;
+    let deadline = tokio::time::Instant::now() + state.config.tuning.request_deadline;
+    within_deadline(deadline, "Microsoft Graph", async {
+        let token = super::graph_token(&state, &caller, deadline).await?;
+        let call = graph_call(&token, &correlation, deadline);
+        let created = if meeting.send_invites {
+            create_with_invitations(&state, &call, &meeting).await?
+        } else {
+            state
+                .graph
+                .post_json::<_, CreatedMeeting>(
+                    &call,
+                    "/me/onlineMeetings",
+                    &online_meeting(&meeting),
+                )
+                .await
+                .map_err(|e| e.into_api_error("The meeting could not be found."))?
+        };
+        Ok(answer(created, &meeting))
+    })
+    .await
+}
+
+async fn create_with_invitations(
+    state: &AppState,
+    call: &crate::graph::GraphCall<'_>,
+    meeting: &ValidMeeting,
+) -> Result<CreatedMeeting, ApiError> {
+    let not_found = "The meeting could not be found.";
+    let event: CreatedEvent = state
+        .graph
+        .post_json(call, "/me/events", &calendar_event(meeting))
+        .await
+        .map_err(|e| e.into_api_error(not_found))?;
+    let join_url = event
+        .online_meeting
+        .map(|m| m.join_url)
+        .ok_or_else(|| ApiError::Upstream {
+            service: "Microsoft Graph",
+            status: 201,
+            code: "event created without an online meeting".to_owned(),
+        })?;
+    let filter = format!("JoinWebUrl eq '{}'", join_url.replace('\'', "''"));
+    let found: crate::graph::Collection<CreatedMeeting> = state
+        .graph
+        .get_json(call, "/me/onlineMeetings", &[("$filter", &filter)], &[])
+        .await
+        .map_err(|e| e.into_api_error(not_found))?;
+    let online = found.value.into_iter().next().ok_or(ApiError::Upstream {
+        service: "Microsoft Graph",
+        status: 200,
+        code: "online meeting of the event not found".to_owned(),
+    })?;
+    let patch = GraphLobbyPatch {
+        lobby_bypass_settings: GraphLobbyBypass {
+            scope: meeting.lobby_bypass,
+            is_dial_in_bypass_enabled: false,
+        },
+    };
+    let path = format!(
+        "/me/onlineMeetings/{}",
+        percent_encoding::utf8_percent_encode(&online.id, percent_encoding::NON_ALPHANUMERIC)
+    );
+    state
+        .graph
+        .patch_json(call, &path, &patch)
+        .await
+        .map_err(|e| e.into_api_error(not_found))?;
+    Ok(online)
+}
+
+fn validate(body: CreateMeeting) -> Result<ValidMeeting, ApiError> {
+    let bad = |message: String| ApiError::BadRequest(message);
+    let subject = body.subject.trim().to_owned();
+    let subject_chars = subject.chars().count();
+    if subject_chars == 0 || subject_chars > MAX_SUBJECT_CHARS {
+        return Err(bad(format!(
+            "Field `subject` must be 1 to {MAX_SUBJECT_CHARS} characters."
+        )));
+    }
+    if subject.chars().any(char::is_control) {
+        return Err(bad(
+            "Field `subject` must not contain control characters.".to_owned()
+        ));
+    }
+    let start = parse_time("startDateTime", &body.start_date_time)?;
+    let end = parse_time("endDateTime", &body.end_date_time)?;
+    if end <= start {
+        return Err(bad(
+            "Field `endDateTime` must be after `startDateTime`.".to_owned()
+        ));
+    }
+    if end - start > MAX_DURATION {
+        return Err(bad(
+            "Field `endDateTime` must be at most 24 hours after `startDateTime`.".to_owned(),
+        ));
+    }
+    if body.participants.len() > MAX_PARTICIPANTS {
+        return Err(bad(format!(
+            "Field `participants` must have at most {MAX_PARTICIPANTS} entries."
+        )));
+    }
+    let mut attendees = Vec::with_capacity(body.participants.len());
+    for (index, participant) in body.participants.into_iter().enumerate() {
+        let field = |name: &str| format!("participants[{index}].{name}");
+        let user_id = super::parse_guid(&participant.user_id)
+            .ok_or_else(|| bad(format!("Field `{}` must be a GUID.", field("userId"))))?;
+        let tenant_id = match participant.tenant_id {
+            Some(tenant) => Some(
+                super::parse_guid(&tenant)
+                    .ok_or_else(|| bad(format!("Field `{}` must be a GUID.", field("tenantId"))))?,
+            ),
+            None => None,
+        };
+        let upn = match participant.upn {
+            Some(upn) if super::is_user_principal_name(&upn) => Some(upn),
+            Some(_) => {
+                return Err(bad(format!(
+                    "Field `{}` must be a user principal name (name@domain).",
+                    field("upn")
+                )));
+            }
+            None => None,
+        };
+        attendees.push(ValidAttendee {
+            user_id,
+            tenant_id,
+            upn,
+            role: participant.role.unwrap_or(Role::Attendee),
+        });
+    }
+    Ok(ValidMeeting {
+        subject,
+        start,
+        end,
+        attendees,
+        lobby_bypass: body.lobby_bypass.unwrap_or_default(),
+        send_invites: body.send_invites,
+    })
+}
+
+fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+    OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "Field `{field}` must be an RFC 3339 date-time, e.g. 2026-11-26T14:00:00Z."
+        ))
+    })
+}
+
+/// RFC 3339 in UTC with a `Z`, as the contract promises.
+fn utc(time: OffsetDateTime) -> String {
+    time.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn online_meeting(meeting: &ValidMeeting) -> GraphOnlineMeeting<'_> {
+    GraphOnlineMeeting {
+        subject: &meeting.subject,
+        start_date_time: utc(meeting.start),
+        end_date_time: utc(meeting.end),
+        participants: GraphParticipants {
+            attendees: meeting
+                .attendees
+                .iter()
+                .map(|a| GraphAttendee {
+                    identity: GraphIdentity {
+                        user: GraphIdentityUser {
+                            id: a.user_id.to_string(),
+                            tenant_id: a.tenant_id.map(|t| t.to_string()),
+                        },
+                    },
+                    upn: a.upn.as_deref(),
+                    role: a.role,
+                })
+                .collect(),
+        },
+        lobby_bypass_settings: GraphLobbyBypass {
+            scope: meeting.lobby_bypass,
+            is_dial_in_bypass_enabled: false,
+        },
+    }
+}
+
+fn calendar_event(meeting: &ValidMeeting) -> GraphEvent<'_> {
+    // Exchange wants local time without offset plus a zone name; UTC keeps it exact.
+    let local = |t: OffsetDateTime| {
+        let mut text = utc(t);
+        text.pop();
+        text
+    };
+    GraphEvent {
+        subject: &meeting.subject,
+        start: GraphDateTime {
+            date_time: local(meeting.start),
+            time_zone: "UTC",
+        },
+        end: GraphDateTime {
+            date_time: local(meeting.end),
+            time_zone: "UTC",
+        },
+        is_online_meeting: true,
+        online_meeting_provider: "teamsForBusiness",
+        // Invitations go by mail, so only participants with a UPN can be invited this way.
+        attendees: meeting
+            .attendees
+            .iter()
+            .filter_map(|a| a.upn.as_deref())
+            .map(|address| GraphEventAttendee {
+                email_address: GraphEmail { address },
+                attendee_type: "required",
+            })
+            .collect(),
+    }
+}
+
+fn answer(created: CreatedMeeting, meeting: &ValidMeeting) -> warp::reply::Response {
+    let body = MeetingCreated {
+        id: created.id,
+        join_web_url: created.join_web_url,
+        chat_thread_id: created.chat_info.and_then(|c| c.thread_id),
+        subject: created.subject.unwrap_or_else(|| meeting.subject.clone()),
+        start_date_time: normalise(created.start_date_time).unwrap_or_else(|| utc(meeting.start)),
+        end_date_time: normalise(created.end_date_time).unwrap_or_else(|| utc(meeting.end)),
+    };
+    warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response()
+}
+
+/// Graph answers with seven fractional digits and sometimes an offset; the contract promises
+/// RFC 3339 UTC.
+fn normalise(time: Option<String>) -> Option<String> {
+    time.and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok())
+        .map(utc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(value: serde_json::Value) -> Result<ValidMeeting, ApiError> {
+        validate(serde_json::from_value(value).unwrap())
+    }
+
+    fn base() -> serde_json::Value {
+        json!({
+            "subject": "Pump 7 inspection",
+            "startDateTime": "2026-11-26T14:00:00Z",
+            "endDateTime": "2026-11-26T16:00:00+01:00",
+        })
+    }
+
+    #[test]
+    fn builds_the_graph_meeting_with_cross_tenant_attendees() {
+        let mut body = base();
+        body["endDateTime"] = json!("2026-11-26T16:30:00+01:00");
+        body["participants"] = json!([
+            {"userId": "0b1d0000-0000-4000-8000-000000000002", "tenantId": "e4e4e000-0000-4000-8000-00000000e4e4", "upn": "robin@experts.example", "role": "presenter"},
+            {"userId": "0b1d0000-0000-4000-8000-000000000003"}
+        ]);
+        let meeting = request(body).unwrap();
+        let graph = serde_json::to_value(online_meeting(&meeting)).unwrap();
+        assert_eq!(
+            graph,
+            json!({
+                "subject": "Pump 7 inspection",
+                "startDateTime": "2026-11-26T14:00:00Z",
+                "endDateTime": "2026-11-26T15:30:00Z",
+                "participants": {"attendees": [
+                    {"identity": {"user": {"id": "0b1d0000-0000-4000-8000-000000000002", "tenantId": "e4e4e000-0000-4000-8000-00000000e4e4"}}, "upn": "robin@experts.example", "role": "presenter"},
+                    {"identity": {"user": {"id": "0b1d0000-0000-4000-8000-000000000003"}}, "role": "attendee"}
+                ]},
+                "lobbyBypassSettings": {"scope": "organizationAndFederated", "isDialInBypassEnabled": false}
+            })
+        );
+    }
+
+    #[test]
+    fn builds_the_calendar_event_with_mail_attendees() {
+        let mut body = base();
+        body["participants"] = json!([
+            {"userId": "0b1d0000-0000-4000-8000-000000000002", "upn": "robin@experts.example"},
+            {"userId": "0b1d0000-0000-4000-8000-000000000003"}
+        ]);
+        body["sendInvites"] = json!(true);
+        let meeting = request(body).unwrap();
+        let event = serde_json::to_value(calendar_event(&meeting)).unwrap();
+        assert_eq!(event["isOnlineMeeting"], true);
+        assert_eq!(event["onlineMeetingProvider"], "teamsForBusiness");
+        assert_eq!(
+            event["start"],
+            json!({"dateTime": "2026-11-26T14:00:00", "timeZone": "UTC"})
+        );
+        assert_eq!(
+            event["attendees"],
+            json!([{"emailAddress": {"address": "robin@experts.example"}, "type": "required"}])
+        );
+    }
+
+    #[test]
+    fn refuses_invalid_meetings_naming_the_field() {
+        let cases = [
+            (json!({"subject": ""}), "subject"),
+            (json!({"subject": "x".repeat(256)}), "subject"),
+            (json!({"subject": "bell\u{7}"}), "subject"),
+            (json!({"startDateTime": "tomorrow"}), "startDateTime"),
+            (
+                json!({"endDateTime": "2026-11-26T13:00:00Z"}),
+                "endDateTime",
+            ),
+            (
+                json!({"endDateTime": "2026-11-27T14:00:01Z"}),
+                "endDateTime",
+            ),
+            (
+                json!({"participants": [{"userId": "bob"}]}),
+                "participants[0].userId",
+            ),
+            (
+                json!({"participants": [{"userId": "0b1d0000-0000-4000-8000-000000000002", "tenantId": "x"}]}),
+                "participants[0].tenantId",
+            ),
+            (
+                json!({"participants": [{"userId": "0b1d0000-0000-4000-8000-000000000002", "upn": "no-at-sign"}]}),
+                "participants[0].upn",
+            ),
+            (
+                json!({"participants": (0..51).map(|_| json!({"userId": "0b1d0000-0000-4000-8000-000000000002"})).collect::<Vec<_>>()}),
+                "participants",
+            ),
+        ];
+        for (change, field) in cases {
+            let mut body = base();
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            match request(body) {
+                Err(ApiError::BadRequest(message)) => {
+                    assert!(message.contains(&format!("`{field}`")), "{message}")
+                }
+                other => panic!("{field}: expected a bad request, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_24_hour_meeting_is_allowed_and_lobby_bypass_is_honoured() {
+        let mut body = base();
+        body["endDateTime"] = json!("2026-11-27T14:00:00Z");
+        body["lobbyBypass"] = json!("everyone");
+        let meeting = request(body).unwrap();
+        assert_eq!(meeting.lobby_bypass, LobbyBypass::Everyone);
+    }
+}

@@ -1,0 +1,466 @@
+//! `POST /api/meetings`: on-behalf-of the caller, a Teams meeting with a cross-tenant expert.
+//! Also home of the on-behalf-of behaviour every Graph route shares (cache, single flight,
+//! consent, throttling, deadlines), exercised through this route.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use test_support::graph::Scripted;
+use test_support::token_endpoint::Refusal;
+use warp::http::Method;
+
+use crate::helpers::*;
+
+fn meeting_with_expert() -> Value {
+    json!({
+        "subject": "Pump 7 vibration",
+        "startDateTime": "2026-11-26T14:00:00Z",
+        "endDateTime": "2026-11-26T15:00:00Z",
+        "participants": [
+            {"userId": EXPERT_OID, "tenantId": EXPERT_TENANT, "upn": "robin@experts.example", "role": "presenter"}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn create_meeting_creates_an_online_meeting_as_the_caller() {
+    // Arrange
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+
+    // Act
+    let response = app
+        .http
+        .post(app.url("/api/meetings"))
+        .bearer_auth(&token)
+        .header(
+            "x-ms-client-request-id",
+            "6f1c0000-0000-4000-8000-0000000000aa",
+        )
+        .json(&meeting_with_expert())
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: the answer.
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["id"].as_str().unwrap().starts_with("MSo"));
+    assert!(
+        body["joinWebUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://teams.microsoft.com/l/meetup-join/")
+    );
+    assert!(
+        body["chatThreadId"]
+            .as_str()
+            .unwrap()
+            .ends_with("@thread.v2")
+    );
+    assert_eq!(body["subject"], "Pump 7 vibration");
+    assert_eq!(body["startDateTime"], "2026-11-26T14:00:00Z");
+    assert_eq!(body["endDateTime"], "2026-11-26T15:00:00Z");
+
+    // Assert: one on-behalf-of exchange, in the caller's tenant, with the SSO token.
+    let exchanges = app.token_requests();
+    assert_eq!(exchanges.len(), 1);
+    let form = &exchanges[0];
+    assert_eq!(
+        form["grant_type"],
+        "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    );
+    assert_eq!(form["requested_token_use"], "on_behalf_of");
+    assert_eq!(form["client_id"], CLIENT_ID);
+    assert_eq!(form["client_secret"], CLIENT_SECRET);
+    assert_eq!(form["assertion"], token);
+    assert_eq!(form["scope"], "https://graph.microsoft.com/.default");
+
+    // Assert: what Graph received.
+    let calls = app.graph.requests_to("POST", "/me/onlineMeetings");
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    let caller = call.caller.as_ref().expect("an on-behalf-of token");
+    assert_eq!(
+        (caller.tenant_id.as_str(), caller.object_id.as_str()),
+        (FIELD_TENANT, FIELD_WORKER_OID)
+    );
+    assert_eq!(
+        call.headers["client-request-id"],
+        "6f1c0000-0000-4000-8000-0000000000aa"
+    );
+    assert_eq!(
+        call.body,
+        json!({
+            "subject": "Pump 7 vibration",
+            "startDateTime": "2026-11-26T14:00:00Z",
+            "endDateTime": "2026-11-26T15:00:00Z",
+            "participants": {"attendees": [{
+                "identity": {"user": {"id": EXPERT_OID, "tenantId": EXPERT_TENANT}},
+                "upn": "robin@experts.example",
+                "role": "presenter"
+            }]},
+            "lobbyBypassSettings": {"scope": "organizationAndFederated", "isDialInBypassEnabled": false}
+        })
+    );
+}
+
+#[tokio::test]
+async fn create_meeting_with_invites_uses_a_calendar_event() {
+    // Arrange
+    let app = spawn_app().await;
+    let mut request = meeting_with_expert();
+    request["sendInvites"] = json!(true);
+    request["lobbyBypass"] = json!("everyone");
+
+    // Act
+    let response = app
+        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
+        .await;
+
+    // Assert
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let events = app.graph.requests_to("POST", "/me/events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].body["isOnlineMeeting"], true);
+    assert_eq!(events[0].body["onlineMeetingProvider"], "teamsForBusiness");
+    assert_eq!(
+        events[0].body["attendees"],
+        json!([{"emailAddress": {"address": "robin@experts.example"}, "type": "required"}])
+    );
+    let lookups = app.graph.requests_to("GET", "/me/onlineMeetings");
+    assert_eq!(lookups.len(), 1);
+    assert!(lookups[0].query["$filter"].starts_with("JoinWebUrl eq 'https://teams.microsoft.com/"));
+    let patches = app.graph.requests_to("PATCH", "/me/onlineMeetings/");
+    assert_eq!(patches.len(), 1);
+    assert_eq!(patches[0].body["lobbyBypassSettings"]["scope"], "everyone");
+    assert_eq!(
+        patches[0].path,
+        format!("/me/onlineMeetings/{}", body["id"].as_str().unwrap())
+    );
+    assert!(
+        body["chatThreadId"]
+            .as_str()
+            .unwrap()
+            .starts_with("19:meeting_")
+    );
+}
+
+#[tokio::test]
+async fn create_meeting_returns_401_without_a_token_and_calls_nothing() {
+    let app = spawn_app().await;
+
+    let response = app
+        .http
+        .post(app.url("/api/meetings"))
+        .json(&meeting_with_expert())
+        .send()
+        .await
+        .unwrap();
+
+    problem(response, 401, "invalid_token").await;
+    assert!(app.token_requests().is_empty());
+    assert!(app.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn create_meeting_returns_400_naming_the_field_before_any_upstream_call() {
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let mut bad_participant = meeting_with_expert();
+    bad_participant["participants"][0]["userId"] = json!("robin");
+    let mut unknown_field = meeting_with_expert();
+    unknown_field["passcode"] = json!("1234");
+    let cases = [
+        (bad_participant, "participants[0].userId"),
+        (unknown_field, "passcode"),
+        (json!({"subject": "x"}), "startDateTime"),
+        (json!(["Pump 7", "2026-11-26T14:00:00Z"]), "JSON object"),
+    ];
+
+    for (body, field) in cases {
+        let response = app.post_json("/api/meetings", &token, &body).await;
+        let problem = problem(response, 400, "bad_request").await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains(field),
+            "{problem}"
+        );
+    }
+    let malformed = app
+        .http
+        .post(app.url("/api/meetings"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"subject\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(malformed, 400, "bad_request").await;
+    assert!(app.token_requests().is_empty());
+    assert!(app.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn create_meeting_returns_502_with_graphs_code_when_graph_fails() {
+    // Arrange
+    let app = spawn_app().await;
+    app.graph.script([Scripted::status(
+        Method::POST,
+        "/me/onlineMeetings",
+        403,
+        "Authorization_RequestDenied",
+    )]);
+
+    // Act
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    // Assert: Graph's code is passed on, its message is not.
+    let body = problem(response, 502, "upstream_error").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("Authorization_RequestDenied"), "{detail}");
+    assert!(!body.to_string().contains("hunter2"));
+}
+
+#[tokio::test]
+async fn create_meeting_retries_after_throttling_then_succeeds() {
+    let app = spawn_app().await;
+    app.graph
+        .script([Scripted::throttled(Method::POST, "/me/onlineMeetings", 1)]);
+    let started = Instant::now();
+
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    assert_eq!(response.status(), 201);
+    assert_eq!(app.graph.requests_to("POST", "/me/onlineMeetings").len(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+}
+
+#[tokio::test]
+async fn create_meeting_returns_429_when_throttling_outlasts_the_retries() {
+    let app = spawn_app().await;
+    app.graph.script((0..4).map(|_| {
+        Scripted::status(
+            Method::POST,
+            "/me/onlineMeetings",
+            503,
+            "ServiceUnavailable",
+        )
+    }));
+
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    assert!(response.headers().contains_key("retry-after"));
+    problem(response, 429, "throttled").await;
+    assert_eq!(
+        app.graph.requests_to("POST", "/me/onlineMeetings").len(),
+        4,
+        "1 try + 3 retries"
+    );
+}
+
+#[tokio::test]
+async fn create_meeting_returns_consent_required_with_the_scopes() {
+    // Arrange: consent is missing, and stays missing through the retries.
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .refuse_next((0..4).map(|_| Refusal::consent_required()));
+
+    // Act
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    // Assert
+    let body = problem(response, 403, "consent_required").await;
+    let scopes: Vec<&str> = body["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(scopes.contains(&"https://graph.microsoft.com/OnlineMeetings.ReadWrite"));
+    assert!(scopes.contains(&"https://graph.microsoft.com/Chat.Create"));
+    assert_eq!(app.token_requests().len(), 4, "1 try + 3 retries");
+    assert!(app.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn create_meeting_rides_out_the_seconds_after_consent() {
+    // Entra can still refuse right after the user consented; the retries absorb it.
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .refuse_next([Refusal::interaction_required(), Refusal::consent_required()]);
+
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    assert_eq!(response.status(), 201);
+    assert_eq!(app.token_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn create_meeting_returns_401_when_entra_refuses_the_assertion() {
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .refuse_next([Refusal::assertion_expired()]);
+
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    problem(response, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn create_meeting_returns_503_when_the_token_endpoint_is_down() {
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .refuse_next([Refusal::unavailable()]);
+
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    assert_eq!(response.headers()["retry-after"], "7");
+    problem(response, 503, "unavailable").await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_requests_of_one_user_make_one_token_call() {
+    // Arrange: a slow token endpoint, so the requests really overlap.
+    let app = spawn_app().await;
+    app.entra.token_endpoint().set_delay_ms(200);
+    let token = app.field_worker_token().sign();
+    let body = meeting_with_expert();
+
+    // Act
+    let responses =
+        futures::future::join_all((0..50).map(|_| app.post_json("/api/meetings", &token, &body)))
+            .await;
+
+    // Assert
+    for response in responses {
+        assert_eq!(response.status(), 201);
+    }
+    assert_eq!(app.token_requests().len(), 1);
+    assert_eq!(
+        app.graph.requests_to("POST", "/me/onlineMeetings").len(),
+        50
+    );
+}
+
+#[tokio::test]
+async fn delegated_tokens_never_cross_users_or_tenants() {
+    // Arrange: 100 users in 5 tenants, each with their own SSO token.
+    let app = spawn_app_with(|config| {
+        config.entra.allowed_tenants = handler::config::AllowedTenants::Any;
+    })
+    .await;
+    let users: Vec<(String, String)> = (0..100)
+        .map(|i| {
+            (
+                format!("7e0a0000-0000-4000-8000-00000000000{}", i % 5),
+                format!("0b1d7000-0000-4000-8000-{:012}", i),
+            )
+        })
+        .collect();
+
+    // Act: each creates a meeting whose subject names them; twice, to go through the cache.
+    let app = &app;
+    for _round in 0..2 {
+        let requests = users.iter().map(|(tenant, oid)| {
+            let token = app.entra.token_v2(CLIENT_ID, tenant, oid).sign();
+            let mut body = meeting_with_expert();
+            body["subject"] = json!(format!("{tenant}/{oid}"));
+            async move { app.post_json("/api/meetings", &token, &body).await.status() }
+        });
+        for status in futures::future::join_all(requests).await {
+            assert_eq!(status, 201);
+        }
+    }
+
+    // Assert: every Graph call carried the token of the user it was made for.
+    let calls = app.graph.requests_to("POST", "/me/onlineMeetings");
+    assert_eq!(calls.len(), 200);
+    for call in calls {
+        let caller = call.caller.expect("an on-behalf-of token");
+        assert_eq!(
+            call.body["subject"],
+            format!("{}/{}", caller.tenant_id, caller.object_id)
+        );
+    }
+    assert_eq!(
+        app.token_requests().len(),
+        100,
+        "one exchange per user, then the cache"
+    );
+}
+
+#[tokio::test]
+async fn create_meeting_answers_504_within_the_deadline_when_graph_hangs() {
+    let app = spawn_app_with(|config| {
+        config.tuning.request_deadline = Duration::from_millis(400);
+    })
+    .await;
+    app.graph
+        .script([Scripted::slow(Method::POST, "/me/onlineMeetings", 5_000)]);
+    let started = Instant::now();
+
+    let response = app
+        .post_json(
+            "/api/meetings",
+            &app.field_worker_token().sign(),
+            &meeting_with_expert(),
+        )
+        .await;
+
+    problem(response, 504, "upstream_timeout").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}

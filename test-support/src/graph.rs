@@ -1,0 +1,630 @@
+//! A fake Microsoft Graph (`/v1.0`): the subset the routes use, over a seeded two-tenant
+//! directory, with state that hangs together (a meeting's chat thread accepts messages; a
+//! one-on-one chat is reused).
+//!
+//! Every call must carry an on-behalf-of token issued by the fake token endpoint for Graph;
+//! `me` is that token's user, and the directory visible is that user's tenant, as in Graph.
+//! Every request is recorded (method, path, query, headers, JSON body, caller) so tests assert
+//! on what the handler sent. Tests can script answers (throttling, errors, slowness) for paths.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value, json};
+use warp::Filter;
+use warp::http::{HeaderMap, Method, StatusCode};
+use warp::reply::Response;
+
+use crate::directory::{DirectoryUser, seeded_users};
+use crate::http::{Running, spawn};
+use crate::token_endpoint::{Grant, Grants};
+
+/// One request as Graph received it.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Below `/v1.0`, percent-decoded, e.g. `/users/ann@contoso.example`.
+    pub path: String,
+    pub query: HashMap<String, String>,
+    /// Lower-case names; `authorization` is left out.
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+    /// Whose token it carried.
+    pub caller: Option<Grant>,
+}
+
+/// An answer given instead of the normal one, to the next request matching it.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub method: Method,
+    pub path_prefix: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub delay_ms: u64,
+}
+
+impl Scripted {
+    pub fn status(method: Method, path_prefix: &str, status: u16, code: &str) -> Scripted {
+        Scripted {
+            method,
+            path_prefix: path_prefix.to_owned(),
+            status,
+            headers: Vec::new(),
+            body: json!({"error": {"code": code, "message": "Scripted by the test; secret-looking text: hunter2"}}),
+            delay_ms: 0,
+        }
+    }
+
+    /// 429 with `Retry-After: seconds`.
+    pub fn throttled(method: Method, path_prefix: &str, seconds: u64) -> Scripted {
+        let mut scripted = Scripted::status(method, path_prefix, 429, "TooManyRequests");
+        scripted
+            .headers
+            .push(("retry-after".to_owned(), seconds.to_string()));
+        scripted
+    }
+
+    /// The normal answer, but only after `delay_ms`.
+    pub fn slow(method: Method, path_prefix: &str, delay_ms: u64) -> Scripted {
+        Scripted {
+            status: 0,
+            delay_ms,
+            ..Scripted::status(method, path_prefix, 0, "")
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Chat {
+    chat_type: String,
+    /// (object id, tenant id) of each member.
+    members: Vec<(String, String)>,
+    messages: Vec<Value>,
+}
+
+#[derive(Debug)]
+struct State {
+    grants: Grants,
+    users: Vec<DirectoryUser>,
+    meetings: Vec<Value>,
+    chats: HashMap<String, Chat>,
+    requests: Vec<RecordedRequest>,
+    scripted: VecDeque<Scripted>,
+}
+
+#[derive(Debug)]
+pub struct FakeGraph {
+    server: Running,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGraph {
+    /// Accepts tokens from `grants` (the fake token endpoint) issued for Graph.
+    pub async fn start(grants: Grants) -> std::io::Result<FakeGraph> {
+        let state = Arc::new(Mutex::new(State {
+            grants,
+            users: seeded_users(),
+            meetings: Vec::new(),
+            chats: HashMap::new(),
+            requests: Vec::new(),
+            scripted: VecDeque::new(),
+        }));
+        let server = spawn(routes(state.clone())).await?;
+        Ok(FakeGraph { server, state })
+    }
+
+    /// What `GRAPH_ENDPOINT` should be.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// Requests whose path starts with `prefix`.
+    pub fn requests_to(&self, method: &str, prefix: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.starts_with(prefix))
+            .collect()
+    }
+
+    pub fn script(&self, answers: impl IntoIterator<Item = Scripted>) {
+        self.lock().scripted.extend(answers);
+    }
+
+    pub fn add_user(&self, user: DirectoryUser) {
+        self.lock().users.push(user);
+    }
+
+    /// The messages posted to a chat, as Graph stored them.
+    pub fn messages(&self, chat_id: &str) -> Vec<Value> {
+        self.lock()
+            .chats
+            .get(chat_id)
+            .map(|c| c.messages.clone())
+            .unwrap_or_default()
+    }
+
+    /// Members (object id, tenant id) of a chat.
+    pub fn chat_members(&self, chat_id: &str) -> Vec<(String, String)> {
+        self.lock()
+            .chats
+            .get(chat_id)
+            .map(|c| c.members.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn meetings(&self) -> Vec<Value> {
+        self.lock().meetings.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn routes(
+    state: Arc<Mutex<State>>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    warp::method()
+        .and(warp::path::full())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::bytes())
+        .then(
+            move |method: Method,
+                  path: warp::path::FullPath,
+                  query: HashMap<String, String>,
+                  headers: HeaderMap,
+                  body: bytes::Bytes| {
+                let state = state.clone();
+                async move { handle(&state, method, path.as_str(), query, &headers, &body).await }
+            },
+        )
+}
+
+async fn handle(
+    state: &Mutex<State>,
+    method: Method,
+    raw_path: &str,
+    query: HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let path = percent_decode(raw_path.strip_prefix("/v1.0").unwrap_or(raw_path));
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let scripted = {
+        let mut state = lock(state);
+        let caller = state.grants.lookup(bearer);
+        state.requests.push(RecordedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            headers: headers
+                .iter()
+                .filter(|(name, _)| *name != "authorization")
+                .map(|(name, value)| {
+                    (
+                        name.to_string(),
+                        value.to_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+            body: body.clone(),
+            caller,
+        });
+        let position = state
+            .scripted
+            .iter()
+            .position(|s| s.method == method && path.starts_with(&s.path_prefix));
+        position.and_then(|i| state.scripted.remove(i))
+    };
+    if let Some(scripted) = &scripted {
+        if scripted.delay_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(scripted.delay_ms)).await;
+        }
+        if scripted.status != 0 {
+            return scripted_answer(scripted);
+        }
+    }
+
+    let mut state = lock(state);
+    let Some(caller) = state
+        .grants
+        .lookup(bearer)
+        .filter(|g| g.scope.contains("https://graph.microsoft.com/"))
+    else {
+        return error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
+    };
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["me", "onlineMeetings"]) => create_meeting(&mut state, &caller, &body, None),
+        ("GET", ["me", "onlineMeetings"]) => find_meeting(&state, &caller, &query),
+        ("PATCH", ["me", "onlineMeetings", id]) => patch_meeting(&mut state, &caller, id, &body),
+        ("POST", ["me", "events"]) => create_event(&mut state, &caller, &body),
+        ("POST", ["chats"]) => create_chat(&mut state, &caller, &body),
+        ("POST", ["chats", chat_id, "messages"]) => {
+            post_message(&mut state, &caller, chat_id, &body)
+        }
+        ("GET", ["me", "people"]) => people(&state, &caller, &query),
+        ("GET", ["users"]) => search_users(&state, &caller, &query, headers),
+        ("GET", ["me"]) => user(&state, &caller, &caller.object_id, &query),
+        ("GET", ["users", id]) => user(&state, &caller, id, &query),
+        ("GET", ["me", "photo", "$value"]) => photo(&state, &caller, &caller.object_id),
+        ("GET", ["users", id, "photo", "$value"]) => photo(&state, &caller, id),
+        _ => error(StatusCode::BAD_REQUEST, "BadRequest"),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn scripted_answer(scripted: &Scripted) -> Response {
+    let mut response = json_status(&scripted.body, scripted.status);
+    for (name, value) in &scripted.headers {
+        if let (Ok(name), Ok(value)) = (
+            warp::http::HeaderName::from_bytes(name.as_bytes()),
+            warp::http::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+fn json_status(body: &Value, status: u16) -> Response {
+    use warp::Reply;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = warp::reply::with_status(warp::reply::json(body), status).into_response();
+    response.headers_mut().insert(
+        "request-id",
+        warp::http::HeaderValue::from_static("fa4e0000-0000-4000-8000-00000000fa4e"),
+    );
+    response
+}
+
+fn error(status: StatusCode, code: &str) -> Response {
+    json_status(
+        &json!({"error": {"code": code, "message": "Fake Graph refused the request."}}),
+        status.as_u16(),
+    )
+}
+
+fn find_user<'a>(state: &'a State, tenant: &str, id_or_upn: &str) -> Option<&'a DirectoryUser> {
+    state.users.iter().find(|u| {
+        u.tenant_id == tenant
+            && (u.id.eq_ignore_ascii_case(id_or_upn)
+                || u.user_principal_name.eq_ignore_ascii_case(id_or_upn))
+    })
+}
+
+/// Graph formats times with seven fractional digits and an offset.
+fn graph_time(rfc3339: &str) -> String {
+    rfc3339
+        .strip_suffix('Z')
+        .map(|t| format!("{t}.0000000+00:00"))
+        .unwrap_or_else(|| rfc3339.to_owned())
+}
+
+fn create_meeting(
+    state: &mut State,
+    caller: &Grant,
+    body: &Value,
+    subject: Option<&str>,
+) -> Response {
+    let key = uuid::Uuid::new_v4().simple().to_string();
+    let thread_id = format!("19:meeting_{key}@thread.v2");
+    let meeting = json!({
+        "id": format!("MSo{key}"),
+        "joinWebUrl": format!("https://teams.microsoft.com/l/meetup-join/19%3ameeting_{key}%40thread.v2/0"),
+        "chatInfo": {"threadId": thread_id, "messageId": "0"},
+        "subject": subject.map(Value::from).unwrap_or_else(|| body["subject"].clone()),
+        "startDateTime": graph_time(body["startDateTime"].as_str().unwrap_or_default()),
+        "endDateTime": graph_time(body["endDateTime"].as_str().unwrap_or_default()),
+        "participants": {
+            "organizer": {"identity": {"user": {"id": caller.object_id, "tenantId": caller.tenant_id}}},
+            "attendees": body["participants"]["attendees"].clone(),
+        },
+        "lobbyBypassSettings": body["lobbyBypassSettings"].clone(),
+        "organizerTenantId": caller.tenant_id,
+        "organizerId": caller.object_id,
+    });
+    let mut members = vec![(caller.object_id.clone(), caller.tenant_id.clone())];
+    if let Some(attendees) = body["participants"]["attendees"].as_array() {
+        for attendee in attendees {
+            let user = &attendee["identity"]["user"];
+            members.push((
+                user["id"].as_str().unwrap_or_default().to_owned(),
+                user["tenantId"]
+                    .as_str()
+                    .unwrap_or(&caller.tenant_id)
+                    .to_owned(),
+            ));
+        }
+    }
+    state.chats.insert(
+        thread_id,
+        Chat {
+            chat_type: "meeting".to_owned(),
+            members,
+            messages: Vec::new(),
+        },
+    );
+    state.meetings.push(meeting.clone());
+    json_status(&meeting, 201)
+}
+
+fn owned_by(meeting: &Value, caller: &Grant) -> bool {
+    meeting["organizerId"] == caller.object_id.as_str()
+        && meeting["organizerTenantId"] == caller.tenant_id.as_str()
+}
+
+fn find_meeting(state: &State, caller: &Grant, query: &HashMap<String, String>) -> Response {
+    let filter = query.get("$filter").map(String::as_str).unwrap_or_default();
+    let Some(url) = filter
+        .strip_prefix("JoinWebUrl eq '")
+        .and_then(|rest| rest.strip_suffix('\''))
+    else {
+        return error(StatusCode::BAD_REQUEST, "InvalidFilter");
+    };
+    let url = url.replace("''", "'");
+    let found: Vec<Value> = state
+        .meetings
+        .iter()
+        .filter(|m| owned_by(m, caller) && m["joinWebUrl"] == url.as_str())
+        .cloned()
+        .collect();
+    json_status(&json!({"value": found}), 200)
+}
+
+fn patch_meeting(state: &mut State, caller: &Grant, id: &str, body: &Value) -> Response {
+    let Some(meeting) = state
+        .meetings
+        .iter_mut()
+        .find(|m| m["id"] == id && owned_by(m, caller))
+    else {
+        return error(StatusCode::NOT_FOUND, "NotFound");
+    };
+    if let (Some(target), Some(changes)) = (meeting.as_object_mut(), body.as_object()) {
+        for (key, value) in changes {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    json_status(meeting, 200)
+}
+
+fn create_event(state: &mut State, caller: &Grant, body: &Value) -> Response {
+    if body["isOnlineMeeting"] != true || body["onlineMeetingProvider"] != "teamsForBusiness" {
+        return error(StatusCode::BAD_REQUEST, "ErrorInvalidRequest");
+    }
+    let times = json!({
+        "startDateTime": format!("{}Z", body["start"]["dateTime"].as_str().unwrap_or_default()),
+        "endDateTime": format!("{}Z", body["end"]["dateTime"].as_str().unwrap_or_default()),
+        "participants": {"attendees": []},
+        "lobbyBypassSettings": {"scope": "organization", "isDialInBypassEnabled": false},
+    });
+    let subject = body["subject"].as_str().unwrap_or_default().to_owned();
+    let created = create_meeting(state, caller, &times, Some(&subject));
+    let Some(meeting) = state.meetings.last() else {
+        return created;
+    };
+    json_status(
+        &json!({
+            "id": format!("AAMk{}", uuid::Uuid::new_v4().simple()),
+            "subject": subject,
+            "isOnlineMeeting": true,
+            "onlineMeetingProvider": "teamsForBusiness",
+            "onlineMeeting": {"joinUrl": meeting["joinWebUrl"]},
+            "attendees": body["attendees"],
+        }),
+        201,
+    )
+}
+
+fn create_chat(state: &mut State, caller: &Grant, body: &Value) -> Response {
+    let chat_type = body["chatType"].as_str().unwrap_or_default().to_owned();
+    let mut members = Vec::new();
+    for member in body["members"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let bind = member["user@odata.bind"].as_str().unwrap_or_default();
+        let Some(id) = bind
+            .strip_prefix("https://graph.microsoft.com/v1.0/users('")
+            .and_then(|rest| rest.strip_suffix("')"))
+        else {
+            return error(StatusCode::BAD_REQUEST, "InvalidRequest");
+        };
+        if member["@odata.type"] != "#microsoft.graph.aadUserConversationMember" {
+            return error(StatusCode::BAD_REQUEST, "InvalidRequest");
+        }
+        let tenant = member["tenantId"].as_str().unwrap_or(&caller.tenant_id);
+        members.push((id.to_owned(), tenant.to_owned()));
+    }
+    let caller_listed = members
+        .iter()
+        .any(|(id, tenant)| *id == caller.object_id && *tenant == caller.tenant_id);
+    let size_ok = match chat_type.as_str() {
+        "oneOnOne" => members.len() == 2,
+        "group" => members.len() >= 3,
+        _ => false,
+    };
+    if !caller_listed || !size_ok {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequest");
+    }
+    let id = if chat_type == "oneOnOne" {
+        let mut ids: Vec<&str> = members.iter().map(|(id, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        format!("19:{}_{}@unq.gbl.spaces", ids[0], ids[1])
+    } else {
+        format!("19:{}@thread.v2", uuid::Uuid::new_v4().simple())
+    };
+    state.chats.entry(id.clone()).or_insert(Chat {
+        chat_type: chat_type.clone(),
+        members,
+        messages: Vec::new(),
+    });
+    json_status(
+        &json!({"id": id, "chatType": chat_type, "topic": body["topic"]}),
+        201,
+    )
+}
+
+fn post_message(state: &mut State, caller: &Grant, chat_id: &str, body: &Value) -> Response {
+    let Some(chat) = state.chats.get_mut(chat_id) else {
+        return error(StatusCode::NOT_FOUND, "NotFound");
+    };
+    let member = chat
+        .members
+        .iter()
+        .any(|(id, tenant)| *id == caller.object_id && *tenant == caller.tenant_id);
+    if !member {
+        return error(StatusCode::FORBIDDEN, "Forbidden");
+    }
+    let message = json!({
+        "id": format!("{}", 1_764_000_000_000u64 + chat.messages.len() as u64),
+        "chatId": chat_id,
+        "from": {"user": {"id": caller.object_id, "tenantId": caller.tenant_id}},
+        "body": body["body"],
+        "chatType": chat.chat_type,
+    });
+    chat.messages.push(message.clone());
+    json_status(&message, 201)
+}
+
+fn contact_json(user: &DirectoryUser, people: bool) -> Value {
+    let mut value = json!({
+        "id": user.id,
+        "displayName": user.display_name,
+        "userPrincipalName": user.user_principal_name,
+        "jobTitle": user.job_title,
+        "department": user.department,
+    });
+    if people {
+        value["scoredEmailAddresses"] = json!([{"address": user.mail, "relevanceScore": 8.0}]);
+    } else {
+        value["mail"] = json!(user.mail);
+    }
+    value
+}
+
+fn matches(user: &DirectoryUser, term: &str) -> bool {
+    let term = term.to_lowercase();
+    user.display_name.to_lowercase().contains(&term) || user.mail.to_lowercase().contains(&term)
+}
+
+fn top(query: &HashMap<String, String>) -> usize {
+    query.get("$top").and_then(|t| t.parse().ok()).unwrap_or(10)
+}
+
+fn people(state: &State, caller: &Grant, query: &HashMap<String, String>) -> Response {
+    let search = query.get("$search").map(String::as_str).unwrap_or_default();
+    let Some(term) = search.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+        return error(StatusCode::BAD_REQUEST, "BadRequest");
+    };
+    let found: Vec<Value> = state
+        .users
+        .iter()
+        .filter(|u| u.tenant_id == caller.tenant_id && u.id != caller.object_id && matches(u, term))
+        .take(top(query))
+        .map(|u| contact_json(u, true))
+        .collect();
+    json_status(&json!({"value": found}), 200)
+}
+
+fn search_users(
+    state: &State,
+    caller: &Grant,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    let search = query.get("$search").map(String::as_str).unwrap_or_default();
+    let eventual = headers
+        .get("consistencylevel")
+        .is_some_and(|v| v.as_bytes() == b"eventual");
+    if !eventual {
+        return error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery");
+    }
+    // `"displayName:term" OR "mail:term"`: every quoted clause names a property and a term.
+    let terms: Vec<&str> = search
+        .split('"')
+        .filter_map(|clause| clause.split_once(':').map(|(_, term)| term))
+        .collect();
+    if terms.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    }
+    let found: Vec<Value> = state
+        .users
+        .iter()
+        .filter(|u| u.tenant_id == caller.tenant_id && terms.iter().any(|t| matches(u, t)))
+        .take(top(query))
+        .map(|u| contact_json(u, false))
+        .collect();
+    json_status(&json!({"value": found, "@odata.count": found.len()}), 200)
+}
+
+fn user(state: &State, caller: &Grant, id: &str, query: &HashMap<String, String>) -> Response {
+    let Some(user) = find_user(state, &caller.tenant_id, id) else {
+        return error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    };
+    let full = json!({
+        "id": user.id,
+        "displayName": user.display_name,
+        "mail": user.mail,
+        "userPrincipalName": user.user_principal_name,
+        "jobTitle": user.job_title,
+        "department": user.department,
+        "officeLocation": user.office_location,
+        "mobilePhone": "+1 555 0100",
+    });
+    let selected: Map<String, Value> = match query.get("$select") {
+        Some(select) => select
+            .split(',')
+            .filter_map(|field| full.get(field).map(|v| (field.to_owned(), v.clone())))
+            .collect(),
+        None => full.as_object().cloned().unwrap_or_default(),
+    };
+    json_status(&Value::Object(selected), 200)
+}
+
+fn photo(state: &State, caller: &Grant, id: &str) -> Response {
+    use warp::Reply;
+    let Some(user) = find_user(state, &caller.tenant_id, id) else {
+        return error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    };
+    let Some((content_type, bytes)) = user.photo else {
+        return error(StatusCode::NOT_FOUND, "ImageNotFound");
+    };
+    warp::reply::with_header(bytes.to_vec(), "content-type", content_type).into_response()
+}
