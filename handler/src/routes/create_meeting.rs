@@ -292,10 +292,7 @@ async fn create_with_invitations(
             is_dial_in_bypass_enabled: false,
         },
     };
-    let path = format!(
-        "/me/onlineMeetings/{}",
-        percent_encoding::utf8_percent_encode(&online.id, percent_encoding::NON_ALPHANUMERIC)
-    );
+    let path = format!("/me/onlineMeetings/{}", super::encode_segment(&online.id));
     state
         .graph
         .patch_json(call, &path, &patch)

@@ -7,6 +7,9 @@
 pub mod create_meeting;
 pub mod health;
 pub mod json_body;
+pub mod search_contacts;
+pub mod send_notification;
+pub mod user_profile;
 pub mod validate_token;
 
 use std::convert::Infallible;
@@ -43,13 +46,21 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
     health::FUNCTION,
     validate_token::FUNCTION,
     create_meeting::FUNCTION,
+    send_notification::FUNCTION,
+    search_contacts::FUNCTION,
+    user_profile::PROFILE,
+    user_profile::PHOTO,
 ];
 
 /// Every function, composed, with errors already turned into problem answers.
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     let api = health::route(state.clone())
         .or(validate_token::route(state.clone()))
-        .or(create_meeting::route(state));
+        .or(create_meeting::route(state.clone()))
+        .or(send_notification::route(state.clone()))
+        .or(search_contacts::route(state.clone()))
+        .or(user_profile::profile_route(state.clone()))
+        .or(user_profile::photo_route(state));
     readiness()
         .or(body_size_limit().and(api))
         .map(Reply::into_response)
@@ -167,6 +178,18 @@ pub fn graph_call<'a>(
         correlation_id,
         deadline,
     }
+}
+
+/// Everything but RFC 3986's unreserved characters is escaped in a Graph path segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` as one path segment of a Graph URL.
+pub fn encode_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
 }
 
 /// Entra object and tenant ids: the hyphenated GUID form only.

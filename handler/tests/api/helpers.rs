@@ -107,6 +107,23 @@ impl TestApp {
             .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
     }
 
+    /// A valid v2.0 token of the remote expert, from the other tenant.
+    pub fn expert_token(&self) -> TokenBuilder {
+        self.entra
+            .token_v2(CLIENT_ID, EXPERT_TENANT, EXPERT_OID)
+            .claim("name", "Robin Expert")
+            .claim("preferred_username", "robin@experts.example")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request reaches the handler")
+    }
+
     pub async fn post_json(
         &self,
         path: &str,

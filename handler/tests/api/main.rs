@@ -8,5 +8,8 @@ mod function_json;
 mod health;
 mod helpers;
 mod routing;
+mod search_contacts;
+mod send_notification;
 mod tls;
+mod user_profile;
 mod validate_token;

@@ -1,0 +1,365 @@
+//! `NotifyChat`: a message from the caller into a chat: an existing one (the meeting chat), or
+//! a one-on-one or group chat with the recipients, created or reused, cross-tenant included.
+//!
+//! The message is the caller's plain text. It is HTML-escaped before it goes into Graph's
+//! HTML body, so nothing a caller sends can become markup in someone's Teams client.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use warp::http::{Method, StatusCode};
+use warp::{Filter, Rejection, Reply};
+
+use super::json_body::json_body;
+use super::{
+    FunctionSpec, correlation_id, encode_segment, function, graph_call, parse_guid, within_deadline,
+};
+use crate::auth::{self, Caller};
+use crate::correlation::CorrelationId;
+use crate::error::ApiError;
+use crate::graph::GraphCall;
+use crate::startup::AppState;
+
+pub const FUNCTION: FunctionSpec = FunctionSpec {
+    name: "NotifyChat",
+    route: "notifications/chat",
+    methods: &[Method::POST],
+    allow: "POST",
+};
+
+const MAX_RECIPIENTS: usize = 20;
+const MAX_MESSAGE_CHARS: usize = 4000;
+const MAX_LINK_TITLE_CHARS: usize = 200;
+const MAX_URL_LEN: usize = 2048;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NotifyChat {
+    chat_id: Option<String>,
+    recipients: Option<Vec<Recipient>>,
+    message: String,
+    link: Option<Link>,
+}
+
+/// A recipient is an object id, or an object with the id and, for someone in another
+/// organization, their tenant.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Recipient {
+    Id(String),
+    Qualified(QualifiedRecipient),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct QualifiedRecipient {
+    user_id: String,
+    tenant_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Link {
+    url: String,
+    title: Option<String>,
+}
+
+#[derive(Debug)]
+enum Target {
+    Chat(String),
+    People(Vec<(Uuid, Option<Uuid>)>),
+}
+
+#[derive(Debug)]
+struct ValidNotification {
+    target: Target,
+    html: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphChat {
+    chat_type: &'static str,
+    members: Vec<GraphMember>,
+}
+
+#[derive(Serialize)]
+struct GraphMember {
+    #[serde(rename = "@odata.type")]
+    odata_type: &'static str,
+    roles: [&'static str; 1],
+    #[serde(rename = "user@odata.bind")]
+    user_bind: String,
+    #[serde(rename = "tenantId", skip_serializing_if = "Option::is_none")]
+    tenant_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct GraphMessage<'a> {
+    body: GraphBody<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphBody<'a> {
+    content_type: &'static str,
+    content: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notified {
+    chat_id: String,
+    message_id: String,
+}
+
+/// POST /api/notifications/chat, bearer token, JSON `NotifyChat` → 201 `{chatId, messageId}`.
+pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    function(FUNCTION)
+        .and(auth::caller(
+            state.validator.clone(),
+            state.config.tuning.retry_after,
+        ))
+        .and(correlation_id())
+        .and(json_body::<NotifyChat>())
+        .then(
+            move |caller: Caller, correlation: CorrelationId, body: NotifyChat| {
+                let state = state.clone();
+                async move { notify(state, caller, correlation, body).await }
+            },
+        )
+}
+
+async fn notify(
+    state: AppState,
+    caller: Caller,
+    correlation: CorrelationId,
+    body: NotifyChat,
+) -> Result<warp::reply::Response, ApiError> {
+    let notification = validate(body)?;
+    let deadline = tokio::time::Instant::now() + state.config.tuning.request_deadline;
+    within_deadline(deadline, "Microsoft Graph", async {
+        let token = super::graph_token(&state, &caller, deadline).await?;
+        let call = graph_call(&token, &correlation, deadline);
+        let chat_id = match notification.target {
+            Target::Chat(chat_id) => chat_id,
+            Target::People(people) => open_chat(&state, &call, &caller, &people).await?,
+        };
+        let path = format!("/chats/{}/messages", encode_segment(&chat_id));
+        let message = GraphMessage {
+            body: GraphBody {
+                content_type: "html",
+                content: &notification.html,
+            },
+        };
+        let posted: Created = state
+            .graph
+            .post_json(&call, &path, &message)
+            .await
+            .map_err(|e| e.into_api_error("The chat does not exist or the caller is not in it."))?;
+        let body = Notified {
+            chat_id,
+            message_id: posted.id,
+        };
+        Ok(warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response())
+    })
+    .await
+}
+
+/// Creates the chat, or gets the existing one-on-one chat back: Graph returns the same chat
+/// for the same two people.
+async fn open_chat(
+    state: &AppState,
+    call: &GraphCall<'_>,
+    caller: &Caller,
+    people: &[(Uuid, Option<Uuid>)],
+) -> Result<String, ApiError> {
+    let chat = chat_request(caller, people);
+    let created: Created = state
+        .graph
+        .post_json(call, "/chats", &chat)
+        .await
+        .map_err(|e| e.into_api_error("A recipient was not found."))?;
+    Ok(created.id)
+}
+
+fn chat_request(caller: &Caller, people: &[(Uuid, Option<Uuid>)]) -> GraphChat {
+    let own_tenant = caller.identity.tenant_id;
+    let member = |user: Uuid, tenant: Option<Uuid>| GraphMember {
+        odata_type: "#microsoft.graph.aadUserConversationMember",
+        roles: ["owner"],
+        user_bind: format!("https://graph.microsoft.com/v1.0/users('{user}')"),
+        // Only members from another organization carry their tenant (a federated chat).
+        tenant_id: tenant.filter(|t| *t != own_tenant).map(|t| t.to_string()),
+    };
+    let mut members = vec![member(caller.identity.object_id, None)];
+    members.extend(people.iter().map(|(user, tenant)| member(*user, *tenant)));
+    GraphChat {
+        chat_type: if people.len() == 1 {
+            "oneOnOne"
+        } else {
+            "group"
+        },
+        members,
+    }
+}
+
+fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
+    let bad = |message: &str| ApiError::BadRequest(message.to_owned());
+    let target = match (body.chat_id, body.recipients) {
+        (Some(chat_id), None) => {
+            if !is_chat_id(&chat_id) {
+                return Err(bad("Field `chatId` is not a Teams chat id (19:…)."));
+            }
+            Target::Chat(chat_id)
+        }
+        (None, Some(recipients)) => {
+            if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
+                return Err(bad("Field `recipients` must have 1 to 20 entries."));
+            }
+            let mut people = Vec::with_capacity(recipients.len());
+            for (index, recipient) in recipients.into_iter().enumerate() {
+                let (user, tenant) = match recipient {
+                    Recipient::Id(id) => (id, None),
+                    Recipient::Qualified(q) => (q.user_id, q.tenant_id),
+                };
+                let invalid = || {
+                    ApiError::BadRequest(format!(
+                        "Field `recipients[{index}]` must be a user object id (GUID), or {{\"userId\", \"tenantId\"}} GUIDs."
+                    ))
+                };
+                let user = parse_guid(&user).ok_or_else(invalid)?;
+                let tenant = match tenant {
+                    Some(t) => Some(parse_guid(&t).ok_or_else(invalid)?),
+                    None => None,
+                };
+                if !people.iter().any(|(u, _)| *u == user) {
+                    people.push((user, tenant));
+                }
+            }
+            Target::People(people)
+        }
+        _ => return Err(bad("Exactly one of `chatId` and `recipients` is required.")),
+    };
+    let chars = body.message.chars().count();
+    if body.message.trim().is_empty() || chars > MAX_MESSAGE_CHARS {
+        return Err(bad("Field `message` must be 1 to 4000 characters."));
+    }
+    let mut html = format!(
+        "<p>{}</p>",
+        escape_html(&body.message).replace('\n', "<br>")
+    );
+    if let Some(link) = body.link {
+        let url = url::Url::parse(&link.url)
+            .ok()
+            .filter(|u| {
+                u.scheme() == "https" && u.host_str().is_some() && link.url.len() <= MAX_URL_LEN
+            })
+            .ok_or_else(|| bad("Field `link.url` must be an https URL."))?;
+        let title = link.title.unwrap_or_else(|| url.to_string());
+        if title.chars().count() > MAX_LINK_TITLE_CHARS {
+            return Err(bad("Field `link.title` must be at most 200 characters."));
+        }
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>",
+            escape_html(url.as_str()),
+            escape_html(&title)
+        ));
+    }
+    Ok(ValidNotification { target, html })
+}
+
+/// Teams chat ids: `19:` then the thread's own id, `@thread.v2`, `@thread.skype` or
+/// `@unq.gbl.spaces`.
+fn is_chat_id(text: &str) -> bool {
+    text.starts_with("19:")
+        && text.len() <= 256
+        && text.contains('@')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":@._-".contains(c))
+}
+
+/// Escapes the five characters that matter in HTML text and attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validated(value: serde_json::Value) -> Result<ValidNotification, ApiError> {
+        validate(serde_json::from_value(value).unwrap())
+    }
+
+    #[test]
+    fn escapes_the_message_and_the_link() {
+        let notification = validated(json!({
+            "chatId": "19:meeting_abc@thread.v2",
+            "message": "<script>alert('x')</script> & \"quotes\"\nline 2",
+            "link": {"url": "https://contoso.example/a?b=1&c=<2>", "title": "<b>Open</b>"}
+        }))
+        .unwrap();
+        assert_eq!(
+            notification.html,
+            "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;<br>line 2</p>\
+             <p><a href=\"https://contoso.example/a?b=1&amp;c=%3C2%3E\">&lt;b&gt;Open&lt;/b&gt;</a></p>"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_notifications() {
+        let cases = [
+            json!({"message": "hi"}),
+            json!({"chatId": "19:a@thread.v2", "recipients": ["0b1d0000-0000-4000-8000-000000000002"], "message": "hi"}),
+            json!({"chatId": "not-a-chat", "message": "hi"}),
+            json!({"chatId": "19:a@thread.v2/../../me", "message": "hi"}),
+            json!({"recipients": [], "message": "hi"}),
+            json!({"recipients": ["bob"], "message": "hi"}),
+            json!({"recipients": (0..21).map(|i| format!("0b1d0000-0000-4000-8000-{i:012}")).collect::<Vec<_>>(), "message": "hi"}),
+            json!({"chatId": "19:a@thread.v2", "message": ""}),
+            json!({"chatId": "19:a@thread.v2", "message": "x".repeat(4001)}),
+            json!({"chatId": "19:a@thread.v2", "message": "hi", "link": {"url": "http://contoso.example"}}),
+            json!({"chatId": "19:a@thread.v2", "message": "hi", "link": {"url": "javascript:alert(1)"}}),
+        ];
+        for case in cases {
+            assert!(
+                matches!(validated(case.clone()), Err(ApiError::BadRequest(_))),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn accepts_recipients_as_ids_or_with_their_tenant() {
+        let notification = validated(json!({
+            "recipients": [
+                "0b1d0000-0000-4000-8000-000000000003",
+                {"userId": "0b1d0000-0000-4000-8000-000000000002", "tenantId": "e4e4e000-0000-4000-8000-00000000e4e4"}
+            ],
+            "message": "hi"
+        }))
+        .unwrap();
+        match notification.target {
+            Target::People(people) => assert_eq!(people.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! `GetUserProfile` and `GetUserPhoto`: who the caller is talking to, as Graph knows them in
+//! the caller's tenant.
+//!
+//! `{id}` is `me`, an object id or a user principal name; anything else is refused before Graph
+//! is called, so no caller-made text reaches a Graph path unchecked.
+
+use serde::{Deserialize, Serialize};
+use warp::http::Method;
+use warp::{Filter, Rejection, Reply};
+
+use super::{
+    FunctionSpec, correlation_id, encode_segment, function_with_param, graph_call,
+    is_user_principal_name, parse_guid, within_deadline,
+};
+use crate::auth::{self, Caller};
+use crate::correlation::CorrelationId;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub const PROFILE: FunctionSpec = FunctionSpec {
+    name: "GetUserProfile",
+    route: "users/{id}",
+    methods: &[Method::GET],
+    allow: "GET",
+};
+
+pub const PHOTO: FunctionSpec = FunctionSpec {
+    name: "GetUserPhoto",
+    route: "users/{id}/photo",
+    methods: &[Method::GET],
+    allow: "GET",
+};
+
+const PROFILE_FIELDS: &str =
+    "id,displayName,mail,userPrincipalName,jobTitle,department,officeLocation";
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    id: String,
+    display_name: Option<String>,
+    mail: Option<String>,
+    user_principal_name: Option<String>,
+    job_title: Option<String>,
+    department: Option<String>,
+    office_location: Option<String>,
+}
+
+/// GET /api/users/{id}, bearer token → 200 the profile.
+pub fn profile_route(
+    state: AppState,
+) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    function_with_param(PROFILE)
+        .and(auth::caller(
+            state.validator.clone(),
+            state.config.tuning.retry_after,
+        ))
+        .and(correlation_id())
+        .then(
+            move |id: String, caller: Caller, correlation: CorrelationId| {
+                let state = state.clone();
+                async move { profile(state, id, caller, correlation).await }
+            },
+        )
+}
+
+/// GET /api/users/{id}/photo, bearer token → 200 the image bytes with their content type.
+pub fn photo_route(
+    state: AppState,
+) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    function_with_param(PHOTO)
+        .and(auth::caller(
+            state.validator.clone(),
+            state.config.tuning.retry_after,
+        ))
+        .and(correlation_id())
+        .then(
+            move |id: String, caller: Caller, correlation: CorrelationId| {
+                let state = state.clone();
+                async move { photo(state, id, caller, correlation).await }
+            },
+        )
+}
+
+/// The Graph path of a user: `/me`, or `/users/{id}` with the id percent-encoded.
+fn user_path(id: &str) -> Result<String, ApiError> {
+    if id == "me" {
+        return Ok("/me".to_owned());
+    }
+    if parse_guid(id).is_some() || is_user_principal_name(id) {
+        return Ok(format!("/users/{}", encode_segment(id)));
+    }
+    Err(ApiError::BadRequest(
+        "The user id must be `me`, an object id (GUID) or a user principal name.".to_owned(),
+    ))
+}
+
+async fn profile(
+    state: AppState,
+    id: String,
+    caller: Caller,
+    correlation: CorrelationId,
+) -> Result<warp::reply::Response, ApiError> {
+    let path = user_path(&id)?;
+    let deadline = tokio::time::Instant::now() + state.config.tuning.request_deadline;
+    within_deadline(deadline, "Microsoft Graph", async {
+        let token = super::graph_token(&state, &caller, deadline).await?;
+        let call = graph_call(&token, &correlation, deadline);
+        let profile: Profile = state
+            .graph
+            .get_json(&call, &path, &[("$select", PROFILE_FIELDS)], &[])
+            .await
+            .map_err(|e| e.into_api_error("The user was not found."))?;
+        Ok(warp::reply::with_header(
+            warp::reply::json(&profile),
+            "cache-control",
+            "private, max-age=300",
+        )
+        .into_response())
+    })
+    .await
+}
+
+async fn photo(
+    state: AppState,
+    id: String,
+    caller: Caller,
+    correlation: CorrelationId,
+) -> Result<warp::reply::Response, ApiError> {
+    let path = format!("{}/photo/$value", user_path(&id)?);
+    let deadline = tokio::time::Instant::now() + state.config.tuning.request_deadline;
+    within_deadline(deadline, "Microsoft Graph", async {
+        let token = super::graph_token(&state, &caller, deadline).await?;
+        let call = graph_call(&token, &correlation, deadline);
+        let photo = state
+            .graph
+            .get_photo(&call, &path)
+            .await
+            .map_err(|e| e.into_api_error("The user has no photo, or was not found."))?;
+        let mut response = warp::reply::Response::new(photo.bytes.into());
+        let headers = response.headers_mut();
+        if let Ok(content_type) = warp::http::HeaderValue::from_str(&photo.content_type) {
+            headers.insert(warp::http::header::CONTENT_TYPE, content_type);
+        }
+        headers.insert(
+            warp::http::header::CACHE_CONTROL,
+            warp::http::HeaderValue::from_static("private, max-age=3600"),
+        );
+        Ok(response)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_ids_to_graph_paths_and_refuses_anything_else() {
+        assert_eq!(user_path("me").unwrap(), "/me");
+        assert_eq!(
+            user_path("0b1d0000-0000-4000-8000-000000000002").unwrap(),
+            "/users/0b1d0000-0000-4000-8000-000000000002"
+        );
+        assert_eq!(
+            user_path("robin_experts.example#EXT#@fieldworks.example").unwrap(),
+            "/users/robin_experts.example%23EXT%23%40fieldworks.example"
+        );
+        for bad in [
+            "",
+            "..",
+            "me/manager",
+            "a b@c.example",
+            "x?$select=*",
+            "robin",
+            "@contoso.example",
+        ] {
+            assert!(user_path(bad).is_err(), "{bad}");
+        }
+    }
+}

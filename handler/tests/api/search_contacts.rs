@@ -1,0 +1,111 @@
+//! `GET /api/contacts`: people first, then the directory, without duplicates.
+
+use serde_json::Value;
+use test_support::graph::Scripted;
+use warp::http::Method;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn search_merges_people_and_directory_users_without_duplicates() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let response = app
+        .get(
+            "/api/contacts?q=pump&top=5",
+            &app.field_worker_token().sign(),
+        )
+        .await;
+
+    // Assert: Jordan Pump is found by both searches but listed once.
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let contacts = body["value"].as_array().unwrap();
+    assert_eq!(contacts.len(), 1, "{body}");
+    assert_eq!(contacts[0]["displayName"], "Jordan Pump");
+    assert_eq!(contacts[0]["mail"], "jordan@fieldworks.example");
+    assert_eq!(contacts[0]["jobTitle"], "Pump Technician");
+
+    // Assert: what Graph was asked.
+    let people = app.graph.requests_to("GET", "/me/people");
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].query["$search"], "\"pump\"");
+    assert_eq!(people[0].query["$top"], "5");
+    let users = app.graph.requests_to("GET", "/users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(
+        users[0].query["$search"],
+        "\"displayName:pump\" OR \"mail:pump\""
+    );
+    assert_eq!(users[0].query["$count"], "true");
+    assert_eq!(
+        users[0].query["$select"],
+        "id,displayName,mail,userPrincipalName,jobTitle,department"
+    );
+    assert_eq!(users[0].headers["consistencylevel"], "eventual");
+    assert_eq!(
+        users[0].headers["client-request-id"],
+        people[0].headers["client-request-id"]
+    );
+}
+
+#[tokio::test]
+async fn search_escapes_quotes_in_the_term() {
+    let app = spawn_app().await;
+
+    let response = app
+        .get(
+            "/api/contacts?q=%22pump%22%20%5C",
+            &app.field_worker_token().sign(),
+        )
+        .await;
+
+    assert_eq!(response.status(), 200);
+    let users = app.graph.requests_to("GET", "/users");
+    assert_eq!(
+        users[0].query["$search"],
+        r#""displayName:\"pump\" \\" OR "mail:\"pump\" \\""#
+    );
+}
+
+#[tokio::test]
+async fn search_validates_q_and_top() {
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    for query in ["", "?q=", "?q=a&top=26", "?q=a&top=0", "?q=a&sort=name"] {
+        let response = app.get(&format!("/api/contacts{query}"), &token).await;
+        problem(response, 400, "bad_request").await;
+    }
+    assert!(app.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn search_returns_401_without_a_token_and_502_when_graph_fails() {
+    let app = spawn_app().await;
+    let no_token = app
+        .http
+        .get(app.url("/api/contacts?q=pump"))
+        .send()
+        .await
+        .unwrap();
+    app.graph.script([Scripted::status(
+        Method::GET,
+        "/users",
+        403,
+        "Authorization_RequestDenied",
+    )]);
+    let failed = app
+        .get("/api/contacts?q=pump", &app.field_worker_token().sign())
+        .await;
+
+    problem(no_token, 401, "invalid_token").await;
+    let body = problem(failed, 502, "upstream_error").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization_RequestDenied")
+    );
+}

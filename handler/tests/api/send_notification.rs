@@ -1,0 +1,208 @@
+//! `POST /api/notifications/chat`: a message from the caller, escaped, into the right chat.
+
+use serde_json::{Value, json};
+use test_support::graph::Scripted;
+use warp::http::Method;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn notify_creates_a_federated_one_on_one_chat_and_posts_escaped_html() {
+    // Arrange
+    let app = spawn_app().await;
+    let body = json!({
+        "recipients": [{"userId": EXPERT_OID, "tenantId": EXPERT_TENANT}],
+        "message": "Pump <7> needs you & now: <script>alert(1)</script>",
+        "link": {"url": "https://tab.contoso.example/session?id=1&x=<y>", "title": "Join \"session\""}
+    });
+
+    // Act
+    let response = app
+        .post_json(
+            "/api/notifications/chat",
+            &app.field_worker_token().sign(),
+            &body,
+        )
+        .await;
+
+    // Assert: the answer.
+    assert_eq!(response.status(), 201);
+    let answer: Value = response.json().await.unwrap();
+    let chat_id = answer["chatId"].as_str().unwrap();
+    assert!(chat_id.ends_with("@unq.gbl.spaces"));
+    assert!(answer["messageId"].as_str().is_some_and(|m| !m.is_empty()));
+
+    // Assert: the chat Graph was asked for lists both people, the expert with their tenant.
+    let chats = app.graph.requests_to("POST", "/chats");
+    let create = chats.iter().find(|r| r.path == "/chats").unwrap();
+    assert_eq!(create.body["chatType"], "oneOnOne");
+    assert_eq!(
+        create.body["members"],
+        json!([
+            {"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": ["owner"],
+             "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{FIELD_WORKER_OID}')")},
+            {"@odata.type": "#microsoft.graph.aadUserConversationMember", "roles": ["owner"],
+             "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{EXPERT_OID}')"),
+             "tenantId": EXPERT_TENANT}
+        ])
+    );
+
+    // Assert: the message arrived escaped, as HTML.
+    let messages = app.graph.messages(chat_id);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["body"]["contentType"], "html");
+    assert_eq!(
+        messages[0]["body"]["content"],
+        "<p>Pump &lt;7&gt; needs you &amp; now: &lt;script&gt;alert(1)&lt;/script&gt;</p>\
+         <p><a href=\"https://tab.contoso.example/session?id=1&amp;x=%3Cy%3E\">Join &quot;session&quot;</a></p>"
+    );
+}
+
+#[tokio::test]
+async fn notify_reuses_the_one_on_one_chat() {
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let body = json!({"recipients": [EXPERT_OID], "message": "first"});
+
+    let first: Value = app
+        .post_json("/api/notifications/chat", &token, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = app
+        .post_json("/api/notifications/chat", &token, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(first["chatId"], second["chatId"]);
+    assert_eq!(
+        app.graph.messages(first["chatId"].as_str().unwrap()).len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn notify_posts_into_the_meeting_chat() {
+    // Arrange: a meeting with the expert exists.
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let meeting: Value = app
+        .post_json(
+            "/api/meetings",
+            &token,
+            &json!({
+                "subject": "Pump 7", "startDateTime": "2026-11-26T14:00:00Z", "endDateTime": "2026-11-26T15:00:00Z",
+                "participants": [{"userId": EXPERT_OID, "tenantId": EXPERT_TENANT}]
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let thread = meeting["chatThreadId"].as_str().unwrap();
+
+    // Act
+    let response = app
+        .post_json(
+            "/api/notifications/chat",
+            &token,
+            &json!({"chatId": thread, "message": "Joining now"}),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(response.status(), 201);
+    assert_eq!(app.graph.messages(thread).len(), 1);
+    assert!(
+        app.graph
+            .requests_to("POST", "/chats")
+            .iter()
+            .all(|r| r.path != "/chats")
+    );
+}
+
+#[tokio::test]
+async fn notify_makes_a_group_chat_for_several_recipients() {
+    let app = spawn_app().await;
+
+    let response = app
+        .post_json(
+            "/api/notifications/chat",
+            &app.field_worker_token().sign(),
+            &json!({"recipients": [EXPERT_OID, "0b1d0000-0000-4000-8000-000000000003"], "message": "hi"}),
+        )
+        .await;
+
+    assert_eq!(response.status(), 201);
+    let create = app
+        .graph
+        .requests_to("POST", "/chats")
+        .into_iter()
+        .find(|r| r.path == "/chats")
+        .unwrap();
+    assert_eq!(create.body["chatType"], "group");
+    assert_eq!(create.body["members"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn notify_returns_400_for_a_bad_request_and_401_without_a_token() {
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+
+    let both = app
+        .post_json(
+            "/api/notifications/chat",
+            &token,
+            &json!({"chatId": "19:a@thread.v2", "recipients": [EXPERT_OID], "message": "x"}),
+        )
+        .await;
+    let insecure_link = app
+        .post_json("/api/notifications/chat", &token, &json!({"chatId": "19:a@thread.v2", "message": "x", "link": {"url": "http://evil.example"}}))
+        .await;
+    let no_token = app
+        .http
+        .post(app.url("/api/notifications/chat"))
+        .json(&json!({"chatId": "19:a@thread.v2", "message": "x"}))
+        .send()
+        .await
+        .unwrap();
+
+    problem(both, 400, "bad_request").await;
+    let link = problem(insecure_link, 400, "bad_request").await;
+    assert!(link["detail"].as_str().unwrap().contains("link.url"));
+    problem(no_token, 401, "invalid_token").await;
+    assert!(app.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn notify_returns_404_for_an_unknown_chat_and_502_when_graph_fails() {
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+
+    let unknown = app
+        .post_json(
+            "/api/notifications/chat",
+            &token,
+            &json!({"chatId": "19:nope@thread.v2", "message": "x"}),
+        )
+        .await;
+    app.graph.script([Scripted::status(
+        Method::POST,
+        "/chats",
+        500,
+        "InternalServerError",
+    )]);
+    let failed = app
+        .post_json(
+            "/api/notifications/chat",
+            &token,
+            &json!({"recipients": [EXPERT_OID], "message": "x"}),
+        )
+        .await;
+
+    problem(unknown, 404, "not_found").await;
+    problem(failed, 502, "upstream_error").await;
+}
