@@ -26,6 +26,7 @@ use handler::startup::{self, AppState, Overrides};
 use secrecy::{ExposeSecret, SecretString};
 use test_support::azure_transport::VaultRedirect;
 use test_support::entra::FakeEntra;
+use test_support::graph::FakeGraph;
 use test_support::key_vault::{FakeKeyVault, VAULT_RESOURCE};
 use test_support::managed_identity::FakeManagedIdentity;
 use tokio::sync::oneshot;
@@ -47,6 +48,7 @@ struct Case {
     addr: SocketAddr,
     vault: FakeKeyVault,
     entra: FakeEntra,
+    graph: FakeGraph,
     http: reqwest::Client,
     _stop: oneshot::Sender<()>,
 }
@@ -69,8 +71,13 @@ impl Case {
         vault.set_secret("entra-client-secret", CLIENT_SECRET_V1);
         vault.set_secret("acs-connection-string", ACS_CONNECTION_STRING);
         prepare(&vault);
+        let tokens = entra.token_endpoint();
+        tokens.register_client(CLIENT_ID, &[CLIENT_SECRET_V1]);
+        tokens.trust_federated_identity(shared.identity.issued_tokens());
+        let graph = FakeGraph::start(tokens.grants()).await.unwrap();
 
         let mut settings: HashMap<String, String> = [
+            ("GRAPH_ENDPOINT", graph.endpoint()),
             ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
             ("ENTRA_ALLOWED_TENANTS", "*".to_owned()),
             ("ENTRA_AUTHORITY_HOST", entra.authority()),
@@ -103,6 +110,7 @@ impl Case {
             addr,
             vault,
             entra,
+            graph,
             http: reqwest::Client::new(),
             _stop: stop,
         }
@@ -114,6 +122,17 @@ impl Case {
             Ok(ClientAuthentication::Assertion(_)) => panic!("expected a client secret"),
             Err(error) => Err(error.to_string()),
         }
+    }
+
+    /// The caller's own profile through Graph, which needs an on-behalf-of exchange.
+    async fn my_profile(&self) -> reqwest::Response {
+        let token = self.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
+        self.http
+            .get(format!("http://{}/api/users/me", self.addr))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn health(&self) -> serde_json::Value {
@@ -383,6 +402,85 @@ async fn the_federated_credential_is_an_identity_token_for_the_token_exchange(sh
     assert_eq!(case.vault.reads("entra-client-secret"), 0);
 }
 
+async fn a_secret_rotated_in_the_vault_is_picked_up_when_entra_refuses_the_old_one(
+    shared: &Shared,
+) {
+    // Arrange: the handler has the old secret; the secret is rotated in the vault and the app
+    // registration now only accepts the new one.
+    let case = Case::start(shared, &[], |_| {}).await;
+    assert_eq!(
+        case.client_secret().await.unwrap().expose_secret(),
+        CLIENT_SECRET_V1
+    );
+    case.vault
+        .set_secret("entra-client-secret", CLIENT_SECRET_V2);
+    case.entra
+        .token_endpoint()
+        .register_client(CLIENT_ID, &[CLIENT_SECRET_V2]);
+
+    // Act
+    let response = case.my_profile().await;
+
+    // Assert: invalid_client, one re-read of the vault, a retry with the new secret.
+    assert_eq!(response.status(), 200);
+    let secrets_sent: Vec<String> = case
+        .entra
+        .token_endpoint()
+        .requests()
+        .iter()
+        .map(|form| form["client_secret"].clone())
+        .collect();
+    assert_eq!(secrets_sent, [CLIENT_SECRET_V1, CLIENT_SECRET_V2]);
+    assert_eq!(case.vault.reads("entra-client-secret"), 2);
+}
+
+async fn routes_that_need_the_secret_answer_503_while_the_vault_is_down(shared: &Shared) {
+    let case = Case::start(shared, &[], |vault| vault.set_down(true)).await;
+
+    let response = case.my_profile().await;
+
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "3");
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "unavailable");
+    assert!(case.entra.token_endpoint().requests().is_empty());
+    assert!(case.graph.requests().is_empty());
+}
+
+async fn the_federated_credential_signs_the_on_behalf_of_exchange(shared: &Shared) {
+    // Arrange
+    let case = Case::start(
+        shared,
+        &[
+            ("ENTRA_CLIENT_CREDENTIAL", "managed-identity"),
+            ("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID),
+        ],
+        |_| {},
+    )
+    .await;
+
+    // Act
+    let response = case.my_profile().await;
+
+    // Assert: Entra saw the identity's token as a jwt-bearer assertion, and no secret.
+    assert_eq!(response.status(), 200);
+    let requests = case.entra.token_endpoint().requests();
+    assert_eq!(requests.len(), 1);
+    let form = &requests[0];
+    assert_eq!(
+        form["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    assert!(!form.contains_key("client_secret"));
+    let issued = shared
+        .identity
+        .issued_tokens()
+        .lookup(&form["client_assertion"])
+        .expect("the assertion is a managed-identity token");
+    assert_eq!(issued.resource, "api://AzureADTokenExchange");
+    assert_eq!(issued.client_id.as_deref(), Some(USER_ASSIGNED_CLIENT_ID));
+}
+
 type CaseFn = for<'a> fn(&'a Shared) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 macro_rules! cases {
@@ -451,6 +549,9 @@ fn main() -> ExitCode {
         a_vault_that_denies_access_is_reported,
         a_missing_secret_is_reported_by_name,
         the_federated_credential_is_an_identity_token_for_the_token_exchange,
+        a_secret_rotated_in_the_vault_is_picked_up_when_entra_refuses_the_old_one,
+        routes_that_need_the_secret_answer_503_while_the_vault_is_down,
+        the_federated_credential_signs_the_on_behalf_of_exchange,
     ];
     let (mut passed, mut failed) = (0, 0);
     println!("\nrunning {} tests", all.len());
