@@ -15,6 +15,7 @@
 //! - `error`: `ApiError` and its RFC 9457 problem answers, the only error-to-HTTP mapping.
 //! - `obo`: the on-behalf-of exchange and its per-user token cache.
 //! - `graph`: Microsoft Graph calls with retries for throttling.
+//! - `upstream`: retries and error reduction shared by the Graph and ACS calls.
 //! - `outbound`: the shared HTTP client for calls to Microsoft services.
 //! - `secrets`: the client credential and ACS connection string, from Key Vault or settings;
 //!   the only module that uses the Azure SDK.
@@ -32,3 +33,4 @@ pub mod secrets;
 pub mod server;
 pub mod startup;
 pub mod telemetry;
+pub mod upstream;

@@ -249,7 +249,9 @@ async fn create(
                     &online_meeting(&meeting),
                 )
                 .await
-                .map_err(|e| e.into_api_error("The meeting could not be found."))?
+                .map_err(|e| {
+                    e.into_api_error(crate::graph::SERVICE, "The meeting could not be found.")
+                })?
         };
         Ok(answer(created, &meeting))
     })
@@ -266,7 +268,7 @@ async fn create_with_invitations(
         .graph
         .post_json(call, "/me/events", &calendar_event(meeting))
         .await
-        .map_err(|e| e.into_api_error(not_found))?;
+        .map_err(|e| e.into_api_error(crate::graph::SERVICE, not_found))?;
     let join_url = event
         .online_meeting
         .map(|m| m.join_url)
@@ -280,7 +282,7 @@ async fn create_with_invitations(
         .graph
         .get_json(call, "/me/onlineMeetings", &[("$filter", &filter)], &[])
         .await
-        .map_err(|e| e.into_api_error(not_found))?;
+        .map_err(|e| e.into_api_error(crate::graph::SERVICE, not_found))?;
     let online = found.value.into_iter().next().ok_or(ApiError::Upstream {
         service: "Microsoft Graph",
         status: 200,
@@ -297,7 +299,7 @@ async fn create_with_invitations(
         .graph
         .patch_json(call, &path, &patch)
         .await
-        .map_err(|e| e.into_api_error(not_found))?;
+        .map_err(|e| e.into_api_error(crate::graph::SERVICE, not_found))?;
     Ok(online)
 }
 

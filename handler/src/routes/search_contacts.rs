@@ -138,10 +138,10 @@ async fn search(
         let not_found = "No contacts were found.";
         let merged = merge(
             people
-                .map_err(|e: GraphError| e.into_api_error(not_found))?
+                .map_err(|e: GraphError| e.into_api_error(crate::graph::SERVICE, not_found))?
                 .value,
             users
-                .map_err(|e: GraphError| e.into_api_error(not_found))?
+                .map_err(|e: GraphError| e.into_api_error(crate::graph::SERVICE, not_found))?
                 .value,
             top,
         );

@@ -160,7 +160,12 @@ async fn notify(
             .graph
             .post_json(&call, &path, &message)
             .await
-            .map_err(|e| e.into_api_error("The chat does not exist or the caller is not in it."))?;
+            .map_err(|e| {
+                e.into_api_error(
+                    crate::graph::SERVICE,
+                    "The chat does not exist or the caller is not in it.",
+                )
+            })?;
         let body = Notified {
             chat_id,
             message_id: posted.id,
@@ -183,7 +188,7 @@ async fn open_chat(
         .graph
         .post_json(call, "/chats", &chat)
         .await
-        .map_err(|e| e.into_api_error("A recipient was not found."))?;
+        .map_err(|e| e.into_api_error(crate::graph::SERVICE, "A recipient was not found."))?;
     Ok(created.id)
 }
 

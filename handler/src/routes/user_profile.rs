@@ -110,7 +110,7 @@ async fn profile(
             .graph
             .get_json(&call, &path, &[("$select", PROFILE_FIELDS)], &[])
             .await
-            .map_err(|e| e.into_api_error("The user was not found."))?;
+            .map_err(|e| e.into_api_error(crate::graph::SERVICE, "The user was not found."))?;
         Ok(warp::reply::with_header(
             warp::reply::json(&profile),
             "cache-control",
@@ -132,11 +132,12 @@ async fn photo(
     within_deadline(deadline, "Microsoft Graph", async {
         let token = super::graph_token(&state, &caller, deadline).await?;
         let call = graph_call(&token, &correlation, deadline);
-        let photo = state
-            .graph
-            .get_photo(&call, &path)
-            .await
-            .map_err(|e| e.into_api_error("The user has no photo, or was not found."))?;
+        let photo = state.graph.get_photo(&call, &path).await.map_err(|e| {
+            e.into_api_error(
+                crate::graph::SERVICE,
+                "The user has no photo, or was not found.",
+            )
+        })?;
         let mut response = warp::reply::Response::new(photo.bytes.into());
         let headers = response.headers_mut();
         if let Ok(content_type) = warp::http::HeaderValue::from_str(&photo.content_type) {

@@ -1,0 +1,189 @@
+//! Calling a Microsoft service (Graph, ACS) with the retry rules they document: 429, 503 and
+//! 504 are retried up to three times, honouring `Retry-After` (seconds) or backing off
+//! exponentially with jitter, never past the request's deadline; still failing after that is
+//! reported as throttling, with the delay the service asked for.
+//!
+//! Error answers are reduced to the service's own error code (`{"error":{"code":…}}`, the shape
+//! Graph and ACS share); their messages and bodies never travel further.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use warp::http::StatusCode;
+
+use crate::error::ApiError;
+
+const MAX_RETRIES: u32 = 3;
+/// However long a service asks us to wait, we never plan further ahead than this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("answered 404 ({code})")]
+    NotFound { code: String },
+    #[error("answered {status} ({code})")]
+    Status { status: u16, code: String },
+    #[error("still throttled after retries")]
+    Throttled { retry_after: Duration },
+    #[error("did not answer in time")]
+    Timeout,
+    #[error("unreachable")]
+    Transport(#[source] reqwest::Error),
+    #[error("answer unreadable: {0}")]
+    Parse(String),
+}
+
+impl UpstreamError {
+    /// The answer for the caller; `not_found` says what was missing.
+    pub fn into_api_error(self, service: &'static str, not_found: &str) -> ApiError {
+        match self {
+            UpstreamError::NotFound { .. } => ApiError::NotFound(not_found.to_owned()),
+            UpstreamError::Status { status, code } => ApiError::Upstream {
+                service,
+                status,
+                code,
+            },
+            UpstreamError::Throttled { retry_after } => ApiError::Throttled {
+                service,
+                retry_after,
+            },
+            UpstreamError::Timeout => ApiError::UpstreamTimeout { service },
+            UpstreamError::Transport(_) => ApiError::Upstream {
+                service,
+                status: 0,
+                code: "unreachable".to_owned(),
+            },
+            UpstreamError::Parse(what) => ApiError::Upstream {
+                service,
+                status: 200,
+                code: format!("unreadable answer: {what}"),
+            },
+        }
+    }
+}
+
+/// How to talk to one service.
+#[derive(Debug, Clone, Copy)]
+pub struct Upstream {
+    pub service: &'static str,
+    /// First wait when the service gives no `Retry-After`; doubled on each retry.
+    pub backoff: Duration,
+    /// The service's own id of the request, logged for support.
+    pub request_id_header: &'static str,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+}
+
+impl Upstream {
+    /// Sends the request `build` makes (anew for each attempt, so signatures and dates are
+    /// fresh) until it succeeds, fails for good, or the deadline comes.
+    pub async fn send(
+        &self,
+        deadline: Instant,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let mut retries = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(UpstreamError::Timeout);
+            }
+            let response = match build().timeout(remaining).send().await {
+                Ok(response) => response,
+                Err(error) if error.is_timeout() => return Err(UpstreamError::Timeout),
+                Err(error) => return Err(UpstreamError::Transport(error)),
+            };
+            let status = response.status();
+            tracing::info!(
+                service = self.service,
+                status = status.as_u16(),
+                upstream_request_id = header_text(&response, self.request_id_header)
+                    .as_deref()
+                    .unwrap_or(""),
+                "upstream call"
+            );
+            if status.is_success() {
+                return Ok(response);
+            }
+            if matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ) {
+                let asked = retry_after(&response);
+                let wait = asked.unwrap_or_else(|| self.backoff_for(retries));
+                if retries < MAX_RETRIES && Instant::now() + wait < deadline {
+                    retries += 1;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                return Err(UpstreamError::Throttled {
+                    retry_after: asked.unwrap_or(wait).max(Duration::from_secs(1)),
+                });
+            }
+            let code = error_code(response).await;
+            return Err(if status == StatusCode::NOT_FOUND {
+                UpstreamError::NotFound { code }
+            } else {
+                UpstreamError::Status {
+                    status: status.as_u16(),
+                    code,
+                }
+            });
+        }
+    }
+
+    /// Exponential backoff with up to 50% jitter, so many instances do not retry in step.
+    fn backoff_for(&self, retries: u32) -> Duration {
+        let base = self.backoff * 2u32.pow(retries);
+        let jitter_fraction = (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 2000.0;
+        base + base.mul_f64(jitter_fraction)
+    }
+}
+
+fn header_text(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(64).collect())
+}
+
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let seconds: u64 = header_text(response, "retry-after")?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// The service's own error code (e.g. `Request_ResourceNotFound`), never its message or body.
+async fn error_code(response: reqwest::Response) -> String {
+    let status = response.status();
+    let body = response.bytes().await.unwrap_or_default();
+    serde_json::from_slice::<ErrorBody>(&body)
+        .ok()
+        .map(|b| b.error.code)
+        .filter(|code| {
+            code.len() <= 80
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        })
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned())
+}
+
+pub async fn read_json<T: DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, UpstreamError> {
+    let body = response.bytes().await.map_err(UpstreamError::Transport)?;
+    serde_json::from_slice(&body).map_err(|e| UpstreamError::Parse(e.to_string()))
+}
