@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 use uuid::Uuid;
 
@@ -154,8 +154,8 @@ pub struct Tuning {
     pub request_deadline: Duration,
     /// First wait before re-trying an exchange refused for consent (then doubled, three times).
     pub consent_retry_backoff: Duration,
-    /// First wait before re-trying a throttled Graph call without `Retry-After`.
-    pub graph_retry_backoff: Duration,
+    /// First wait before re-trying a throttled Graph or ACS call without `Retry-After`.
+    pub upstream_retry_backoff: Duration,
     /// On-behalf-of tokens kept, one per user and scope set.
     pub delegated_token_cache_capacity: u64,
 }
@@ -172,7 +172,7 @@ impl Default for Tuning {
             secret_retry_interval: Duration::from_secs(30),
             request_deadline: Duration::from_secs(25),
             consent_retry_backoff: Duration::from_secs(1),
-            graph_retry_backoff: Duration::from_millis(500),
+            upstream_retry_backoff: Duration::from_millis(500),
             delegated_token_cache_capacity: 20_000,
         }
     }
@@ -204,6 +204,23 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Config {
+    /// Whether anything needs the managed identity: Key Vault, the federated client credential,
+    /// or ACS configured without an access key.
+    pub fn needs_managed_identity(&self) -> bool {
+        let acs_has_key = self
+            .secrets
+            .acs_connection_string
+            .as_ref()
+            .and_then(|cs| crate::acs::ConnectionString::parse(cs.expose_secret()).ok())
+            .map(|cs| cs.has_access_key());
+        let acs_uses_identity = self.secrets.key_vault_uri.is_none()
+            && acs_has_key != Some(true)
+            && (self.acs_endpoint.is_some() || acs_has_key == Some(false));
+        self.secrets.key_vault_uri.is_some()
+            || self.entra.client_credential == ClientCredentialKind::ManagedIdentity
+            || acs_uses_identity
+    }
+
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -251,6 +268,19 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_ACS_CONNECTION_STRING_NAME.to_owned());
         let client_secret = reader.secret("ENTRA_CLIENT_SECRET");
         let acs_connection_string = reader.secret("ACS_CONNECTION_STRING");
+        let acs_connection_string_has_key = match &acs_connection_string {
+            Some(text) => match crate::acs::ConnectionString::parse(text.expose_secret()) {
+                Ok(parsed) => Some(parsed.has_access_key()),
+                Err(reason) => {
+                    reader.problems.push(SettingProblem {
+                        setting: "ACS_CONNECTION_STRING",
+                        reason: reason.to_owned(),
+                    });
+                    None
+                }
+            },
+            None => None,
+        };
         let managed_identity_client_id = reader.parse("AZURE_CLIENT_ID", parse_guid);
         let identity_endpoint = reader.parse("IDENTITY_ENDPOINT", parse_base_url);
         let identity_header = reader.secret("IDENTITY_HEADER");
@@ -278,13 +308,20 @@ impl Config {
             }
         });
 
-        let needs_managed_identity =
-            key_vault_uri.is_some() || client_credential == ClientCredentialKind::ManagedIdentity;
+        // ACS without an access key is called with an Entra token of the managed identity.
+        let acs_uses_identity = key_vault_uri.is_none()
+            && acs_connection_string_has_key != Some(true)
+            && (acs_endpoint.is_some() || acs_connection_string_has_key == Some(false));
+        let needs_managed_identity = key_vault_uri.is_some()
+            || client_credential == ClientCredentialKind::ManagedIdentity
+            || acs_uses_identity;
         if needs_managed_identity && !allow_imds {
             let purpose = if key_vault_uri.is_some() {
                 "KEY_VAULT_URI is set"
-            } else {
+            } else if client_credential == ClientCredentialKind::ManagedIdentity {
                 "ENTRA_CLIENT_CREDENTIAL is managed-identity"
+            } else {
+                "ACS is configured without an access key"
             };
             for (setting, present) in [
                 ("IDENTITY_ENDPOINT", identity_endpoint.is_some()),
@@ -535,6 +572,11 @@ mod tests {
             ("ACS_ENDPOINT", "https://"),
             ("KEY_VAULT_URI", "https://vault.example/?x=1"),
             ("ENTRA_CLIENT_SECRET_NAME", "has spaces"),
+            (
+                "ACS_CONNECTION_STRING",
+                "endpoint=https://x.communication.azure.com/;accesskey=%%%",
+            ),
+            ("ACS_CONNECTION_STRING", "accesskey=c2VjcmV0"),
             ("ACS_CONNECTION_STRING_NAME", "under_score"),
             ("AZURE_CLIENT_ID", "123"),
             ("IDENTITY_ENDPOINT", "localhost:8081"),
@@ -572,6 +614,51 @@ mod tests {
             ("MANAGED_IDENTITY_ALLOW_IMDS", "true"),
         ]);
         assert!(opted_in.is_ok());
+    }
+
+    #[test]
+    fn acs_without_an_access_key_needs_the_identity_endpoint() {
+        let err = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("ACS_ENDPOINT", "https://contoso.communication.azure.com"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            problem_settings(err),
+            vec!["IDENTITY_ENDPOINT", "IDENTITY_HEADER"]
+        );
+
+        let with_key = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("ACS_ENDPOINT", "https://contoso.communication.azure.com"),
+            (
+                "ACS_CONNECTION_STRING",
+                "endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0",
+            ),
+        ])
+        .unwrap();
+        assert!(!with_key.needs_managed_identity());
+    }
+
+    #[test]
+    fn a_malformed_connection_string_is_named_without_its_key() {
+        let err = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            (
+                "ACS_CONNECTION_STRING",
+                "endpoint=https://x.example/;accesskey=c2VjcmV0;extra=1",
+            ),
+        ])
+        .unwrap_err();
+        let line = err.to_string();
+        assert!(
+            line.contains("ACS_CONNECTION_STRING is malformed"),
+            "{line}"
+        );
+        assert!(!line.contains("c2VjcmV0"));
     }
 
     #[test]

@@ -68,6 +68,53 @@ pub enum ApiError {
 
 impl Reject for ApiError {}
 
+impl ApiError {
+    /// The same answer for another request (a shared single-flight failure). The internal
+    /// cause is not cloneable and is replaced by its text.
+    pub fn duplicate(&self) -> ApiError {
+        match self {
+            ApiError::BadRequest(m) => ApiError::BadRequest(m.clone()),
+            ApiError::MissingToken => ApiError::MissingToken,
+            ApiError::InvalidToken(r) => ApiError::InvalidToken(r.clone()),
+            ApiError::TenantNotAllowed => ApiError::TenantNotAllowed,
+            ApiError::InsufficientScope => ApiError::InsufficientScope,
+            ApiError::ConsentRequired { scopes } => ApiError::ConsentRequired {
+                scopes: scopes.clone(),
+            },
+            ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
+            ApiError::MethodNotAllowed { allow } => ApiError::MethodNotAllowed { allow },
+            ApiError::PayloadTooLarge { limit } => ApiError::PayloadTooLarge { limit: *limit },
+            ApiError::Unavailable {
+                dependency,
+                reason,
+                retry_after,
+            } => ApiError::Unavailable {
+                dependency,
+                reason: reason.clone(),
+                retry_after: *retry_after,
+            },
+            ApiError::Throttled {
+                service,
+                retry_after,
+            } => ApiError::Throttled {
+                service,
+                retry_after: *retry_after,
+            },
+            ApiError::Upstream {
+                service,
+                status,
+                code,
+            } => ApiError::Upstream {
+                service,
+                status: *status,
+                code: code.clone(),
+            },
+            ApiError::UpstreamTimeout { service } => ApiError::UpstreamTimeout { service },
+            ApiError::Internal(cause) => ApiError::Internal(error_chain(cause.as_ref()).into()),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Problem<'a> {
     #[serde(rename = "type")]

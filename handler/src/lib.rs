@@ -13,6 +13,7 @@
 //! - `routes`: one module per Azure Function, plus routing helpers.
 //! - `auth`: Teams SSO token validation (signing keys, signature, claims, cache).
 //! - `error`: `ApiError` and its RFC 9457 problem answers, the only error-to-HTTP mapping.
+//! - `acs`: the ACS token exchange for Teams users, with HMAC or managed-identity auth.
 //! - `obo`: the on-behalf-of exchange and its per-user token cache.
 //! - `graph`: Microsoft Graph calls with retries for throttling.
 //! - `upstream`: retries and error reduction shared by the Graph and ACS calls.
@@ -21,6 +22,7 @@
 //!   the only module that uses the Azure SDK.
 //! - `telemetry`: JSON logs to stdout.
 
+pub mod acs;
 pub mod auth;
 pub mod config;
 pub mod correlation;

@@ -145,6 +145,11 @@ impl CachedSecret {
         }
     }
 
+    /// The value as last read, if any (no read is started).
+    pub fn current(&self) -> Option<SecretString> {
+        self.current.load_full().map(|v| SecretString::clone(&v))
+    }
+
     /// `None` when the secret is loaded and the last read worked; otherwise a short reason.
     pub fn health(&self) -> Option<String> {
         let error = self.last_error.lock().ok().and_then(|e| e.clone());
@@ -273,8 +278,11 @@ fn token_exchange_audience(authority_host: &str) -> &'static str {
 #[derive(Debug)]
 pub struct Secrets {
     pub client_credential: ClientCredential,
-    /// Absent when ACS is not configured at all.
+    /// Absent when no connection string is configured (ACS then uses the managed identity, or
+    /// is not configured at all).
     pub acs_connection_string: Option<Arc<CachedSecret>>,
+    /// The managed identity, when a setting needs it.
+    identity: Option<Arc<dyn TokenCredential>>,
     /// `Some` when secrets come from Key Vault.
     vault_uri: Option<String>,
 }
@@ -290,9 +298,7 @@ impl Secrets {
         let transport = transport_override
             .map(|t| t.0)
             .unwrap_or_else(|| Transport::new(Arc::new(http.clone())));
-        let needs_identity = config.secrets.key_vault_uri.is_some()
-            || config.entra.client_credential == ClientCredentialKind::ManagedIdentity;
-        let identity = if needs_identity {
+        let identity = if config.needs_managed_identity() {
             Some(managed_identity(config, transport.clone())?)
         } else {
             None
@@ -328,10 +334,10 @@ impl Secrets {
             secret
         };
 
-        let client_credential = match (config.entra.client_credential, identity) {
+        let client_credential = match (config.entra.client_credential, &identity) {
             (ClientCredentialKind::ManagedIdentity, Some(credential)) => {
                 ClientCredential::FederatedIdentity {
-                    credential,
+                    credential: credential.clone(),
                     audience: token_exchange_audience(&config.entra.authority_host),
                 }
             }
@@ -354,17 +360,26 @@ impl Secrets {
         Ok(Secrets {
             client_credential,
             acs_connection_string,
+            identity,
             vault_uri: config.secrets.key_vault_uri.as_ref().map(|u| u.to_string()),
         })
     }
 
-    /// Health checks of the secrets, by name.
+    /// Health check of the client credential (the ACS connection string is `AcsClient`'s).
     pub fn health(&self) -> Vec<(&'static str, Option<String>)> {
-        let mut checks = vec![("clientCredential", self.client_credential.health())];
-        if let Some(acs) = &self.acs_connection_string {
-            checks.push(("acsConnectionString", acs.health()));
-        }
-        checks
+        vec![("clientCredential", self.client_credential.health())]
+    }
+
+    /// A managed-identity token for `scope` (cached by the SDK until shortly before expiry).
+    pub async fn identity_token(&self, scope: &str) -> Result<SecretString, SecretsError> {
+        let credential = self.identity.as_ref().ok_or(SecretsError::NotConfigured(
+            "the managed identity (IDENTITY_ENDPOINT)",
+        ))?;
+        let token = credential
+            .get_token(&[scope], None)
+            .await
+            .map_err(|e| SecretsError::Identity(describe_identity_error(&e)))?;
+        Ok(SecretString::from(token.token.secret().to_owned()))
     }
 
     pub fn uses_key_vault(&self) -> bool {

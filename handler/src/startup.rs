@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::acs::{AcsClient, AcsOptions};
 use crate::auth::{Expectations, SigningKeys, TokenValidator};
 use crate::config::Config;
 use crate::graph::GraphClient;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
     pub obo: Arc<OnBehalfOf>,
     pub graph: Arc<GraphClient>,
+    pub acs: Arc<AcsClient>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,10 +79,22 @@ impl AppState {
             config.tuning.consent_retry_backoff,
             config.tuning.delegated_token_cache_capacity,
         ));
+        let acs = Arc::new(AcsClient::new(
+            http.clone(),
+            secrets.clone(),
+            obo.clone(),
+            AcsOptions {
+                endpoint: config.acs_endpoint.clone(),
+                client_id: config.entra.client_id,
+                retry_backoff: config.tuning.upstream_retry_backoff,
+                retry_after: config.tuning.retry_after,
+                cache_capacity: config.tuning.delegated_token_cache_capacity,
+            },
+        ));
         let graph = Arc::new(GraphClient::new(
             http,
             &config.graph_endpoint,
-            config.tuning.graph_retry_backoff,
+            config.tuning.upstream_retry_backoff,
         ));
         Ok(AppState {
             config: Arc::new(config),
@@ -88,6 +102,7 @@ impl AppState {
             secrets,
             obo,
             graph,
+            acs,
         })
     }
 }

@@ -24,6 +24,7 @@ use handler::config::Config;
 use handler::secrets::{ClientAuthentication, SdkTransport};
 use handler::startup::{self, AppState, Overrides};
 use secrecy::{ExposeSecret, SecretString};
+use test_support::acs::{ACCESS_KEY, FakeAcs};
 use test_support::azure_transport::VaultRedirect;
 use test_support::entra::FakeEntra;
 use test_support::graph::FakeGraph;
@@ -39,8 +40,6 @@ const TENANT: &str = "f1e1d000-0000-4000-8000-00000000f1e1";
 const OID: &str = "0b1d0000-0000-4000-8000-000000000001";
 const CLIENT_SECRET_V1: &str = "Hb71Xq7LrVb9Kp4WmZt3Qs8";
 const CLIENT_SECRET_V2: &str = "Kc92Fj3TsWq8Rn5YhMv1Lp6";
-const ACS_CONNECTION_STRING: &str =
-    "endpoint=https://contoso-acs.communication.azure.com/;accesskey=Y2FuYXJ5LWFjcy1rZXktUXc1OQ==";
 
 /// Everything one case needs; the handler stops when it is dropped.
 struct Case {
@@ -49,6 +48,7 @@ struct Case {
     vault: FakeKeyVault,
     entra: FakeEntra,
     graph: FakeGraph,
+    acs: FakeAcs,
     http: reqwest::Client,
     _stop: oneshot::Sender<()>,
 }
@@ -61,7 +61,7 @@ impl Case {
     async fn start(
         shared: &Shared,
         extra: &[(&str, &str)],
-        prepare: impl FnOnce(&FakeKeyVault),
+        prepare: impl FnOnce(&FakeKeyVault, &FakeAcs),
     ) -> Case {
         shared.identity.reset();
         let entra = FakeEntra::start().await.unwrap();
@@ -69,9 +69,11 @@ impl Case {
             .await
             .unwrap();
         vault.set_secret("entra-client-secret", CLIENT_SECRET_V1);
-        vault.set_secret("acs-connection-string", ACS_CONNECTION_STRING);
-        prepare(&vault);
         let tokens = entra.token_endpoint();
+        let acs = FakeAcs::start(tokens.grants()).await.unwrap();
+        acs.trust_managed_identity(shared.identity.issued_tokens());
+        vault.set_secret("acs-connection-string", &acs.connection_string());
+        prepare(&vault, &acs);
         tokens.register_client(CLIENT_ID, &[CLIENT_SECRET_V1]);
         tokens.trust_federated_identity(shared.identity.issued_tokens());
         let graph = FakeGraph::start(tokens.grants()).await.unwrap();
@@ -111,6 +113,7 @@ impl Case {
             vault,
             entra,
             graph,
+            acs,
             http: reqwest::Client::new(),
             _stop: stop,
         }
@@ -168,7 +171,7 @@ impl Case {
 
 async fn reads_secrets_with_the_system_assigned_identity(shared: &Shared) {
     // Arrange
-    let case = Case::start(shared, &[], |_| {}).await;
+    let case = Case::start(shared, &[], |_, _| {}).await;
 
     // Act
     let secret = case.client_secret().await.unwrap();
@@ -191,9 +194,7 @@ async fn reads_secrets_with_the_system_assigned_identity(shared: &Shared) {
         assert_eq!(request.api_version.as_deref(), Some("2019-08-01"));
         assert_eq!(request.identity_header.as_deref(), Some(IDENTITY_HEADER));
     }
-    let health = case
-        .wait_for_check("acsConnectionString", |c| c == "ok")
-        .await;
+    let health = case.wait_for_check("acs", |c| c == "ok").await;
     assert_eq!(health["checks"]["clientCredential"], "ok");
 }
 
@@ -201,7 +202,7 @@ async fn uses_the_user_assigned_identity_when_azure_client_id_is_set(shared: &Sh
     let case = Case::start(
         shared,
         &[("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID)],
-        |_| {},
+        |_, _| {},
     )
     .await;
 
@@ -221,7 +222,7 @@ async fn uses_the_user_assigned_identity_when_azure_client_id_is_set(shared: &Sh
 
 async fn a_burst_of_100_requests_makes_one_vault_read_and_one_identity_call(shared: &Shared) {
     // Arrange
-    let case = Case::start(shared, &[], |_| {}).await;
+    let case = Case::start(shared, &[], |_, _| {}).await;
 
     // Act: 100 concurrent needs of the client secret, racing the start-up read.
     let results = futures::future::join_all((0..100).map(|_| case.client_secret())).await;
@@ -231,8 +232,7 @@ async fn a_burst_of_100_requests_makes_one_vault_read_and_one_identity_call(shar
         assert_eq!(result.unwrap().expose_secret(), CLIENT_SECRET_V1);
     }
     assert_eq!(case.vault.reads("entra-client-secret"), 1);
-    case.wait_for_check("acsConnectionString", |c| c == "ok")
-        .await;
+    case.wait_for_check("acs", |c| c == "ok").await;
     assert_eq!(case.vault.reads("acs-connection-string"), 1);
     assert_eq!(
         shared.identity.requests().len(),
@@ -248,7 +248,7 @@ async fn a_burst_of_100_requests_makes_one_vault_read_and_one_identity_call(shar
 
 async fn a_rejected_secret_is_read_again_once(shared: &Shared) {
     // Arrange: the secret was read, then rotated in the vault.
-    let case = Case::start(shared, &[], |_| {}).await;
+    let case = Case::start(shared, &[], |_, _| {}).await;
     let old = case.client_secret().await.unwrap();
     case.vault
         .set_secret("entra-client-secret", CLIENT_SECRET_V2);
@@ -275,7 +275,7 @@ async fn a_rejected_secret_is_read_again_once(shared: &Shared) {
 
 async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared) {
     // Arrange: the vault is down before the handler starts.
-    let case = Case::start(shared, &[], |vault| vault.set_down(true)).await;
+    let case = Case::start(shared, &[], |vault, _| vault.set_down(true)).await;
 
     // Act and assert: the handler runs, health says why, the secret is unavailable.
     let health = case
@@ -302,9 +302,7 @@ async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared
     // Act: the vault comes back; the background retry heals everything.
     case.vault.set_down(false);
     case.wait_for_check("clientCredential", |c| c == "ok").await;
-    let health = case
-        .wait_for_check("acsConnectionString", |c| c == "ok")
-        .await;
+    let health = case.wait_for_check("acs", |c| c == "ok").await;
 
     // Assert
     assert_eq!(health["status"], "ok");
@@ -315,7 +313,7 @@ async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared
 }
 
 async fn a_vault_that_denies_access_is_reported(shared: &Shared) {
-    let case = Case::start(shared, &[], |vault| vault.set_deny(true)).await;
+    let case = Case::start(shared, &[], |vault, _| vault.set_deny(true)).await;
 
     let health = case
         .wait_for_check("clientCredential", |c| c.contains("403"))
@@ -333,7 +331,7 @@ async fn a_missing_secret_is_reported_by_name(shared: &Shared) {
     let case = Case::start(
         shared,
         &[("ENTRA_CLIENT_SECRET_NAME", "renamed-secret")],
-        |_| {},
+        |_, _| {},
     )
     .await;
 
@@ -355,7 +353,7 @@ async fn the_federated_credential_is_an_identity_token_for_the_token_exchange(sh
             ("ENTRA_CLIENT_CREDENTIAL", "managed-identity"),
             ("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID),
         ],
-        |_| {},
+        |_, _| {},
     )
     .await;
 
@@ -407,7 +405,7 @@ async fn a_secret_rotated_in_the_vault_is_picked_up_when_entra_refuses_the_old_o
 ) {
     // Arrange: the handler has the old secret; the secret is rotated in the vault and the app
     // registration now only accepts the new one.
-    let case = Case::start(shared, &[], |_| {}).await;
+    let case = Case::start(shared, &[], |_, _| {}).await;
     assert_eq!(
         case.client_secret().await.unwrap().expose_secret(),
         CLIENT_SECRET_V1
@@ -435,7 +433,7 @@ async fn a_secret_rotated_in_the_vault_is_picked_up_when_entra_refuses_the_old_o
 }
 
 async fn routes_that_need_the_secret_answer_503_while_the_vault_is_down(shared: &Shared) {
-    let case = Case::start(shared, &[], |vault| vault.set_down(true)).await;
+    let case = Case::start(shared, &[], |vault, _| vault.set_down(true)).await;
 
     let response = case.my_profile().await;
 
@@ -455,7 +453,7 @@ async fn the_federated_credential_signs_the_on_behalf_of_exchange(shared: &Share
             ("ENTRA_CLIENT_CREDENTIAL", "managed-identity"),
             ("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID),
         ],
-        |_| {},
+        |_, _| {},
     )
     .await;
 
@@ -479,6 +477,57 @@ async fn the_federated_credential_signs_the_on_behalf_of_exchange(shared: &Share
         .expect("the assertion is a managed-identity token");
     assert_eq!(issued.resource, "api://AzureADTokenExchange");
     assert_eq!(issued.client_id.as_deref(), Some(USER_ASSIGNED_CLIENT_ID));
+}
+
+async fn acs_without_an_access_key_is_called_with_the_identitys_entra_token(shared: &Shared) {
+    // Arrange: the connection string in the vault names the resource but carries no key.
+    let case = Case::start(shared, &[], |vault, acs| {
+        vault.set_secret(
+            "acs-connection-string",
+            &format!("endpoint={}/", acs.endpoint()),
+        );
+    })
+    .await;
+    let token = case.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
+
+    // Act
+    let response = case
+        .http
+        .post(format!("http://{}/api/acs/token", case.addr))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: ACS accepted a managed-identity token for its data plane.
+    assert_eq!(response.status(), 200);
+    let records = case.acs.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].authenticated_by, "entra");
+    assert_eq!(records[0].body["userId"], OID);
+    assert!(
+        shared
+            .identity
+            .requests()
+            .iter()
+            .any(|r| r.resource.as_deref() == Some("https://communication.azure.com"))
+    );
+}
+
+async fn acs_with_the_key_from_the_vault_signs_with_hmac(shared: &Shared) {
+    let case = Case::start(shared, &[], |_, _| {}).await;
+    let token = case.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
+
+    let response = case
+        .http
+        .post(format!("http://{}/api/acs/token", case.addr))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(case.acs.records()[0].authenticated_by, "hmac");
 }
 
 type CaseFn = for<'a> fn(&'a Shared) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
@@ -552,6 +601,8 @@ fn main() -> ExitCode {
         a_secret_rotated_in_the_vault_is_picked_up_when_entra_refuses_the_old_one,
         routes_that_need_the_secret_answer_503_while_the_vault_is_down,
         the_federated_credential_signs_the_on_behalf_of_exchange,
+        acs_without_an_access_key_is_called_with_the_identitys_entra_token,
+        acs_with_the_key_from_the_vault_signs_with_hmac,
     ];
     let (mut passed, mut failed) = (0, 0);
     println!("\nrunning {} tests", all.len());
@@ -590,7 +641,7 @@ fn main() -> ExitCode {
             CLIENT_SECRET_V1,
             CLIENT_SECRET_V2,
             IDENTITY_HEADER,
-            "Y2FuYXJ5LWFjcy1rZXktUXc1OQ",
+            ACCESS_KEY,
         ]
         .map(str::to_owned),
     );

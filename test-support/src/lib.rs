@@ -11,10 +11,12 @@
 //! - `graph`: the Graph subset the routes use, with a seeded two-tenant directory.
 //! - `managed_identity`: the App Service managed-identity endpoint.
 //! - `key_vault`: Key Vault secrets, with the 401 challenge, rotation, 403 and outages.
+//! - `acs`: the ACS Teams token exchange, verifying HMAC signatures as ACS does.
 //! - `azure_transport`: sends the Azure SDK's vault requests to the fake vault.
 
 #![allow(clippy::panic)] // a fake that cannot load its own fixtures is a broken test setup
 
+pub mod acs;
 pub mod azure_transport;
 pub mod directory;
 pub mod entra;

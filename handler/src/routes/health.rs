@@ -35,6 +35,9 @@ pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Re
 fn report(state: &AppState) -> impl Reply + use<> {
     let mut results = vec![("signingKeys", state.validator.signing_keys().health())];
     results.extend(state.secrets.health());
+    if let Some(acs) = state.acs.health() {
+        results.push(("acs", acs));
+    }
     let degraded = results.iter().any(|(_, problem)| problem.is_some());
     let checks: BTreeMap<&'static str, String> = results
         .into_iter()

@@ -5,6 +5,7 @@
 //! answers a wrong method with 405 and `Allow` rather than falling through to 404.
 
 pub mod create_meeting;
+pub mod exchange_acs_token;
 pub mod health;
 pub mod json_body;
 pub mod search_contacts;
@@ -50,6 +51,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
     search_contacts::FUNCTION,
     user_profile::PROFILE,
     user_profile::PHOTO,
+    exchange_acs_token::FUNCTION,
 ];
 
 /// Every function, composed, with errors already turned into problem answers.
@@ -60,7 +62,8 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
         .or(send_notification::route(state.clone()))
         .or(search_contacts::route(state.clone()))
         .or(user_profile::profile_route(state.clone()))
-        .or(user_profile::photo_route(state));
+        .or(user_profile::photo_route(state.clone()))
+        .or(exchange_acs_token::route(state));
     readiness()
         .or(body_size_limit().and(api))
         .map(Reply::into_response)

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use handler::config::Config;
 use handler::startup::{self, AppState};
+use test_support::acs::FakeAcs;
 use test_support::entra::FakeEntra;
 use test_support::graph::FakeGraph;
 use test_support::tokens::TokenBuilder;
@@ -25,12 +26,22 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub entra: FakeEntra,
     pub graph: FakeGraph,
+    pub acs: FakeAcs,
     _stop: oneshot::Sender<()>,
 }
 
 /// The production settings the tests use, with the authority pointed at `entra` and Graph at
 /// `graph_endpoint`.
 pub fn settings(entra: &FakeEntra, graph_endpoint: &str) -> HashMap<String, String> {
+    settings_with_acs(entra, graph_endpoint, None)
+}
+
+/// The same, with `ACS_CONNECTION_STRING` when given.
+pub fn settings_with_acs(
+    entra: &FakeEntra,
+    graph_endpoint: &str,
+    acs_connection_string: Option<String>,
+) -> HashMap<String, String> {
     [
         ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
         ("ENTRA_APP_ID_URI", APP_ID_URI.to_owned()),
@@ -43,6 +54,7 @@ pub fn settings(entra: &FakeEntra, graph_endpoint: &str) -> HashMap<String, Stri
         ("GRAPH_ENDPOINT", graph_endpoint.to_owned()),
     ]
     .into_iter()
+    .chain(acs_connection_string.map(|cs| ("ACS_CONNECTION_STRING", cs)))
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
 }
@@ -64,13 +76,16 @@ pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config
     let graph = FakeGraph::start(entra.token_endpoint().grants())
         .await
         .expect("fake Graph starts");
-    let settings = settings(&entra, &graph.endpoint());
+    let acs = FakeAcs::start(entra.token_endpoint().grants())
+        .await
+        .expect("fake ACS starts");
+    let settings = settings_with_acs(&entra, &graph.endpoint(), Some(acs.connection_string()));
     let mut config =
         Config::from_lookup(|name| settings.get(name).cloned()).expect("valid settings");
     config.tuning.retry_after = Duration::from_secs(7);
     // Retries keep their shape, on a scale a test can wait for.
     config.tuning.consent_retry_backoff = Duration::from_millis(10);
-    config.tuning.graph_retry_backoff = Duration::from_millis(10);
+    config.tuning.upstream_retry_backoff = Duration::from_millis(10);
     adjust(&mut config);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -92,6 +107,7 @@ pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config
             .expect("client"),
         entra,
         graph,
+        acs,
         _stop: stop,
     }
 }

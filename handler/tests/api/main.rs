@@ -4,6 +4,7 @@
 
 mod binary;
 mod create_meeting;
+mod exchange_acs_token;
 mod function_json;
 mod health;
 mod helpers;

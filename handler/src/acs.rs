@@ -1,0 +1,482 @@
+//! Azure Communication Services: an ACS access token for the signed-in Teams user, so calling
+//! and chat in the tab act as that real user.
+//!
+//! The caller's SSO token is exchanged on-behalf-of for the ACS Teams scopes, then handed to
+//! `POST /teamsUser/:exchangeAccessToken` with our client id and the caller's object id. That
+//! call is authenticated either with the resource's access key (HMAC-SHA256 over method, path,
+//! date, host and body hash, as ACS documents) or, when the connection string carries no key,
+//! with a managed-identity token for `https://communication.azure.com/.default`.
+//!
+//! ACS tokens are cached per (tenant, user) until five minutes before they expire; concurrent
+//! requests of one user share one exchange.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::{digest, hmac};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::time::Instant;
+use url::Url;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::obo::{OnBehalfOf, ScopeSet};
+use crate::secrets::{Secrets, SecretsError};
+use crate::upstream::{Upstream, UpstreamError, read_json};
+
+pub const SERVICE: &str = "Azure Communication Services";
+
+/// The newest stable Identity API version documented for the Teams token exchange.
+pub const API_VERSION: &str = "2025-06-30";
+
+/// The ACS first-party API's delegated permissions a Teams user token must carry.
+pub const ACS_SCOPES: ScopeSet = ScopeSet {
+    request: "https://auth.msft.communication.azure.com/Teams.ManageCalls https://auth.msft.communication.azure.com/Teams.ManageChats",
+    consent: &[
+        "https://auth.msft.communication.azure.com/Teams.ManageCalls",
+        "https://auth.msft.communication.azure.com/Teams.ManageChats",
+    ],
+};
+
+/// The scope of a managed-identity token for the ACS data plane.
+pub const ENTRA_SCOPE: &str = "https://communication.azure.com/.default";
+
+const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// `endpoint=https://<resource>.communication.azure.com/;accesskey=<base64>`, parsed strictly.
+pub struct ConnectionString {
+    pub endpoint: Url,
+    access_key: Option<SecretBox<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for ConnectionString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionString")
+            .field("endpoint", &self.endpoint.as_str())
+            .field(
+                "access_key",
+                &self.access_key.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
+impl ConnectionString {
+    /// Errors describe the problem without repeating any of the value.
+    pub fn parse(text: &str) -> Result<ConnectionString, &'static str> {
+        let mut endpoint = None;
+        let mut access_key = None;
+        for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or("is malformed: every part must be name=value")?;
+            match name.trim().to_ascii_lowercase().as_str() {
+                "endpoint" if endpoint.is_none() => {
+                    let url = Url::parse(value.trim())
+                        .ok()
+                        .filter(|u| {
+                            matches!(u.scheme(), "https" | "http") && u.host_str().is_some()
+                        })
+                        .filter(|u| u.query().is_none() && u.fragment().is_none())
+                        .ok_or("is malformed: endpoint is not an https URL")?;
+                    endpoint = Some(url);
+                }
+                "accesskey" if access_key.is_none() => {
+                    let key = BASE64
+                        .decode(value.trim())
+                        .ok()
+                        .filter(|k| !k.is_empty())
+                        .ok_or("is malformed: accesskey is not base64")?;
+                    access_key = Some(SecretBox::new(Box::new(key)));
+                }
+                "endpoint" | "accesskey" => return Err("is malformed: a part is given twice"),
+                _ => return Err("is malformed: only endpoint and accesskey are expected"),
+            }
+        }
+        Ok(ConnectionString {
+            endpoint: endpoint.ok_or("is malformed: endpoint is missing")?,
+            access_key,
+        })
+    }
+
+    pub fn has_access_key(&self) -> bool {
+        self.access_key.is_some()
+    }
+}
+
+/// The three headers of an HMAC-authenticated ACS request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HmacHeaders {
+    pub date: String,
+    pub content_sha256: String,
+    pub authorization: String,
+}
+
+/// Signs a request as ACS specifies: `VERB\nPathAndQuery\nx-ms-date;host;x-ms-content-sha256`,
+/// HMAC-SHA256 with the decoded access key, everything base64.
+pub fn sign(method: &str, url: &Url, body: &[u8], date: &str, key: &[u8]) -> HmacHeaders {
+    let content_sha256 = BASE64.encode(digest::digest(&digest::SHA256, body));
+    let mut path_and_query = url.path().to_owned();
+    if let Some(query) = url.query() {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    };
+    let string_to_sign = format!("{method}\n{path_and_query}\n{date};{host};{content_sha256}");
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let signature = BASE64.encode(hmac::sign(&key, string_to_sign.as_bytes()));
+    HmacHeaders {
+        date: date.to_owned(),
+        content_sha256,
+        authorization: format!(
+            "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={signature}"
+        ),
+    }
+}
+
+/// RFC 1123 in GMT, as `x-ms-date` wants.
+pub fn http_date(time: OffsetDateTime) -> String {
+    const RFC1123: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time.to_offset(time::UtcOffset::UTC)
+        .format(RFC1123)
+        .unwrap_or_default()
+}
+
+/// How the exchange call is authenticated.
+enum Authentication {
+    AccessKey(SecretBox<Vec<u8>>),
+    Entra(SecretString),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExchangeRequest<'a> {
+    token: &'a str,
+    app_id: &'a str,
+    user_id: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExchangeResponse {
+    token: String,
+    expires_on: String,
+}
+
+/// An ACS access token of a Teams user.
+pub struct AcsToken {
+    pub token: SecretString,
+    /// As ACS returned it, normalised to RFC 3339 UTC.
+    pub expires_on: String,
+    use_until: Instant,
+}
+
+impl std::fmt::Debug for AcsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcsToken")
+            .field("token", &"[redacted]")
+            .field("expires_on", &self.expires_on)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    tenant_id: Uuid,
+    object_id: Uuid,
+}
+
+struct UntilUseBy;
+
+impl moka::Expiry<CacheKey, Arc<AcsToken>> for UntilUseBy {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &Arc<AcsToken>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.use_until.saturating_duration_since(Instant::now()))
+    }
+}
+
+pub struct AcsClient {
+    http: reqwest::Client,
+    /// `ACS_ENDPOINT`; otherwise the connection string's endpoint.
+    endpoint: Option<Url>,
+    client_id: String,
+    secrets: Arc<Secrets>,
+    obo: Arc<OnBehalfOf>,
+    upstream: Upstream,
+    retry_after: Duration,
+    cache: moka::future::Cache<CacheKey, Arc<AcsToken>>,
+}
+
+impl std::fmt::Debug for AcsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcsClient")
+            .field("endpoint", &self.endpoint.as_ref().map(Url::as_str))
+            .field("cached_tokens", &self.cache.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything `AcsClient::new` needs, named so call sites read well.
+pub struct AcsOptions {
+    pub endpoint: Option<Url>,
+    pub client_id: Uuid,
+    pub retry_backoff: Duration,
+    pub retry_after: Duration,
+    pub cache_capacity: u64,
+}
+
+impl AcsClient {
+    pub fn new(
+        http: reqwest::Client,
+        secrets: Arc<Secrets>,
+        obo: Arc<OnBehalfOf>,
+        options: AcsOptions,
+    ) -> AcsClient {
+        AcsClient {
+            http,
+            endpoint: options.endpoint,
+            client_id: options.client_id.to_string(),
+            secrets,
+            obo,
+            upstream: Upstream {
+                service: SERVICE,
+                backoff: options.retry_backoff,
+                request_id_header: "ms-cv",
+            },
+            retry_after: options.retry_after,
+            cache: moka::future::Cache::builder()
+                .max_capacity(options.cache_capacity)
+                .expire_after(UntilUseBy)
+                .build(),
+        }
+    }
+
+    /// The caller's ACS token, from the cache or a new exchange finished before `deadline`.
+    pub async fn token_for(
+        &self,
+        caller: &Caller,
+        deadline: Instant,
+    ) -> Result<Arc<AcsToken>, Arc<ApiError>> {
+        let key = CacheKey {
+            tenant_id: caller.identity.tenant_id,
+            object_id: caller.identity.object_id,
+        };
+        self.cache
+            .try_get_with(key, async {
+                self.exchange(caller, deadline).await.map(Arc::new)
+            })
+            .await
+    }
+
+    async fn exchange(&self, caller: &Caller, deadline: Instant) -> Result<AcsToken, ApiError> {
+        let (endpoint, authentication) = self.authentication().await?;
+        let teams_token = self
+            .obo
+            .token(caller, &ACS_SCOPES, deadline)
+            .await
+            .map_err(|e| e.into_api_error(self.retry_after))?;
+        let mut url = endpoint;
+        url.set_path("/teamsUser/:exchangeAccessToken");
+        url.set_query(Some(&format!("api-version={API_VERSION}")));
+        let object_id = caller.identity.object_id.to_string();
+        let body = serde_json::to_vec(&ExchangeRequest {
+            token: teams_token.token.expose_secret(),
+            app_id: &self.client_id,
+            user_id: &object_id,
+        })
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let started = Instant::now();
+        let response = self
+            .upstream
+            .send(deadline, || {
+                let request = self
+                    .http
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+                match &authentication {
+                    Authentication::AccessKey(key) => {
+                        // A fresh date per attempt: ACS refuses signatures more than minutes old.
+                        let date = http_date(OffsetDateTime::now_utc());
+                        let signed = sign("POST", &url, &body, &date, key.expose_secret());
+                        request
+                            .header("x-ms-date", signed.date)
+                            .header("x-ms-content-sha256", signed.content_sha256)
+                            .header("authorization", signed.authorization)
+                    }
+                    Authentication::Entra(token) => request.bearer_auth(token.expose_secret()),
+                }
+            })
+            .await
+            .map_err(|e| e.into_api_error(SERVICE, "ACS could not find the user."))?;
+        let issued: ExchangeResponse = read_json(response).await.map_err(|e: UpstreamError| {
+            e.into_api_error(SERVICE, "ACS could not find the user.")
+        })?;
+        let expires = OffsetDateTime::parse(&issued.expires_on, &Rfc3339).map_err(|_| {
+            ApiError::Upstream {
+                service: SERVICE,
+                status: 200,
+                code: "expiresOn is not a date-time".to_owned(),
+            }
+        })?;
+        let lifetime = (expires - OffsetDateTime::now_utc())
+            .try_into()
+            .unwrap_or(Duration::ZERO);
+        Ok(AcsToken {
+            token: SecretString::from(issued.token),
+            expires_on: expires
+                .to_offset(time::UtcOffset::UTC)
+                .format(&Rfc3339)
+                .unwrap_or(issued.expires_on),
+            use_until: started + lifetime.saturating_sub(EXPIRY_MARGIN),
+        })
+    }
+
+    /// Where to send the exchange and how to sign it, from the connection string (access key)
+    /// or the managed identity (no key).
+    async fn authentication(&self) -> Result<(Url, Authentication), ApiError> {
+        let unavailable = |error: SecretsError| ApiError::Unavailable {
+            dependency: error.dependency(),
+            reason: error.to_string(),
+            retry_after: self.retry_after,
+        };
+        let parsed = match &self.secrets.acs_connection_string {
+            Some(secret) => {
+                let text = secret.get().await.map_err(unavailable)?;
+                Some(
+                    ConnectionString::parse(text.expose_secret()).map_err(|reason| {
+                        ApiError::Unavailable {
+                            dependency: "ACS connection string",
+                            reason: format!("the ACS connection string {reason}"),
+                            retry_after: self.retry_after,
+                        }
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let endpoint = self
+            .endpoint
+            .clone()
+            .or_else(|| parsed.as_ref().map(|cs| cs.endpoint.clone()))
+            .ok_or_else(|| ApiError::Unavailable {
+                dependency: "Azure Communication Services resource",
+                reason: "neither ACS_ENDPOINT nor ACS_CONNECTION_STRING is set".to_owned(),
+                retry_after: self.retry_after,
+            })?;
+        match parsed.and_then(|cs| cs.access_key) {
+            Some(key) => Ok((endpoint, Authentication::AccessKey(key))),
+            None => {
+                let token = self
+                    .secrets
+                    .identity_token(ENTRA_SCOPE)
+                    .await
+                    .map_err(unavailable)?;
+                Ok((endpoint, Authentication::Entra(token)))
+            }
+        }
+    }
+
+    /// `None` when ACS looks usable; otherwise why not. `Some("not configured")` when it is not
+    /// set up at all.
+    pub fn health(&self) -> Option<Option<String>> {
+        match &self.secrets.acs_connection_string {
+            Some(secret) => Some(secret.health().or_else(|| {
+                secret
+                    .current()
+                    .and_then(|text| ConnectionString::parse(text.expose_secret()).err())
+                    .map(|reason| format!("connection string {reason}"))
+            })),
+            None if self.endpoint.is_some() => Some(None),
+            None => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "dGhpcyBpcyBhIHRlc3Qga2V5IGZvciB0aGUgQUNTIEhNQUMgdmVjdG9yIQ==";
+    const BODY: &str = r#"{"token":"eyJ0eXAiOiJKV1QifQ.e30.sig","appId":"00000000-0000-0000-0000-00000000a001","userId":"00000000-0000-0000-0000-00000000b002"}"#;
+    const DATE: &str = "Thu, 26 Nov 2026 06:24:56 GMT";
+
+    /// Vectors produced with Microsoft's own signing policy (azure-communication-identity
+    /// 1.5.0, clock fixed); see shared/research/acs-hmac-vectors.md.
+    #[test]
+    fn signs_like_the_acs_sdk() {
+        let key = BASE64.decode(KEY).unwrap();
+        for (version, signature) in [
+            ("2025-06-30", "QaHbjNmEtv21PnbQ1f1JrdV6IcVxN8jSEdoM/Q6B//k="),
+            ("2023-10-01", "mzSK7mf0RpgRiKAGQn6fTbBv/Y4voqKcONvsYPl1Mng="),
+        ] {
+            let url = Url::parse(&format!(
+                "https://contoso-acs.communication.azure.com/teamsUser/:exchangeAccessToken?api-version={version}"
+            ))
+            .unwrap();
+            let headers = sign("POST", &url, BODY.as_bytes(), DATE, &key);
+            assert_eq!(
+                headers.content_sha256,
+                "9id4GKfX+XEh9VU4TW2GmiVj2jj3dTByhVAUzjZl6vI="
+            );
+            assert_eq!(
+                headers.authorization,
+                format!(
+                    "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={signature}"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn formats_the_date_as_rfc_1123() {
+        let time = OffsetDateTime::parse("2026-11-26T07:24:56+01:00", &Rfc3339).unwrap();
+        assert_eq!(http_date(time), DATE);
+    }
+
+    #[test]
+    fn parses_connection_strings_strictly() {
+        let parsed = ConnectionString::parse(&format!(
+            "endpoint=https://contoso-acs.communication.azure.com/;accesskey={KEY}"
+        ))
+        .unwrap();
+        assert_eq!(
+            parsed.endpoint.as_str(),
+            "https://contoso-acs.communication.azure.com/"
+        );
+        assert!(parsed.has_access_key());
+        let keyless =
+            ConnectionString::parse("Endpoint=https://contoso-acs.communication.azure.com/;")
+                .unwrap();
+        assert!(!keyless.has_access_key());
+        for bad in [
+            "",
+            "accesskey=c2VjcmV0",
+            "endpoint=contoso;accesskey=c2VjcmV0",
+            "endpoint=https://x.example/;accesskey=not base64!",
+            "endpoint=https://x.example/;accesskey=",
+            "endpoint=https://x.example/;endpoint=https://y.example/",
+            "endpoint=https://x.example/;sharedkey=abc",
+            "garbage",
+        ] {
+            assert!(ConnectionString::parse(bad).is_err(), "{bad}");
+        }
+        let printed = format!("{parsed:?}");
+        assert!(!printed.contains("dGhp"));
+    }
+}

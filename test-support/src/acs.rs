@@ -1,0 +1,337 @@
+//! A fake Azure Communication Services identity endpoint:
+//! `POST /teamsUser/:exchangeAccessToken?api-version=…`.
+//!
+//! It authenticates the call the way ACS does. With an access key it recomputes the HMAC from
+//! the request as received (method, path and query, `x-ms-date`, `Host`, body hash) and refuses
+//! a wrong signature, a body that does not match `x-ms-content-sha256`, or an `x-ms-date` more
+//! than 15 minutes off. Without a key, it wants a managed-identity token for
+//! `https://communication.azure.com`. It then insists that the Teams token is an on-behalf-of
+//! token for the ACS Teams scopes, issued to `appId`, whose user is `userId`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use aws_lc_rs::{digest, hmac};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use warp::Filter;
+use warp::http::{HeaderMap, Method, StatusCode};
+use warp::reply::Response;
+
+use crate::http::{Running, spawn};
+use crate::managed_identity::IssuedTokens;
+use crate::token_endpoint::Grants;
+
+/// The access key the fake accepts, base64 as in a connection string.
+pub const ACCESS_KEY: &str = "ZmFrZS1hY3MtYWNjZXNzLWtleS1mb3ItdGVzdHMtb25seQ==";
+const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
+const CALLS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.ManageCalls";
+const CHATS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.ManageChats";
+
+/// How one exchange request was authenticated, and what came of it.
+#[derive(Debug, Clone)]
+pub struct ExchangeRecord {
+    pub api_version: String,
+    pub authenticated_by: &'static str,
+    pub status: u16,
+    pub body: Value,
+}
+
+#[derive(Debug)]
+struct State {
+    grants: Grants,
+    identity_tokens: Option<IssuedTokens>,
+    records: Vec<ExchangeRecord>,
+    scripted: VecDeque<(u16, Value)>,
+    lifetime_secs: i64,
+}
+
+#[derive(Debug)]
+pub struct FakeAcs {
+    server: Running,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeAcs {
+    /// Accepts Teams tokens from `grants` (the fake token endpoint).
+    pub async fn start(grants: Grants) -> std::io::Result<FakeAcs> {
+        let state = Arc::new(Mutex::new(State {
+            grants,
+            identity_tokens: None,
+            records: Vec::new(),
+            scripted: VecDeque::new(),
+            lifetime_secs: 3600,
+        }));
+        let server = spawn(routes(state.clone())).await?;
+        Ok(FakeAcs { server, state })
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+
+    /// `endpoint=…;accesskey=…` for this fake.
+    pub fn connection_string(&self) -> String {
+        format!("endpoint={}/;accesskey={ACCESS_KEY}", self.endpoint())
+    }
+
+    /// Also accept managed-identity tokens for `https://communication.azure.com` instead of HMAC.
+    pub fn trust_managed_identity(&self, tokens: IssuedTokens) {
+        self.lock().identity_tokens = Some(tokens);
+    }
+
+    /// The next requests get these answers (after authentication), in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = (u16, Value)>) {
+        self.lock().scripted.extend(answers);
+    }
+
+    /// How long issued tokens live, in seconds.
+    pub fn set_token_lifetime(&self, seconds: i64) {
+        self.lock().lifetime_secs = seconds;
+    }
+
+    pub fn records(&self) -> Vec<ExchangeRecord> {
+        self.lock().records.clone()
+    }
+
+    /// Successful exchanges.
+    pub fn exchanges(&self) -> usize {
+        self.records().iter().filter(|r| r.status == 200).count()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn routes(
+    state: Arc<Mutex<State>>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    warp::method()
+        .and(warp::path::full())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::bytes())
+        .map(
+            move |method: Method,
+                  path: warp::path::FullPath,
+                  query: String,
+                  headers: HeaderMap,
+                  body: bytes::Bytes| {
+                let mut state = lock(&state);
+                let api_version = url_query_value(&query, "api-version");
+                let (authenticated_by, status, answer) =
+                    exchange(&mut state, &method, path.as_str(), &query, &headers, &body);
+                state.records.push(ExchangeRecord {
+                    api_version,
+                    authenticated_by,
+                    status,
+                    body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                });
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                use warp::Reply;
+                let mut response =
+                    warp::reply::with_status(warp::reply::json(&answer), status).into_response();
+                response
+                    .headers_mut()
+                    .insert("ms-cv", warp::http::HeaderValue::from_static("fakeAcsCv.0"));
+                response
+            },
+        )
+}
+
+fn url_query_value(query: &str, name: &str) -> String {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+        .unwrap_or_default()
+}
+
+fn error(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
+}
+
+fn exchange(
+    state: &mut State,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (&'static str, u16, Value) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    if method != Method::POST || path != "/teamsUser/:exchangeAccessToken" {
+        return ("none", 404, error("NotFound", "Unknown operation."));
+    }
+    if url_query_value(query, "api-version").is_empty() {
+        return (
+            "none",
+            400,
+            error("MissingApiVersion", "api-version is required."),
+        );
+    }
+
+    let authorization = header("authorization");
+    let authenticated_by = if let Some(token) = authorization.strip_prefix("Bearer ") {
+        let trusted = state.identity_tokens.as_ref().and_then(|t| t.lookup(token));
+        if trusted.is_none_or(|issued| issued.resource != "https://communication.azure.com") {
+            return ("entra", 401, error("Unauthorized", "Invalid Entra token."));
+        }
+        "entra"
+    } else {
+        if let Err(message) = verify_hmac(method, path, query, headers, body) {
+            return ("hmac", 401, error("Unauthorized", message));
+        }
+        "hmac"
+    };
+
+    if let Some((status, answer)) = state.scripted.pop_front() {
+        return (authenticated_by, status, answer);
+    }
+
+    let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let (Some(token), Some(app_id), Some(user_id)) = (
+        request["token"].as_str(),
+        request["appId"].as_str(),
+        request["userId"].as_str(),
+    ) else {
+        return (
+            authenticated_by,
+            400,
+            error("BadRequest", "token, appId and userId are required."),
+        );
+    };
+    let Some(grant) = state.grants.lookup(token) else {
+        return (
+            authenticated_by,
+            401,
+            error("InvalidAccessToken", "Provided access token is not valid."),
+        );
+    };
+    let scopes: Vec<&str> = grant.scope.split(' ').collect();
+    if !scopes.contains(&CALLS_SCOPE) || !scopes.contains(&CHATS_SCOPE) {
+        return (
+            authenticated_by,
+            401,
+            error("InvalidAccessToken", "Provided access token is not valid."),
+        );
+    }
+    if grant.client_id != app_id || grant.object_id != user_id {
+        return (
+            authenticated_by,
+            400,
+            error("BadRequest", "appId or userId does not match the token."),
+        );
+    }
+    let expires = OffsetDateTime::now_utc() + time::Duration::seconds(state.lifetime_secs);
+    (
+        authenticated_by,
+        200,
+        json!({
+            "token": format!("acs-{}-{}", state.records.len() + 1, uuid::Uuid::new_v4().simple()),
+            "expiresOn": expires.format(&Rfc3339).unwrap_or_default(),
+        }),
+    )
+}
+
+/// Checks an HMAC-SHA256 request signature from scratch, from what arrived on the wire.
+fn verify_hmac(
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), &'static str> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let date = header("x-ms-date").ok_or("x-ms-date is missing")?;
+    let content_hash = header("x-ms-content-sha256").ok_or("x-ms-content-sha256 is missing")?;
+    let host = header("host").ok_or("host is missing")?;
+    let authorization = header("authorization").ok_or("authorization is missing")?;
+
+    const RFC1123: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let sent = time::PrimitiveDateTime::parse(date, RFC1123)
+        .map_err(|_| "x-ms-date is not an RFC 1123 date")?
+        .assume_utc();
+    if (OffsetDateTime::now_utc() - sent).whole_seconds().abs() > MAX_CLOCK_SKEW_SECS {
+        return Err("x-ms-date is more than 15 minutes off");
+    }
+    let actual_hash = BASE64.encode(digest::digest(&digest::SHA256, body));
+    if actual_hash != content_hash {
+        return Err("x-ms-content-sha256 does not match the body");
+    }
+    let signature = authorization
+        .strip_prefix("HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=")
+        .ok_or(
+            "authorization is not an HMAC-SHA256 signature over x-ms-date;host;x-ms-content-sha256",
+        )?;
+    let path_and_query = if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    };
+    let string_to_sign = format!("{method}\n{path_and_query}\n{date};{host};{content_hash}");
+    let key = BASE64
+        .decode(ACCESS_KEY)
+        .map_err(|_| "fixture key is not base64")?;
+    let expected = BASE64.encode(hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, &key),
+        string_to_sign.as_bytes(),
+    ));
+    if expected != signature {
+        return Err("the signature does not match");
+    }
+    Ok(())
+}
+
+/// Headers for a hand-made request, so tests can send deliberately wrong ones.
+pub fn sign_for_test(
+    path_and_query: &str,
+    host: &str,
+    body: &[u8],
+    date: OffsetDateTime,
+    key_base64: &str,
+) -> HashMap<&'static str, String> {
+    const RFC1123: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let date = date
+        .to_offset(time::UtcOffset::UTC)
+        .format(RFC1123)
+        .unwrap_or_default();
+    let hash = BASE64.encode(digest::digest(&digest::SHA256, body));
+    let key = BASE64.decode(key_base64).unwrap_or_default();
+    let string_to_sign = format!("POST\n{path_and_query}\n{date};{host};{hash}");
+    let signature = BASE64.encode(hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, &key),
+        string_to_sign.as_bytes(),
+    ));
+    HashMap::from([
+        ("x-ms-date", date),
+        ("x-ms-content-sha256", hash),
+        (
+            "authorization",
+            format!(
+                "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={signature}"
+            ),
+        ),
+    ])
+}
