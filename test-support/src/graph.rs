@@ -175,7 +175,11 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 fn routes(
     state: Arc<Mutex<State>>,
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    warp::method()
+    let inspect_state = state.clone();
+    let inspection = warp::get()
+        .and(warp::path!("sandbox" / "state"))
+        .map(move || inspect(&lock(&inspect_state)));
+    let graph = warp::method()
         .and(warp::path::full())
         .and(warp::query::<HashMap<String, String>>())
         .and(warp::header::headers_cloned())
@@ -189,7 +193,34 @@ fn routes(
                 let state = state.clone();
                 async move { handle(&state, method, path.as_str(), query, &headers, &body).await }
             },
-        )
+        );
+    inspection.or(graph).unify()
+}
+
+/// Everything the emulated Graph holds, for people developing against it (not a Graph API).
+fn inspect(state: &State) -> Response {
+    let chats: Map<String, Value> = state
+        .chats
+        .iter()
+        .map(|(id, chat)| {
+            (
+                id.clone(),
+                json!({
+                    "chatType": chat.chat_type,
+                    "members": chat.members.iter().map(|(id, tenant)| json!({"userId": id, "tenantId": tenant})).collect::<Vec<_>>(),
+                    "messages": chat.messages,
+                }),
+            )
+        })
+        .collect();
+    json_status(
+        &json!({
+            "meetings": state.meetings,
+            "chats": chats,
+            "requests": state.requests.len(),
+        }),
+        200,
+    )
 }
 
 async fn handle(

@@ -1,0 +1,168 @@
+//! Starting the emulated cloud and the real handler, wired together through the handler's
+//! ordinary settings.
+
+use std::collections::HashMap;
+use std::error::Error;
+
+use handler::config::Config;
+use handler::secrets::SdkTransport;
+use handler::startup::{self, AppState, Overrides};
+use serde_json::json;
+use test_support::acs::FakeAcs;
+use test_support::azure_transport::VaultRedirect;
+use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
+use test_support::entra::FakeEntra;
+use test_support::graph::FakeGraph;
+use test_support::key_vault::FakeKeyVault;
+use test_support::managed_identity::FakeManagedIdentity;
+use test_support::tokens::unix_now;
+
+use crate::options::Options;
+
+/// The sandbox's own multitenant app registration.
+const CLIENT_ID: &str = "5a4db0c5-0000-4000-8000-000000000001";
+const APP_ID_URI: &str = "api://localhost/5a4db0c5-0000-4000-8000-000000000001";
+/// A vault URL that only the sandbox's transport resolves (to the emulated vault).
+const VAULT_URI: &str = "https://remote-expert-sandbox.vault.azure.net";
+
+/// The emulated managed-identity endpoint, bound before the runtime starts.
+pub struct IdentityEndpoint {
+    listener: std::net::TcpListener,
+    header: String,
+}
+
+impl IdentityEndpoint {
+    /// Binds a loopback port and publishes it as `IDENTITY_ENDPOINT` / `IDENTITY_HEADER`.
+    /// Must run before any other thread exists.
+    pub fn bind_and_publish() -> std::io::Result<IdentityEndpoint> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let endpoint = format!("http://{}/msi/token", listener.local_addr()?);
+        let header = uuid_like();
+        #[allow(unsafe_code)]
+        // SAFETY: called first thing in `main`, before the runtime or any thread is started, so
+        // nothing reads the environment concurrently.
+        unsafe {
+            std::env::set_var("IDENTITY_ENDPOINT", &endpoint);
+            std::env::set_var("IDENTITY_HEADER", &header);
+            if std::env::var_os("RUST_LOG").is_none() {
+                // The banner is the point; request logs are one RUST_LOG=info away.
+                std::env::set_var("RUST_LOG", "warn");
+            }
+        }
+        Ok(IdentityEndpoint { listener, header })
+    }
+}
+
+/// Fresh random text for the run's secrets; they only ever live inside the emulation.
+fn uuid_like() -> String {
+    format!(
+        "{:032x}",
+        std::collections::hash_map::RandomState::new().hash_one(unix_now())
+    )
+}
+
+use std::hash::BuildHasher;
+
+pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box<dyn Error>> {
+    handler::telemetry::init();
+    let header = identity.header.clone();
+    let identity = FakeManagedIdentity::start_on(identity.listener, &header).await?;
+    let entra = FakeEntra::start().await?;
+    let tokens = entra.token_endpoint();
+    let client_secret = uuid_like();
+    tokens.register_client(CLIENT_ID, &[&client_secret]);
+    tokens.trust_federated_identity(identity.issued_tokens());
+    let graph = FakeGraph::start(tokens.grants()).await?;
+    let acs = FakeAcs::start(tokens.grants()).await?;
+    acs.trust_managed_identity(identity.issued_tokens());
+    let vault = FakeKeyVault::start(identity.issued_tokens()).await?;
+    vault.set_secret("entra-client-secret", &client_secret);
+    vault.set_secret("acs-connection-string", &acs.connection_string());
+
+    let settings: HashMap<&str, String> = HashMap::from([
+        ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("ENTRA_APP_ID_URI", APP_ID_URI.to_owned()),
+        (
+            "ENTRA_ALLOWED_TENANTS",
+            format!("{FIELD_TENANT},{EXPERT_TENANT}"),
+        ),
+        ("ENTRA_AUTHORITY_HOST", entra.authority()),
+        ("GRAPH_ENDPOINT", graph.endpoint()),
+        ("KEY_VAULT_URI", VAULT_URI.to_owned()),
+        ("IDENTITY_ENDPOINT", identity.endpoint()),
+        ("IDENTITY_HEADER", header),
+    ]);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let address = listener.local_addr()?;
+    let url = format!("http://{address}");
+    let mut settings = settings;
+    settings.insert("FUNCTIONS_CUSTOMHANDLER_PORT", address.port().to_string());
+    let config = Config::from_lookup(|name| settings.get(name).cloned())?;
+    let overrides = Overrides {
+        sdk_transport: Some(SdkTransport(VaultRedirect::transport(vault.addr()))),
+    };
+    let state = AppState::build_with(config, overrides)?;
+
+    let expires = unix_now() + options.token_hours * 3600;
+    let field_worker_token = entra
+        .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
+        .claim("exp", expires)
+        .sign();
+    let expert_token = entra
+        .token_v2(CLIENT_ID, EXPERT_TENANT, EXPERT_OID)
+        .claim("exp", expires)
+        .claim("name", "Robin Expert")
+        .claim("preferred_username", "robin@experts.example")
+        .sign();
+    let state_url = format!("{}/sandbox/state", graph.endpoint());
+
+    if options.tokens_json {
+        println!(
+            "{}",
+            json!({
+                "sandbox": true,
+                "url": url,
+                "graphStateUrl": state_url,
+                "clientId": CLIENT_ID,
+                "fieldWorker": {"tenantId": FIELD_TENANT, "objectId": FIELD_WORKER_OID, "token": field_worker_token},
+                "expert": {"tenantId": EXPERT_TENANT, "objectId": EXPERT_OID, "token": expert_token},
+            })
+        );
+    } else {
+        println!(
+            "{}",
+            crate::banner::text(
+                &url,
+                &state_url,
+                &field_worker_token,
+                &expert_token,
+                options.token_hours
+            )
+        );
+    }
+
+    startup::run(listener, state, shutdown_signal()).await;
+    eprintln!("sandbox stopped");
+    // Keep the emulation alive until the handler has drained.
+    drop((identity, entra, graph, acs, vault));
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = terminate.recv() => {},
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}

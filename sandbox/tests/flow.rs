@@ -1,0 +1,182 @@
+//! The sandbox as a newcomer runs it: start, read the tokens, walk through a remote-assist
+//! session across two tenants, see it in the emulated Graph, stop with Ctrl-C.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Sandbox {
+    child: Child,
+    info: Value,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Sandbox {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(["--port", "0", "--tokens-json", "--token-hours", "2"])
+        // Nothing from the developer's shell may point the emulation elsewhere.
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    Sandbox { child, info }
+}
+
+#[tokio::test]
+async fn a_remote_assist_session_runs_end_to_end_offline() {
+    // Arrange
+    let sandbox = start();
+    let url = sandbox.info["url"].as_str().unwrap();
+    let worker = sandbox.info["fieldWorker"]["token"].as_str().unwrap();
+    let expert = sandbox.info["expert"]["token"].as_str().unwrap();
+    let expert_id = sandbox.info["expert"]["objectId"].as_str().unwrap();
+    let expert_tenant = sandbox.info["expert"]["tenantId"].as_str().unwrap();
+    assert_eq!(sandbox.info["sandbox"], true);
+    let http = reqwest::Client::new();
+
+    // Act and assert: who am I.
+    let me: Value = http
+        .post(format!("{url}/api/token/validate"))
+        .bearer_auth(worker)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["name"], "Avery Field");
+
+    // A meeting with the expert from the other tenant.
+    let meeting: Value = http
+        .post(format!("{url}/api/meetings"))
+        .bearer_auth(worker)
+        .json(&json!({
+            "subject": "Pump 7 vibration",
+            "startDateTime": "2026-11-26T14:00:00Z",
+            "endDateTime": "2026-11-26T15:00:00Z",
+            "participants": [{"userId": expert_id, "tenantId": expert_tenant, "role": "presenter"}]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let thread = meeting["chatThreadId"].as_str().unwrap();
+
+    // Both of them write in the meeting chat; the expert is a member from their own tenant.
+    for (token, message) in [(worker, "Joining from the plant"), (expert, "On my way")] {
+        let posted = http
+            .post(format!("{url}/api/notifications/chat"))
+            .bearer_auth(token)
+            .json(&json!({"chatId": thread, "message": message}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 201);
+    }
+
+    // The expert gets an ACS token of their own; the field worker finds colleagues.
+    let acs: Value = http
+        .post(format!("{url}/api/acs/token"))
+        .bearer_auth(expert)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acs["teamsUserId"], expert_id);
+    let contacts: Value = http
+        .get(format!("{url}/api/contacts?q=pump"))
+        .bearer_auth(worker)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!contacts["value"].as_array().unwrap().is_empty());
+
+    // The emulated Graph shows the meeting chat with both messages.
+    let state: Value = http
+        .get(sandbox.info["graphStateUrl"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages = state["chats"][thread]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1]["from"]["user"]["tenantId"], expert_tenant);
+
+    // Health is green: keys, the vault-held secret and ACS all work in the emulation.
+    let health: Value = http
+        .get(format!("{url}/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+}
+
+#[test]
+fn the_sandbox_stops_cleanly_on_ctrl_c() {
+    let mut sandbox = start();
+    let pid = sandbox.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = sandbox.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "the sandbox ignored Ctrl-C");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_banner_says_loudly_that_it_is_a_sandbox() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(["--port", "0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for _ in 0..4 {
+        reader.read_line(&mut banner).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(banner.contains("SANDBOX"), "{banner}");
+    assert!(banner.contains("NOT MICROSOFT"), "{banner}");
+}
