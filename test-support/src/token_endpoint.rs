@@ -92,6 +92,11 @@ impl Grants {
     pub fn lookup(&self, token: &str) -> Option<Grant> {
         lock(&self.0).issued.get(token).cloned()
     }
+
+    /// Every token issued so far (tests look for them in logs).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        lock(&self.0).issued.keys().cloned().collect()
+    }
 }
 
 #[derive(Debug, Clone)]

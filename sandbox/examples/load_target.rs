@@ -1,0 +1,135 @@
+//! A load-test target: the release `handler` binary as its own process, configured through its
+//! settings against fakes that answer at once (Entra, Graph, ACS) in this process.
+//!
+//! Prints one JSON line with the URLs and tokens a load tool needs:
+//! `handler` (the handler's URL), `graph` (the fake Graph, to measure it alone), `ssoToken` (a
+//! field worker's SSO token), `oboToken` (a Graph token of the same user, for calling the fake
+//! Graph directly) and `tokensFile` (when `--distinct N` is given: N distinct valid SSO tokens,
+//! one per line, of N different users).
+//!
+//! Run: `cargo build --release -p handler && cargo run --release -p sandbox --example load_target -- [--distinct N]`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+use test_support::acs::FakeAcs;
+use test_support::directory::{EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
+use test_support::entra::FakeEntra;
+use test_support::graph::FakeGraph;
+
+const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
+const CLIENT_SECRET: &str = "load-target-secret-Qx81";
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let distinct: usize = args
+        .iter()
+        .position(|a| a == "--distinct")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+
+    let entra = FakeEntra::start().await.unwrap();
+    entra
+        .token_endpoint()
+        .register_client(CLIENT_ID, &[CLIENT_SECRET]);
+    let graph = FakeGraph::start(entra.token_endpoint().grants())
+        .await
+        .unwrap();
+    let acs = FakeAcs::start(entra.token_endpoint().grants())
+        .await
+        .unwrap();
+
+    let binary = std::env::var("HANDLER_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/handler").to_owned()
+    });
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut handler = Command::new(&binary)
+        .env_clear()
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .env("ENTRA_CLIENT_ID", CLIENT_ID)
+        .env("ENTRA_ALLOWED_TENANTS", "*")
+        .env("ENTRA_AUTHORITY_HOST", entra.authority())
+        .env("ENTRA_CLIENT_SECRET", CLIENT_SECRET)
+        .env("GRAPH_ENDPOINT", graph.endpoint())
+        .env("ACS_CONNECTION_STRING", acs.connection_string())
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {binary}: {e} (build it with cargo build --release -p handler)")
+        });
+
+    let sso = entra
+        .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
+        .sign();
+    let http = reqwest::Client::new();
+    // One exchange through the token endpoint, as the handler makes it, for direct Graph calls.
+    let obo: serde_json::Value = http
+        .post(format!(
+            "{}/{FIELD_TENANT}/oauth2/v2.0/token",
+            entra.authority()
+        ))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("assertion", sso.as_str()),
+            ("scope", "https://graph.microsoft.com/.default"),
+            ("requested_token_use", "on_behalf_of"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let tokens_file = if distinct > 0 {
+        let path = std::env::temp_dir().join(format!("distinct-tokens-{distinct}.txt"));
+        if !path.exists() {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+            for i in 0..distinct {
+                let tenant = if i % 2 == 0 {
+                    FIELD_TENANT
+                } else {
+                    EXPERT_TENANT
+                };
+                let oid = format!("0b1d9000-0000-4000-8000-{i:012}");
+                writeln!(file, "{}", entra.token_v2(CLIENT_ID, tenant, &oid).sign()).unwrap();
+            }
+        }
+        Some(path.display().to_string())
+    } else {
+        None
+    };
+
+    println!(
+        "{}",
+        json!({
+            "handler": format!("http://127.0.0.1:{port}"),
+            "handlerPid": handler.id(),
+            "graph": graph.endpoint(),
+            "ssoToken": sso,
+            "oboToken": obo["access_token"],
+            "tokensFile": tokens_file,
+        })
+    );
+    std::io::stdout().flush().unwrap();
+
+    tokio::signal::ctrl_c().await.unwrap();
+    let _ = handler.kill();
+    let _ = handler.wait();
+}
