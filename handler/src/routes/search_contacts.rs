@@ -150,7 +150,8 @@ async fn search(
     .await
 }
 
-fn validate(raw_query: &str) -> Result<(String, usize), ApiError> {
+/// The search term and `top` of a raw query string, as the route reads them.
+pub fn validate(raw_query: &str) -> Result<(String, usize), ApiError> {
     let query: Query = serde_urlencoded_query(raw_query)?;
     let term = query.q.map(|q| q.trim().to_owned()).unwrap_or_default();
     let chars = term.chars().count();

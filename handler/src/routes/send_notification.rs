@@ -213,6 +213,12 @@ fn chat_request(caller: &Caller, people: &[(Uuid, Option<Uuid>)]) -> GraphChat {
     }
 }
 
+/// The HTML message body sent to Graph for a `NotifyChat` request body, after the same parsing
+/// and validation as the route. Public for fuzzing.
+pub fn graph_message_html(request: &[u8]) -> Result<String, ApiError> {
+    validate(super::json_body::parse_json(request)?).map(|n| n.html)
+}
+
 fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
     let bad = |message: &str| ApiError::BadRequest(message.to_owned());
     let target = match (body.chat_id, body.recipients) {

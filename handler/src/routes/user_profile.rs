@@ -83,7 +83,7 @@ pub fn photo_route(
 }
 
 /// The Graph path of a user: `/me`, or `/users/{id}` with the id percent-encoded.
-fn user_path(id: &str) -> Result<String, ApiError> {
+pub fn user_path(id: &str) -> Result<String, ApiError> {
     if id == "me" {
         return Ok("/me".to_owned());
     }
