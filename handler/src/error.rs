@@ -217,6 +217,11 @@ impl ApiError {
                 service,
                 status,
                 code,
+            } if *status == 0 => format!("The connection to {service} was lost ({code})."),
+            ApiError::Upstream {
+                service,
+                status,
+                code,
             } => format!("{service} answered {status} ({code})."),
             ApiError::UpstreamTimeout { service } => {
                 format!("{service} did not answer in time.")

@@ -16,6 +16,8 @@ use warp::http::StatusCode;
 use crate::error::ApiError;
 
 const MAX_RETRIES: u32 = 3;
+/// What a caller is told to wait when a service cannot be reached at all.
+const UNREACHABLE_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// However long a service asks us to wait, we never plan further ahead than this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
@@ -36,9 +38,16 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
-    /// The answer for the caller; `not_found` says what was missing.
+    /// The answer for the caller; `not_found` says what was missing. A service we cannot
+    /// connect to is unavailable (503, retry later); a connection lost mid-answer is an
+    /// upstream error (502).
     pub fn into_api_error(self, service: &'static str, not_found: &str) -> ApiError {
         match self {
+            UpstreamError::Transport(error) if error.is_connect() => ApiError::Unavailable {
+                dependency: service,
+                reason: "connection refused or unreachable".to_owned(),
+                retry_after: UNREACHABLE_RETRY_AFTER,
+            },
             UpstreamError::NotFound { .. } => ApiError::NotFound(not_found.to_owned()),
             UpstreamError::Status { status, code } => ApiError::Upstream {
                 service,
@@ -53,7 +62,7 @@ impl UpstreamError {
             UpstreamError::Transport(_) => ApiError::Upstream {
                 service,
                 status: 0,
-                code: "unreachable".to_owned(),
+                code: "connection lost".to_owned(),
             },
             UpstreamError::Parse(what) => ApiError::Upstream {
                 service,

@@ -101,3 +101,29 @@ where
     });
     Ok(Running { addr, _stop: stop })
 }
+
+/// A server that reads each request and then drops the connection without answering, as a
+/// crashing upstream or a middlebox does. Stops when dropped.
+pub async fn spawn_hanging_up() -> std::io::Result<Running> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    if let Ok((mut stream, _)) = accepted {
+                        tokio::spawn(async move {
+                            use tokio::io::AsyncReadExt;
+                            let mut request_head = [0u8; 1024];
+                            let _ = stream.read(&mut request_head).await;
+                            drop(stream);
+                        });
+                    }
+                }
+                _ = &mut stopped => break,
+            }
+        }
+    });
+    Ok(Running { addr, _stop: stop })
+}

@@ -1,0 +1,118 @@
+//! Faults injected through the fakes: connections reset, services gone, keys rolled over under
+//! load. Each answer is exact, and nothing is lost or crosses users.
+
+use std::time::Duration;
+
+use test_support::entra::PublishedKey;
+use test_support::http::spawn_hanging_up;
+use test_support::keys::{SIGNING_KEY_A, SIGNING_KEY_B};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn graph_resetting_connections_is_502_connection_lost() {
+    let hanging_up = spawn_hanging_up().await.unwrap();
+    let app = spawn_app_with(|config| {
+        config.graph_endpoint = format!("http://{}", hanging_up.addr).parse().unwrap();
+    })
+    .await;
+
+    let response = app
+        .get("/api/users/me", &app.field_worker_token().sign())
+        .await;
+
+    let body = problem(response, 502, "upstream_error").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("connection"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn graph_not_listening_is_503_with_retry_after() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = spawn_app_with(move |config| {
+        config.graph_endpoint = format!("http://{closed}").parse().unwrap();
+    })
+    .await;
+
+    let response = app
+        .get("/api/users/me", &app.field_worker_token().sign())
+        .await;
+
+    assert_eq!(response.headers()["retry-after"], "10");
+    problem(response, 503, "unavailable").await;
+}
+
+#[tokio::test]
+async fn graph_hanging_up_on_every_retry_still_answers_once() {
+    // A Graph that hangs up is not retried blindly: one call, one clear answer.
+    let hanging_up = spawn_hanging_up().await.unwrap();
+    let app = spawn_app_with(|config| {
+        config.graph_endpoint = format!("http://{}", hanging_up.addr).parse().unwrap();
+    })
+    .await;
+    let token = app.field_worker_token().sign();
+
+    let answers =
+        futures::future::join_all((0..20).map(|_| app.get("/api/contacts?q=pump", &token))).await;
+
+    for answer in answers {
+        assert_eq!(answer.status(), 502);
+    }
+    assert_eq!(
+        app.token_requests().len(),
+        1,
+        "the delegated token was still shared"
+    );
+}
+
+#[tokio::test]
+async fn a_key_rollover_under_load_loses_no_request() {
+    // Arrange: keys loaded; re-reads allowed often, as after a day.
+    let app = spawn_app_with(|config| {
+        config.tuning.signing_keys_min_refetch_interval = Duration::from_millis(20);
+    })
+    .await;
+    app.wait_for_signing_keys().await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let old_tokens: Vec<String> = (0..60)
+        .map(|i| {
+            app.field_worker_token()
+                .claim("name", format!("old {i}"))
+                .sign()
+        })
+        .collect();
+    let new_tokens: Vec<String> = (0..60)
+        .map(|i| {
+            app.field_worker_token()
+                .claim("name", format!("new {i}"))
+                .signed_with(SIGNING_KEY_B)
+                .sign()
+        })
+        .collect();
+
+    // Act: Entra starts publishing the new key while requests with both keys are in flight.
+    let first_half = futures::future::join_all(old_tokens[..30].iter().map(|t| app.validate(t)));
+    app.entra.publish(vec![
+        PublishedKey::everywhere(SIGNING_KEY_A),
+        PublishedKey::everywhere(SIGNING_KEY_B),
+    ]);
+    let mixed = futures::future::join_all(
+        old_tokens[30..]
+            .iter()
+            .chain(&new_tokens)
+            .map(|t| app.validate(t)),
+    );
+    let (first_half, mixed) = tokio::join!(first_half, mixed);
+
+    // Assert: every request, with the old key or the new one, was accepted as its own user.
+    for response in first_half.into_iter().chain(mixed) {
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["objectId"], FIELD_WORKER_OID);
+    }
+}
