@@ -1,8 +1,8 @@
 //! What validating a Teams SSO token costs, beside the RSA-2048 verify it cannot avoid.
 //!
 //! - `rsa2048_verify`: one PKCS#1 v1.5 SHA-256 verify with a pre-parsed key (the floor).
-//! - `validate/fresh`: the whole path for a token never seen (parse, key lookup, verify, claims,
-//!   cache miss), with the cache disabled so every iteration pays it.
+//! - `validate/fresh`: the whole path for a token not in the cache (digest, cache miss, parse,
+//!   key lookup, verify, claims, insert), cycling through distinct tokens.
 //! - `validate/cached`: the same token again, answered from the cache.
 //!
 //! Run: `cargo bench -p handler --bench token_validation`
@@ -37,7 +37,7 @@ fn validator(runtime: &tokio::runtime::Runtime, entra: &FakeEntra, cache: u64) -
     TokenValidator::new(
         keys,
         Expectations {
-            audiences: vec![CLIENT_ID.to_owned()],
+            audiences: vec![CLIENT_ID.into()],
             allowed_tenants: AllowedTenants::Any,
         },
         cache,
@@ -68,10 +68,27 @@ fn benchmarks(c: &mut Criterion) {
         b.iter(|| key.verify_sig(signed.as_bytes(), &signature).unwrap())
     });
 
-    let uncached = validator(&runtime, &entra, 0);
+    // Distinct tokens through a one-entry cache: every validation is a miss, as for a new user.
+    let distinct: Vec<String> = (0..2000)
+        .map(|i| {
+            entra
+                .token_v2(
+                    CLIENT_ID,
+                    TENANT,
+                    &format!("0b1d9000-0000-4000-8000-{i:012}"),
+                )
+                .sign()
+        })
+        .collect();
+    let uncached = validator(&runtime, &entra, 1);
+    let mut next = 0;
     c.bench_function("validate/fresh", |b| {
-        b.to_async(&runtime)
-            .iter(|| async { uncached.validate(&token).await.unwrap() })
+        b.to_async(&runtime).iter(|| {
+            next = (next + 1) % distinct.len();
+            let token = &distinct[next];
+            let uncached = &uncached;
+            async move { uncached.validate(token).await.unwrap() }
+        })
     });
 
     let cached = validator(&runtime, &entra, 1_000);

@@ -60,8 +60,8 @@ impl AppState {
             config.tuning.signing_keys_min_refetch_interval,
         );
 
-        let mut audiences = vec![config.entra.client_id.to_string()];
-        audiences.extend(config.entra.app_id_uri.clone());
+        let mut audiences: Vec<Arc<str>> = vec![config.entra.client_id.to_string().into()];
+        audiences.extend(config.entra.app_id_uri.as_deref().map(Arc::from));
         let expectations = Expectations {
             audiences,
             allowed_tenants: config.entra.allowed_tenants.clone(),

@@ -3,6 +3,7 @@
 //! allow-list and the `access_as_user` scope.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use uuid::Uuid;
@@ -32,17 +33,27 @@ impl TokenVersion {
 }
 
 /// Who called, as established by a fully validated token.
+///
+/// Kept compact: thousands of these live in the token cache, so text is boxed to its exact
+/// length and the audience is shared with the app's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub tenant_id: Uuid,
     pub object_id: Uuid,
-    pub user_principal_name: Option<String>,
-    pub name: Option<String>,
-    pub audience: String,
-    pub scopes: Vec<String>,
+    pub user_principal_name: Option<Box<str>>,
+    pub name: Option<Box<str>>,
+    pub audience: Arc<str>,
+    /// The `scp` claim, space-separated.
+    scopes: Box<str>,
     pub version: TokenVersion,
     /// `exp`, seconds since the epoch.
     pub expires_at: i64,
+}
+
+impl Identity {
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scopes.split(' ').filter(|s| !s.is_empty())
+    }
 }
 
 /// Why a signed token is still not acceptable. The variant decides the HTTP answer.
@@ -104,7 +115,7 @@ struct RawClaims<'a> {
 #[derive(Debug, Clone)]
 pub struct Expectations {
     /// The client id and, when configured, the application ID URI.
-    pub audiences: Vec<String>,
+    pub audiences: Vec<Arc<str>>,
     pub allowed_tenants: AllowedTenants,
 }
 
@@ -131,10 +142,13 @@ impl Expectations {
             return Err(ClaimsError::NotYetValid);
         }
 
-        let audience = raw.aud.ok_or(ClaimsError::WrongAudience)?;
-        if !self.audiences.iter().any(|a| a == audience.as_ref()) {
-            return Err(ClaimsError::WrongAudience);
-        }
+        let token_audience = raw.aud.ok_or(ClaimsError::WrongAudience)?;
+        let audience = self
+            .audiences
+            .iter()
+            .find(|a| ***a == *token_audience)
+            .ok_or(ClaimsError::WrongAudience)?
+            .clone();
 
         let version = match raw.ver.as_deref() {
             Some("1.0") => TokenVersion::V1,
@@ -166,15 +180,8 @@ impl Expectations {
         }
 
         // App-only tokens carry `roles` and no `scp`; on-behalf-of needs a user, so they fail here.
-        let scopes: Vec<String> = raw
-            .scp
-            .as_deref()
-            .unwrap_or_default()
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if !scopes.iter().any(|s| s == REQUIRED_SCOPE) {
+        let scopes = raw.scp.as_deref().unwrap_or_default();
+        if !scopes.split(' ').any(|s| s == REQUIRED_SCOPE) {
             return Err(ClaimsError::MissingScope);
         }
 
@@ -186,10 +193,10 @@ impl Expectations {
         Ok(Identity {
             tenant_id,
             object_id,
-            user_principal_name: user_principal_name.map(Cow::into_owned),
-            name: raw.name.map(Cow::into_owned),
-            audience: audience.into_owned(),
-            scopes,
+            user_principal_name: user_principal_name.map(|u| u.into()),
+            name: raw.name.map(|n| n.into()),
+            audience,
+            scopes: scopes.into(),
             version,
             expires_at,
         })

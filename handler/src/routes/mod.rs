@@ -63,7 +63,11 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
         .or(search_contacts::route(state.clone()))
         .or(user_profile::profile_route(state.clone()))
         .or(user_profile::photo_route(state.clone()))
-        .or(exchange_acs_token::route(state));
+        .or(exchange_acs_token::route(state))
+        // Boxed so that cloning the route tree, which the server does per connection and warp
+        // per request, is one reference count instead of a copy of every route's state.
+        .map(Reply::into_response)
+        .boxed();
     readiness()
         .or(body_size_limit().and(api))
         .map(Reply::into_response)

@@ -18,7 +18,7 @@ struct ValidatedToken<'a> {
     user_principal_name: Option<&'a str>,
     name: Option<&'a str>,
     audience: &'a str,
-    scopes: &'a [String],
+    scopes: Vec<&'a str>,
     token_version: &'static str,
     expires_at: String,
 }
@@ -52,7 +52,7 @@ fn describe(caller: &Caller) -> warp::reply::Response {
         user_principal_name: identity.user_principal_name.as_deref(),
         name: identity.name.as_deref(),
         audience: &identity.audience,
-        scopes: &identity.scopes,
+        scopes: identity.scopes().collect(),
         token_version: identity.version.as_str(),
         expires_at,
     };
