@@ -11,6 +11,8 @@
 #
 # Environment (all optional):
 #   CARGO              cargo command to run (default: cargo), e.g. "cross"
+#   CARGO_SUBCOMMAND   cargo subcommand that builds (default: build), e.g. "zigbuild"
+#                      (scripts/package-linux.sh uses cargo-zigbuild for an old-glibc target)
 #   CARGO_ARGS         extra arguments for `cargo build`, word-split, e.g. "--locked"
 #   CARGO_BUILD_TARGET target triple, read by cargo itself,
 #                      e.g. x86_64-unknown-linux-musl for Azure
@@ -58,15 +60,16 @@ if [[ -n "${HANDLER_BIN:-}" ]]; then
   echo "package.sh: using prebuilt handler $BIN (HANDLER_BIN set, no cargo build)"
 else
   CARGO="${CARGO:-cargo}"
+  CARGO_SUBCOMMAND="${CARGO_SUBCOMMAND:-build}"
   # shellcheck disable=SC2206 # CARGO_ARGS is meant to be word-split.
   extra_args=(${CARGO_ARGS:-})
-  echo "package.sh: $CARGO build --release -p handler --bin handler ${extra_args[*]:-}" \
+  echo "package.sh: $CARGO $CARGO_SUBCOMMAND --release -p handler --bin handler ${extra_args[*]:-}" \
     "${CARGO_BUILD_TARGET:+(target $CARGO_BUILD_TARGET)}"
   # Ask cargo where it put the executable instead of guessing the target dir:
   # that honours CARGO_TARGET_DIR, CARGO_BUILD_TARGET and .cargo/config.toml.
   # Diagnostics still go to stderr; stdout carries only the JSON messages.
   BIN="$(
-    "$CARGO" build --release -p handler --bin handler \
+    "$CARGO" "$CARGO_SUBCOMMAND" --release -p handler --bin handler \
       --message-format=json-render-diagnostics "${extra_args[@]}" |
       python3 -c '
 import json, sys

@@ -183,8 +183,11 @@ async fn read_from_vault(client: &SecretClient, name: &str) -> Result<SecretStri
     let secret = response.into_model().map_err(|_| {
         SecretsError::Vault(format!("secret {name} answered with an unreadable body"))
     })?;
+    // A secret pasted with a trailing newline (`az keyvault secret set --value "$(cat …)"`)
+    // would otherwise fail as invalid_client; no real secret starts or ends with whitespace.
     secret
         .value
+        .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .map(SecretString::from)
         .ok_or_else(|| SecretsError::Vault(format!("secret {name} has no value")))

@@ -33,7 +33,17 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
 
-    let entra = FakeEntra::start().await.unwrap();
+    // A fixed port keeps the issuer, so a token file written by an earlier run stays valid.
+    let entra_port: u16 = args
+        .iter()
+        .position(|a| a == "--entra-port")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(47_470);
+    let entra =
+        FakeEntra::start_on(std::net::TcpListener::bind(("127.0.0.1", entra_port)).unwrap())
+            .await
+            .unwrap();
     entra
         .token_endpoint()
         .register_client(CLIENT_ID, &[CLIENT_SECRET]);

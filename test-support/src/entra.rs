@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use warp::Filter;
 use warp::http::StatusCode;
 
-use crate::http::{Running, spawn, spawn_tls};
+use crate::http::{Running, spawn_on, spawn_tls};
 use crate::keys::{SIGNING_KEY_A, TestKey};
 use crate::token_endpoint::TokenEndpoint;
 use crate::tokens::TokenBuilder;
@@ -55,9 +55,15 @@ pub struct FakeEntra {
 impl FakeEntra {
     /// Starts on a random loopback port, publishing `SIGNING_KEY_A`.
     pub async fn start() -> std::io::Result<FakeEntra> {
+        FakeEntra::start_on(std::net::TcpListener::bind("127.0.0.1:0")?).await
+    }
+
+    /// Starts on a listener bound by the caller: a fixed port keeps the issuer, and so tokens
+    /// minted earlier, valid across runs (load tests reuse token files).
+    pub async fn start_on(listener: std::net::TcpListener) -> std::io::Result<FakeEntra> {
         let state = FakeEntra::initial_state("http");
         let tokens = TokenEndpoint::default();
-        let server = spawn(routes(state.clone()).or(tokens.route()).unify()).await?;
+        let server = spawn_on(listener, routes(state.clone()).or(tokens.route()).unify()).await?;
         Ok(FakeEntra {
             server,
             state,

@@ -1,0 +1,295 @@
+// Remote expert backend: the Rust custom handler on Azure Functions Flex Consumption, with its
+// storage, identity, Key Vault, Azure Communication Services, monitoring and (optionally) the
+// multitenant Entra app registration.
+//
+// Deploy with `azd up` (azure.yaml, main.parameters.json) or
+// `az deployment group create -g <rg> -f infra/main.bicep -p ...` (docs/deployment.md).
+// Resource-group scope, so both paths deploy the same template into a group you choose.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; part of every resource name.')
+param environmentName string
+
+@description('Region of the Function App and its resources (must offer Flex Consumption).')
+param location string = resourceGroup().location
+
+@minLength(3)
+@description('Host the Teams tab is served from, lower case, no scheme, e.g. tab.contoso.example. The identifier URI is api://<tabHost>/<client id>.')
+param tabHost string
+
+@description('Extra origins for the platform CORS settings (full origins, e.g. https://tab2.contoso.example).')
+param extraCorsOrigins array = []
+
+@description('false leaves the site CORS settings empty (see docs/deployment.md, CORS on Flex Consumption).')
+param enablePlatformCors bool = true
+
+// --- Entra app registration -------------------------------------------------------------------
+
+@description('Client id of an existing multitenant app registration (SaaS path, or an app made by hand). Empty: this template creates one.')
+param existingClientId string = ''
+
+@description('Application ID URI of that existing app registration, e.g. api://tab.contoso.example/<client id>.')
+param existingAppIdUri string = ''
+
+@description('uniqueName of the app registration this template creates (immutable).')
+param appRegistrationUniqueName string = 'remote-expert-${environmentName}'
+
+param appRegistrationDisplayName string = 'Remote Expert (${environmentName})'
+
+@description('SPA redirect URIs of the tab\'s consent popup, e.g. https://tab.contoso.example/auth-end.')
+param consentRedirectUris array = []
+
+@description('"*" for every tenant that consented, or comma-separated tenant ids.')
+param allowedTenants string = '*'
+
+@allowed([
+  'secret'
+  'managed-identity'
+])
+@description('secret: the admin stores entra-client-secret in the vault. managed-identity: federated credential, no secret.')
+param entraClientCredential string = 'secret'
+
+// --- Azure Communication Services ---------------------------------------------------------------
+
+@description('Geography where ACS keeps data at rest.')
+param acsDataLocation string = 'United States'
+
+@allowed([
+  'accessKey'
+  'managedIdentity'
+])
+@description('accessKey: HMAC with the connection string from the vault. managedIdentity: Entra token, Contributor on the ACS resource.')
+param acsAuthMode string = 'accessKey'
+
+// --- Scale --------------------------------------------------------------------------------------
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Memory of each instance; the handler idles at under 10 MiB.')
+param instanceMemoryMB int = 512
+
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@minValue(1)
+@maxValue(1000)
+@description('Concurrent HTTP requests per instance. The handler is async and mostly waits on Graph and Entra, so far more than the platform default fits.')
+param httpPerInstanceConcurrency int = 64
+
+// --- Security -----------------------------------------------------------------------------------
+
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+@description('Public network access of the Function App, the storage account and the vault. Disabled needs VNet integration and private endpoints, which this template does not create.')
+param publicNetworkAccess string = 'Enabled'
+
+@description('Key Vault purge protection (cannot be turned off later). Set false only for throw-away environments.')
+param keyVaultPurgeProtection bool = true
+
+@description('Object id that gets Key Vault Secrets Officer on the vault, to store entra-client-secret. azd fills in the signed-in user (AZURE_PRINCIPAL_ID); empty grants nobody.')
+param vaultAdministratorPrincipalId string = ''
+
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param vaultAdministratorPrincipalType string = 'User'
+
+param tags object = {}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var allTags = union(tags, {
+  'azd-env-name': environmentName
+})
+var normalizedTabHost = toLower(tabHost)
+var clientCredentialVaultEntry = 'entra-client-secret'
+var acsVaultEntry = 'acs-connection-string'
+var createAppRegistration = empty(existingClientId)
+
+// Known Teams / Microsoft 365 host origins, plus the tab's own origin. The browser sends the
+// tab's origin on the tab's own calls; the host origins cover pages that Teams or Microsoft 365
+// serve themselves. Exact origins only, no wildcards.
+var corsOrigins = union(
+  [
+    'https://${normalizedTabHost}'
+    'https://teams.microsoft.com'
+    'https://teams.cloud.microsoft'
+    'https://outlook.office.com'
+    'https://outlook.office365.com'
+    'https://www.office.com'
+    'https://m365.cloud.microsoft'
+  ],
+  extraCorsOrigins
+)
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+// ---------------------------------------------------------------------------------------------
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: allTags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: allTags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: allTags
+    publicNetworkAccess: publicNetworkAccess
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: allTags
+    enablePurgeProtection: keyVaultPurgeProtection
+    publicNetworkAccess: publicNetworkAccess
+  }
+}
+
+module acs 'modules/acs.bicep' = {
+  name: 'acs'
+  params: {
+    name: 'acs-${resourceToken}'
+    dataLocation: acsDataLocation
+    authMode: acsAuthMode
+    keyVaultName: keyVault.outputs.name
+    vaultEntryName: acsVaultEntry
+    tags: allTags
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    communicationServiceName: acs.outputs.name
+    grantAcsContributor: acsAuthMode == 'managedIdentity'
+    vaultAdministratorPrincipalId: vaultAdministratorPrincipalId
+    vaultAdministratorPrincipalType: vaultAdministratorPrincipalType
+  }
+}
+
+// Pass 1 creates the application and gets its appId; pass 2 adds what needs that appId.
+// See modules/app-registration.bicep for why there are two passes.
+module appRegistration 'modules/app-registration.bicep' = if (createAppRegistration) {
+  name: 'app-registration'
+  params: {
+    uniqueName: appRegistrationUniqueName
+    displayName: appRegistrationDisplayName
+    tabHost: normalizedTabHost
+    consentRedirectUris: consentRedirectUris
+    finalize: false
+  }
+}
+
+module appRegistrationFinal 'modules/app-registration.bicep' = if (createAppRegistration) {
+  name: 'app-registration-final'
+  params: {
+    uniqueName: appRegistrationUniqueName
+    displayName: appRegistrationDisplayName
+    tabHost: normalizedTabHost
+    consentRedirectUris: consentRedirectUris
+    finalize: true
+    appId: appRegistration.outputs.appId
+    createFederatedCredential: entraClientCredential == 'managed-identity'
+    managedIdentityPrincipalId: identity.outputs.principalId
+  }
+}
+
+var entraClientId = createAppRegistration ? appRegistrationFinal.outputs.appId : existingClientId
+var entraAppIdUri = createAppRegistration ? appRegistrationFinal.outputs.identifierUri : existingAppIdUri
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    name: 'func-${resourceToken}'
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: allTags
+    azdServiceName: 'handler'
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    publicNetworkAccess: publicNetworkAccess
+    corsAllowedOrigins: corsOrigins
+    enableCors: enablePlatformCors
+    entraClientId: entraClientId
+    entraAppIdUri: entraAppIdUri
+    entraAllowedTenants: allowedTenants
+    entraClientCredential: entraClientCredential
+    keyVaultUri: keyVault.outputs.uri
+    acsEndpoint: acs.outputs.endpoint
+    vaultEntryForClientCredential: clientCredentialVaultEntry
+    vaultEntryForAcs: acsVaultEntry
+  }
+  // The host reads its storage and the package with the identity: grant first, then start.
+  dependsOn: [
+    roles
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (azd writes them into .azure/<env>/.env). Names and URLs only: no keys, no secrets.
+// ---------------------------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}'
+output KEY_VAULT_NAME string = keyVault.outputs.name
+output KEY_VAULT_URI string = keyVault.outputs.uri
+output ACS_RESOURCE_NAME string = acs.outputs.name
+output ACS_ENDPOINT string = acs.outputs.endpoint
+output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output ENTRA_CLIENT_ID string = entraClientId
+output ENTRA_APP_ID_URI string = entraAppIdUri
+output ENTRA_CLIENT_CREDENTIAL string = entraClientCredential
+output TAB_HOST string = normalizedTabHost
+output ADMIN_CONSENT_URL string = '${environment().authentication.loginEndpoint}{tenant}/adminconsent?client_id=${entraClientId}'
