@@ -13,8 +13,8 @@ use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
 use super::json_body::json_body;
-use super::{FunctionSpec, correlation_id, function, graph_call, within_deadline};
-use crate::auth::{self, Caller};
+use super::{FunctionSpec, graph_call, protected, within_deadline};
+use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -212,12 +212,7 @@ struct MeetingCreated {
 
 /// POST /api/meetings, bearer token, JSON `CreateMeeting` → 201 the meeting.
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    function(FUNCTION)
-        .and(auth::caller(
-            state.validator.clone(),
-            state.config.tuning.retry_after,
-        ))
-        .and(correlation_id())
+    protected(FUNCTION, &state)
         .and(json_body::<CreateMeeting>())
         .then(
             move |caller: Caller, correlation: CorrelationId, body: CreateMeeting| {

@@ -156,6 +156,33 @@ fn match_route(route: &str, path: &str) -> Option<Vec<String>> {
     }
 }
 
+/// A function that acts for the caller: its path and method, then the validated caller and the
+/// request's correlation id.
+pub fn protected(
+    spec: FunctionSpec,
+    state: &AppState,
+) -> impl Filter<Extract = (Caller, CorrelationId), Error = Rejection> + Clone + use<> {
+    function(spec)
+        .and(crate::auth::caller(
+            state.validator.clone(),
+            state.config.tuning.retry_after,
+        ))
+        .and(correlation_id())
+}
+
+/// `protected` for a route with one `{placeholder}`, whose value comes first.
+pub fn protected_with_param(
+    spec: FunctionSpec,
+    state: &AppState,
+) -> impl Filter<Extract = (String, Caller, CorrelationId), Error = Rejection> + Clone + use<> {
+    function_with_param(spec)
+        .and(crate::auth::caller(
+            state.validator.clone(),
+            state.config.tuning.retry_after,
+        ))
+        .and(correlation_id())
+}
+
 /// The request's correlation id, set by the server for every request.
 pub fn correlation_id() -> impl Filter<Extract = (CorrelationId,), Error = Infallible> + Clone {
     warp::ext::optional::<CorrelationId>()

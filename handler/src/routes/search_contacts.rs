@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::{FunctionSpec, correlation_id, function, graph_call, within_deadline};
-use crate::auth::{self, Caller};
+use super::{FunctionSpec, graph_call, protected, within_deadline};
+use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
 use crate::graph::{Collection, GraphError};
@@ -82,12 +82,7 @@ struct Contacts {
 
 /// GET /api/contacts?q=TEXT&top=N, bearer token → 200 `{value: [contact]}`.
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    function(FUNCTION)
-        .and(auth::caller(
-            state.validator.clone(),
-            state.config.tuning.retry_after,
-        ))
-        .and(correlation_id())
+    protected(FUNCTION, &state)
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .then(
             move |caller: Caller, correlation: CorrelationId, query: String| {

@@ -10,10 +10,8 @@ use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
 use super::json_body::json_body;
-use super::{
-    FunctionSpec, correlation_id, encode_segment, function, graph_call, parse_guid, within_deadline,
-};
-use crate::auth::{self, Caller};
+use super::{FunctionSpec, encode_segment, graph_call, parse_guid, protected, within_deadline};
+use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
 use crate::graph::GraphCall;
@@ -119,12 +117,7 @@ struct Notified {
 
 /// POST /api/notifications/chat, bearer token, JSON `NotifyChat` → 201 `{chatId, messageId}`.
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    function(FUNCTION)
-        .and(auth::caller(
-            state.validator.clone(),
-            state.config.tuning.retry_after,
-        ))
-        .and(correlation_id())
+    protected(FUNCTION, &state)
         .and(json_body::<NotifyChat>())
         .then(
             move |caller: Caller, correlation: CorrelationId, body: NotifyChat| {

@@ -9,10 +9,10 @@ use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
 use super::{
-    FunctionSpec, correlation_id, encode_segment, function_with_param, graph_call,
-    is_user_principal_name, parse_guid, within_deadline,
+    FunctionSpec, encode_segment, graph_call, is_user_principal_name, parse_guid,
+    protected_with_param, within_deadline,
 };
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -50,36 +50,24 @@ struct Profile {
 pub fn profile_route(
     state: AppState,
 ) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    function_with_param(PROFILE)
-        .and(auth::caller(
-            state.validator.clone(),
-            state.config.tuning.retry_after,
-        ))
-        .and(correlation_id())
-        .then(
-            move |id: String, caller: Caller, correlation: CorrelationId| {
-                let state = state.clone();
-                async move { profile(state, id, caller, correlation).await }
-            },
-        )
+    protected_with_param(PROFILE, &state).then(
+        move |id: String, caller: Caller, correlation: CorrelationId| {
+            let state = state.clone();
+            async move { profile(state, id, caller, correlation).await }
+        },
+    )
 }
 
 /// GET /api/users/{id}/photo, bearer token → 200 the image bytes with their content type.
 pub fn photo_route(
     state: AppState,
 ) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    function_with_param(PHOTO)
-        .and(auth::caller(
-            state.validator.clone(),
-            state.config.tuning.retry_after,
-        ))
-        .and(correlation_id())
-        .then(
-            move |id: String, caller: Caller, correlation: CorrelationId| {
-                let state = state.clone();
-                async move { photo(state, id, caller, correlation).await }
-            },
-        )
+    protected_with_param(PHOTO, &state).then(
+        move |id: String, caller: Caller, correlation: CorrelationId| {
+            let state = state.clone();
+            async move { photo(state, id, caller, correlation).await }
+        },
+    )
 }
 
 /// The Graph path of a user: `/me`, or `/users/{id}` with the id percent-encoded.
