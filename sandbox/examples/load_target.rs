@@ -19,6 +19,7 @@ use test_support::acs::FakeAcs;
 use test_support::directory::{EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
 use test_support::entra::FakeEntra;
 use test_support::graph::FakeGraph;
+use test_support::tokens::{TokenBuilder, unix_now};
 
 const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
 const CLIENT_SECRET: &str = "load-target-secret-Qx81";
@@ -108,17 +109,39 @@ async fn main() {
         .unwrap();
 
     let tokens_file = if distinct > 0 {
-        let path = std::env::temp_dir().join(format!("distinct-tokens-{distinct}.txt"));
+        let path =
+            std::env::temp_dir().join(format!("distinct-tokens-{entra_port}-{distinct}.txt"));
         if !path.exists() {
+            // RSA signing is the slow part: one thread per core, then one file.
+            let authority = entra.authority();
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let chunks: Vec<Vec<String>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|worker| {
+                        let authority = authority.clone();
+                        scope.spawn(move || {
+                            (worker..distinct)
+                                .step_by(workers)
+                                .map(|i| {
+                                    let tenant = if i % 2 == 0 {
+                                        FIELD_TENANT
+                                    } else {
+                                        EXPERT_TENANT
+                                    };
+                                    let oid = format!("0b1d9000-0000-4000-8000-{i:012}");
+                                    TokenBuilder::v2(&authority, CLIENT_ID, tenant, &oid)
+                                        .claim("exp", unix_now() + 6 * 3600)
+                                        .sign()
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
             let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-            for i in 0..distinct {
-                let tenant = if i % 2 == 0 {
-                    FIELD_TENANT
-                } else {
-                    EXPERT_TENANT
-                };
-                let oid = format!("0b1d9000-0000-4000-8000-{i:012}");
-                writeln!(file, "{}", entra.token_v2(CLIENT_ID, tenant, &oid).sign()).unwrap();
+            for token in chunks.into_iter().flatten() {
+                writeln!(file, "{token}").unwrap();
             }
         }
         Some(path.display().to_string())

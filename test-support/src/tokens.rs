@@ -1,6 +1,8 @@
 //! Entra-shaped access tokens for tests: real RS256 signatures over real claims, plus every way a
 //! token can be wrong.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -18,6 +20,20 @@ pub fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// The parsed private key of a fixture, parsed once: PEM parsing costs more than signing.
+fn encoding_key(key: TestKey) -> &'static EncodingKey {
+    static PARSED: OnceLock<Mutex<HashMap<&'static str, &'static EncodingKey>>> = OnceLock::new();
+    let mut parsed = PARSED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    parsed.entry(key.kid).or_insert_with(|| {
+        let encoding = EncodingKey::from_rsa_pem(key.private_pem.as_bytes())
+            .unwrap_or_else(|e| panic!("fixture key {} is not a PEM RSA key: {e}", key.kid));
+        Box::leak(Box::new(encoding))
+    })
 }
 
 /// A token under construction: header and claims as JSON, and the key that will sign it.
@@ -130,9 +146,8 @@ impl TokenBuilder {
     /// The compact token, RS256-signed with the chosen key (whatever `alg` the header says).
     pub fn sign(&self) -> String {
         let input = self.signing_input();
-        let key = EncodingKey::from_rsa_pem(self.key.private_pem.as_bytes())
-            .unwrap_or_else(|e| panic!("fixture key {} is not a PEM RSA key: {e}", self.key.kid));
-        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256)
+        let key = encoding_key(self.key);
+        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), key, Algorithm::RS256)
             .unwrap_or_else(|e| panic!("signing failed: {e}"));
         format!("{input}.{signature}")
     }
