@@ -18,12 +18,19 @@ function init(args)
   step = 0
 end
 
+-- Users in the token file alternate between the two seeded tenants (line 1 Fieldworks, line 2
+-- Experts Inc., ...); each looks up a colleague from their own tenant, whom Graph can see.
+local colleague = {
+  [1] = "0b1d0000-0000-4000-8000-000000000004",
+  [0] = "0b1d0000-0000-4000-8000-000000000005",
+}
+
 local routes = {
-  { "POST", "/api/token/validate" },
-  { "GET", "/api/users/me" },
-  { "GET", "/api/contacts?q=pump&top=5" },
-  { "POST", "/api/acs/token" },
-  { "GET", "/api/health" },
+  { "POST", function() return "/api/token/validate" end },
+  { "GET", function() return "/api/users/" .. colleague[position % 2] end },
+  { "GET", function() return "/api/contacts?q=pump&top=5" end },
+  { "POST", function() return "/api/acs/token" end },
+  { "GET", function() return "/api/health" end },
 }
 
 function request()
@@ -33,7 +40,7 @@ function request()
     position = position + stride
     if position > #tokens then position = index + 1 end
   end
-  return wrk.format(route[1], route[2], { ["Authorization"] = "Bearer " .. tokens[position] })
+  return wrk.format(route[1], route[2](), { ["Authorization"] = "Bearer " .. tokens[position] })
 end
 
 function done(summary, latency, requests)

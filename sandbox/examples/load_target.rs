@@ -139,9 +139,13 @@ async fn main() {
                     .collect();
                 handles.into_iter().map(|h| h.join().unwrap()).collect()
             });
+            // Back in index order: line i is user i, of tenant i % 2.
             let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-            for token in chunks.into_iter().flatten() {
-                writeln!(file, "{token}").unwrap();
+            let mut iterators: Vec<_> = chunks.into_iter().map(Vec::into_iter).collect();
+            for i in 0..distinct {
+                if let Some(token) = iterators[i % workers].next() {
+                    writeln!(file, "{token}").unwrap();
+                }
             }
         }
         Some(path.display().to_string())
