@@ -339,7 +339,10 @@ impl AcsClient {
             .unwrap_or(Duration::ZERO);
         Ok(AcsToken {
             token: SecretString::from(issued.token),
+            // Whole seconds, like every other time the API returns.
             expires_on: expires
+                .replace_nanosecond(0)
+                .unwrap_or(expires)
                 .to_offset(time::UtcOffset::UTC)
                 .format(&Rfc3339)
                 .unwrap_or(issued.expires_on),
