@@ -21,6 +21,18 @@ impl Drop for Sandbox {
     }
 }
 
+/// Sends a request with `token` and reads the JSON answer.
+async fn call(request: reqwest::RequestBuilder, token: &str) -> Value {
+    request
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn start() -> Sandbox {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
         .args(["--port", "0", "--tokens-json", "--token-hours", "2"])
@@ -51,33 +63,20 @@ async fn a_remote_assist_session_runs_end_to_end_offline() {
     let http = reqwest::Client::new();
 
     // Act and assert: who am I.
-    let me: Value = http
-        .post(format!("{url}/api/token/validate"))
-        .bearer_auth(worker)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = call(http.post(format!("{url}/api/token/validate")), worker).await;
     assert_eq!(me["name"], "Avery Field");
 
     // A meeting with the expert from the other tenant.
-    let meeting: Value = http
-        .post(format!("{url}/api/meetings"))
-        .bearer_auth(worker)
-        .json(&json!({
+    let meeting = call(
+        http.post(format!("{url}/api/meetings")).json(&json!({
             "subject": "Pump 7 vibration",
             "startDateTime": "2026-11-26T14:00:00Z",
             "endDateTime": "2026-11-26T15:00:00Z",
             "participants": [{"userId": expert_id, "tenantId": expert_tenant, "role": "presenter"}]
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        })),
+        worker,
+    )
+    .await;
     let thread = meeting["chatThreadId"].as_str().unwrap();
 
     // Both of them write in the meeting chat; the expert is a member from their own tenant.
@@ -93,25 +92,9 @@ async fn a_remote_assist_session_runs_end_to_end_offline() {
     }
 
     // The expert gets an ACS token of their own; the field worker finds colleagues.
-    let acs: Value = http
-        .post(format!("{url}/api/acs/token"))
-        .bearer_auth(expert)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let acs = call(http.post(format!("{url}/api/acs/token")), expert).await;
     assert_eq!(acs["teamsUserId"], expert_id);
-    let contacts: Value = http
-        .get(format!("{url}/api/contacts?q=pump"))
-        .bearer_auth(worker)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let contacts = call(http.get(format!("{url}/api/contacts?q=pump")), worker).await;
     assert!(!contacts["value"].as_array().unwrap().is_empty());
 
     // The emulated Graph shows the meeting chat with both messages.
@@ -128,14 +111,7 @@ async fn a_remote_assist_session_runs_end_to_end_offline() {
     assert_eq!(messages[1]["from"]["user"]["tenantId"], expert_tenant);
 
     // Health is green: keys, the vault-held secret and ACS all work in the emulation.
-    let health: Value = http
-        .get(format!("{url}/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = call(http.get(format!("{url}/api/health")), worker).await;
     assert_eq!(health["status"], "ok", "{health}");
 }
 

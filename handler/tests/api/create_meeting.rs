@@ -22,6 +22,16 @@ fn meeting_with_expert() -> Value {
     })
 }
 
+/// The field worker asks for the usual meeting with the expert.
+async fn post_meeting(app: &TestApp) -> reqwest::Response {
+    app.post_json(
+        "/api/meetings",
+        &app.field_worker_token().sign(),
+        &meeting_with_expert(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn create_meeting_creates_an_online_meeting_as_the_caller() {
     // Arrange
@@ -213,13 +223,7 @@ async fn create_meeting_returns_502_with_graphs_code_when_graph_fails() {
     )]);
 
     // Act
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     // Assert: Graph's code is passed on, its message is not.
     let body = problem(response, 502, "upstream_error").await;
@@ -235,13 +239,7 @@ async fn create_meeting_retries_after_throttling_then_succeeds() {
         .script([Scripted::throttled(Method::POST, "/me/onlineMeetings", 1)]);
     let started = Instant::now();
 
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     assert_eq!(response.status(), 201);
     assert_eq!(app.graph.requests_to("POST", "/me/onlineMeetings").len(), 2);
@@ -263,13 +261,7 @@ async fn create_meeting_returns_429_when_throttling_outlasts_the_retries() {
         )
     }));
 
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     assert!(response.headers().contains_key("retry-after"));
     problem(response, 429, "throttled").await;
@@ -289,13 +281,7 @@ async fn create_meeting_returns_consent_required_with_the_scopes() {
         .refuse_next((0..4).map(|_| Refusal::consent_required()));
 
     // Act
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     // Assert
     let body = problem(response, 403, "consent_required").await;
@@ -319,13 +305,7 @@ async fn create_meeting_rides_out_the_seconds_after_consent() {
         .token_endpoint()
         .refuse_next([Refusal::interaction_required(), Refusal::consent_required()]);
 
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     assert_eq!(response.status(), 201);
     assert_eq!(app.token_requests().len(), 3);
@@ -338,13 +318,7 @@ async fn create_meeting_returns_401_when_entra_refuses_the_assertion() {
         .token_endpoint()
         .refuse_next([Refusal::assertion_expired()]);
 
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     problem(response, 401, "invalid_token").await;
 }
@@ -356,13 +330,7 @@ async fn create_meeting_returns_503_when_the_token_endpoint_is_down() {
         .token_endpoint()
         .refuse_next([Refusal::unavailable()]);
 
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     assert_eq!(response.headers()["retry-after"], "7");
     problem(response, 503, "unavailable").await;
@@ -449,13 +417,7 @@ async fn create_meeting_answers_504_within_the_deadline_when_graph_hangs() {
         .script([Scripted::slow(Method::POST, "/me/onlineMeetings", 5_000)]);
     let started = Instant::now();
 
-    let response = app
-        .post_json(
-            "/api/meetings",
-            &app.field_worker_token().sign(),
-            &meeting_with_expert(),
-        )
-        .await;
+    let response = post_meeting(&app).await;
 
     problem(response, 504, "upstream_timeout").await;
     assert!(
