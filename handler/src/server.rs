@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower_service::Service;
@@ -32,7 +32,6 @@ where
 {
     let service = warp::service(routes);
     let graceful = GracefulShutdown::new();
-    let _ = TokioExecutor::new();
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
