@@ -15,7 +15,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "handler")
+BINARY = os.environ.get("HANDLER_BIN", os.path.join(ROOT, "target", "release", "handler"))
 
 
 def free_port():
