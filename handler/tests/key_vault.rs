@@ -127,6 +127,17 @@ impl Case {
         }
     }
 
+    /// A POST to the handler as the signed-in user.
+    async fn post_as_user(&self, path: &str) -> reqwest::Response {
+        let token = self.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
+        self.http
+            .post(format!("http://{}{path}", self.addr))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The caller's own profile through Graph, which needs an on-behalf-of exchange.
     async fn my_profile(&self) -> reqwest::Response {
         let token = self.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
@@ -289,14 +300,7 @@ async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared
     assert!(case.client_secret().await.is_err());
 
     // Routes that need no secret keep working.
-    let token = case.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
-    let validated = case
-        .http
-        .post(format!("http://{}/api/token/validate", case.addr))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let validated = case.post_as_user("/api/token/validate").await;
     assert_eq!(validated.status(), 200);
 
     // Act: the vault comes back; the background retry heals everything.
@@ -488,16 +492,9 @@ async fn acs_without_an_access_key_is_called_with_the_identitys_entra_token(shar
         );
     })
     .await;
-    let token = case.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
 
     // Act
-    let response = case
-        .http
-        .post(format!("http://{}/api/acs/token", case.addr))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let response = case.post_as_user("/api/acs/token").await;
 
     // Assert: ACS accepted a managed-identity token for its data plane.
     assert_eq!(response.status(), 200);
@@ -516,15 +513,7 @@ async fn acs_without_an_access_key_is_called_with_the_identitys_entra_token(shar
 
 async fn acs_with_the_key_from_the_vault_signs_with_hmac(shared: &Shared) {
     let case = Case::start(shared, &[], |_, _| {}).await;
-    let token = case.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
-
-    let response = case
-        .http
-        .post(format!("http://{}/api/acs/token", case.addr))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let response = case.post_as_user("/api/acs/token").await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(case.acs.records()[0].authenticated_by, "hmac");
