@@ -21,7 +21,7 @@ use warp::Filter;
 use warp::http::{HeaderMap, Method, StatusCode};
 use warp::reply::Response;
 
-use crate::http::{Running, spawn};
+use crate::http::{Running, lock, spawn};
 use crate::managed_identity::IssuedTokens;
 use crate::token_endpoint::Grants;
 
@@ -105,12 +105,6 @@ impl FakeAcs {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn routes(

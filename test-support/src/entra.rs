@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use warp::Filter;
 use warp::http::StatusCode;
 
-use crate::http::{Running, spawn_on, spawn_tls};
+use crate::http::{Running, lock, spawn_on, spawn_tls};
 use crate::keys::{SIGNING_KEY_A, TestKey};
 use crate::token_endpoint::TokenEndpoint;
 use crate::tokens::TokenBuilder;
@@ -132,12 +132,6 @@ impl FakeEntra {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Clone, Copy)]

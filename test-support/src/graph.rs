@@ -16,7 +16,7 @@ use warp::http::{HeaderMap, Method, StatusCode};
 use warp::reply::Response;
 
 use crate::directory::{DirectoryUser, seeded_users};
-use crate::http::{Running, spawn};
+use crate::http::{Running, lock, spawn};
 use crate::token_endpoint::{Grant, Grants};
 
 /// One request as Graph received it.
@@ -164,12 +164,6 @@ impl FakeGraph {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn routes(

@@ -6,6 +6,14 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use warp::Filter;
 
+/// A fake's state, even after a test thread panicked while holding it: the fake must keep
+/// answering so the failing test reports its own assertion, not a poisoned lock.
+pub(crate) fn lock<T>(state: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A running fake; the server stops when this is dropped.
 #[derive(Debug)]
 pub struct Running {

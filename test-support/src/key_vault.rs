@@ -13,7 +13,7 @@ use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::http::{Running, spawn};
+use crate::http::{Running, lock, spawn};
 use crate::managed_identity::IssuedTokens;
 
 /// The tenant the vault's challenge names.
@@ -84,12 +84,6 @@ impl FakeKeyVault {
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn routes(

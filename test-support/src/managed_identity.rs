@@ -6,14 +6,14 @@
 //! check who they were issued to.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use crate::http::{Running, spawn_on};
+use crate::http::{Running, lock, spawn_on};
 use crate::tokens::unix_now;
 
 /// The client id the platform reports for the system-assigned identity.
@@ -124,12 +124,6 @@ impl FakeManagedIdentity {
     pub fn set_token_lifetime(&self, seconds: i64) {
         lock(&self.state).lifetime_secs = seconds;
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn routes(

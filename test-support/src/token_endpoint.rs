@@ -18,6 +18,7 @@ use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::http::lock;
 use crate::managed_identity::IssuedTokens;
 
 /// Who an issued token acts for.
@@ -173,12 +174,6 @@ impl TokenEndpoint {
                 }
             })
     }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -> Response {
