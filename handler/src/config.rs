@@ -213,12 +213,12 @@ impl Config {
             .as_ref()
             .and_then(|cs| crate::acs::ConnectionString::parse(cs.expose_secret()).ok())
             .map(|cs| cs.has_access_key());
-        let acs_uses_identity = self.secrets.key_vault_uri.is_none()
-            && acs_has_key != Some(true)
-            && (self.acs_endpoint.is_some() || acs_has_key == Some(false));
-        self.secrets.key_vault_uri.is_some()
-            || self.entra.client_credential == ClientCredentialKind::ManagedIdentity
-            || acs_uses_identity
+        managed_identity_needed(
+            self.secrets.key_vault_uri.is_some(),
+            self.entra.client_credential,
+            self.acs_endpoint.is_some(),
+            acs_has_key,
+        )
     }
 
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -308,13 +308,12 @@ impl Config {
             }
         });
 
-        // ACS without an access key is called with an Entra token of the managed identity.
-        let acs_uses_identity = key_vault_uri.is_none()
-            && acs_connection_string_has_key != Some(true)
-            && (acs_endpoint.is_some() || acs_connection_string_has_key == Some(false));
-        let needs_managed_identity = key_vault_uri.is_some()
-            || client_credential == ClientCredentialKind::ManagedIdentity
-            || acs_uses_identity;
+        let needs_managed_identity = managed_identity_needed(
+            key_vault_uri.is_some(),
+            client_credential,
+            acs_endpoint.is_some(),
+            acs_connection_string_has_key,
+        );
         if needs_managed_identity && !allow_imds {
             let purpose = if key_vault_uri.is_some() {
                 "KEY_VAULT_URI is set"
@@ -388,6 +387,20 @@ impl Config {
             }),
         }
     }
+}
+
+/// Key Vault is read with the managed identity; the federated credential is its token; and ACS
+/// without an access key (in a setting; with a vault the key is read at run time) is called
+/// with an Entra token of it. `acs_has_key` is `None` when no connection string is set.
+fn managed_identity_needed(
+    key_vault: bool,
+    credential: ClientCredentialKind,
+    acs_endpoint: bool,
+    acs_has_key: Option<bool>,
+) -> bool {
+    let acs_uses_identity =
+        !key_vault && acs_has_key != Some(true) && (acs_endpoint || acs_has_key == Some(false));
+    key_vault || credential == ClientCredentialKind::ManagedIdentity || acs_uses_identity
 }
 
 struct Reader<'a, L: Fn(&str) -> Option<String>> {
