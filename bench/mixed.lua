@@ -1,20 +1,10 @@
 -- wrk script: a mix of the routes a remote-assist session uses, each request as another user.
--- TOKENS names a token file (load_target --distinct N); THREADS must equal wrk's -t.
+-- See bench/tokens.lua for TOKENS and THREADS.
 -- Per user: validate, profile (Graph), contacts (Graph), ACS token, and a health probe.
-local counter = 0
-
-function setup(thread)
-  thread:set("index", counter)
-  counter = counter + 1
-end
+dofile("bench/tokens.lua")
 
 function init(args)
-  tokens = {}
-  for line in io.lines(os.getenv("TOKENS")) do
-    tokens[#tokens + 1] = line
-  end
-  stride = tonumber(os.getenv("THREADS") or "1")
-  position = index + 1
+  load_tokens()
   step = 0
 end
 
@@ -37,8 +27,7 @@ function request()
   step = step + 1
   local route = routes[(step % #routes) + 1]
   if step % #routes == 0 then
-    position = position + stride
-    if position > #tokens then position = index + 1 end
+    next_user()
   end
   return wrk.format(route[1], route[2](), { ["Authorization"] = "Bearer " .. tokens[position] })
 end
