@@ -53,18 +53,9 @@ struct ScoredEmail {
     address: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct User {
-    id: String,
-    display_name: Option<String>,
-    mail: Option<String>,
-    user_principal_name: Option<String>,
-    job_title: Option<String>,
-    department: Option<String>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
+/// A contact as the API answers it, which is also exactly how Graph's `/users` returns the
+/// `$select`ed fields.
+#[derive(Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct Contact {
     id: String,
@@ -123,7 +114,7 @@ async fn search(
                 .graph
                 .get_json::<Collection<Person>>(&call, "/me/people", &people_query, &[]);
         // Advanced queries ($search on directory objects) need eventual consistency.
-        let users = state.graph.get_json::<Collection<User>>(
+        let users = state.graph.get_json::<Collection<Contact>>(
             &call,
             "/users",
             &users_query,
@@ -201,7 +192,7 @@ fn escape_search_term(term: &str) -> String {
 
 /// People first (they are ranked by relevance to the caller), then directory users; a contact
 /// seen before, by id or by mail, is skipped.
-fn merge(people: Vec<Person>, users: Vec<User>, top: usize) -> Vec<Contact> {
+fn merge(people: Vec<Person>, users: Vec<Contact>, top: usize) -> Vec<Contact> {
     let from_people = people.into_iter().filter_map(|p| {
         let mail = p.scored_email_addresses.into_iter().find_map(|e| e.address);
         Some(Contact {
@@ -213,18 +204,10 @@ fn merge(people: Vec<Person>, users: Vec<User>, top: usize) -> Vec<Contact> {
             department: p.department,
         })
     });
-    let from_users = users.into_iter().map(|u| Contact {
-        id: u.id,
-        display_name: u.display_name,
-        mail: u.mail,
-        user_principal_name: u.user_principal_name,
-        job_title: u.job_title,
-        department: u.department,
-    });
     let mut seen_ids = HashSet::new();
     let mut seen_mail = HashSet::new();
     from_people
-        .chain(from_users)
+        .chain(users)
         .filter(|c| {
             let new_id = seen_ids.insert(c.id.to_ascii_lowercase());
             let new_mail = match &c.mail {
@@ -254,8 +237,8 @@ mod tests {
         }
     }
 
-    fn user(id: &str, mail: &str) -> User {
-        User {
+    fn user(id: &str, mail: &str) -> Contact {
+        Contact {
             id: id.to_owned(),
             display_name: None,
             mail: Some(mail.to_owned()),
