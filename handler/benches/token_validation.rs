@@ -17,7 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use handler::auth::{Expectations, SigningKeys, TokenValidator};
-use handler::config::AllowedTenants;
+use handler::config::{AllowedClientApps, AllowedTenants};
 use test_support::entra::FakeEntra;
 use test_support::keys::SIGNING_KEY_A;
 
@@ -39,6 +39,9 @@ fn validator(runtime: &tokio::runtime::Runtime, entra: &FakeEntra, cache: u64) -
         Expectations {
             audiences: vec![CLIENT_ID.into()],
             allowed_tenants: AllowedTenants::Any,
+            allowed_client_apps: AllowedClientApps::teams_clients_and(
+                CLIENT_ID.parse().expect("client id is a GUID"),
+            ),
         },
         cache,
     )

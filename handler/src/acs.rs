@@ -25,8 +25,10 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::config::check_acs_endpoint;
 use crate::error::ApiError;
 use crate::obo::{OnBehalfOf, ScopeSet};
+use crate::readiness::Readiness;
 use crate::secrets::{Secrets, SecretsError};
 use crate::upstream::{Upstream, UpstreamError, read_json};
 
@@ -373,6 +375,17 @@ impl AcsClient {
             }
             None => None,
         };
+        if let Some(cs) = &parsed {
+            // Settings were checked at start-up; a connection string read from Key Vault is
+            // checked here, before its key signs anything.
+            check_acs_endpoint(&cs.endpoint, self.endpoint.as_ref()).map_err(|reason| {
+                ApiError::Unavailable {
+                    dependency: "ACS connection string",
+                    reason: format!("the ACS connection string {reason}"),
+                    retry_after: self.retry_after,
+                }
+            })?;
+        }
         let endpoint = self
             .endpoint
             .clone()
@@ -395,17 +408,26 @@ impl AcsClient {
         }
     }
 
-    /// `None` when ACS looks usable; otherwise why not. `Some("not configured")` when it is not
-    /// set up at all.
-    pub fn health(&self) -> Option<Option<String>> {
+    /// `None` when ACS is not configured at all. A connection string that cannot be used is
+    /// degraded; why is logged by the request that tried it.
+    pub fn health(&self) -> Option<Readiness> {
         match &self.secrets.acs_connection_string {
-            Some(secret) => Some(secret.health().or_else(|| {
-                secret
-                    .current()
-                    .and_then(|text| ConnectionString::parse(text.expose_secret()).err())
-                    .map(|reason| format!("connection string {reason}"))
-            })),
-            None if self.endpoint.is_some() => Some(None),
+            Some(secret) => Some(match secret.health() {
+                Readiness::Ok => {
+                    let usable = secret.current().is_some_and(|text| {
+                        ConnectionString::parse(text.expose_secret()).is_ok_and(|cs| {
+                            check_acs_endpoint(&cs.endpoint, self.endpoint.as_ref()).is_ok()
+                        })
+                    });
+                    if usable {
+                        Readiness::Ok
+                    } else {
+                        Readiness::Degraded
+                    }
+                }
+                other => other,
+            }),
+            None if self.endpoint.is_some() => Some(Readiness::Ok),
             None => None,
         }
     }

@@ -23,6 +23,27 @@ const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.microsoft.com";
 const DEFAULT_CLIENT_SECRET_NAME: &str = "entra-client-secret";
 const DEFAULT_ACS_CONNECTION_STRING_NAME: &str = "acs-connection-string";
 
+/// The Microsoft clients that ask Entra for a Teams tab's SSO token, as the app registration
+/// pre-authorizes them (`infra/teams-client-apps.json`, which a test holds this list to).
+pub const TEAMS_CLIENT_APPS: &[(&str, &str)] = &[
+    (
+        "1fec8e78-bce4-4aaf-ab1b-5451cc387264",
+        "Teams desktop and mobile",
+    ),
+    ("5e3ce6c0-2b1f-4285-8d4b-75ee78787346", "Teams web"),
+    ("4765445b-32c6-49b0-83e6-1d93765276ca", "Microsoft 365 web"),
+    (
+        "0ec893e0-5785-4de6-99da-4ed124e5296c",
+        "Microsoft 365 desktop",
+    ),
+    (
+        "d3590ed6-52b3-4102-aeff-aad2292ab01c",
+        "Microsoft 365 mobile, Outlook desktop",
+    ),
+    ("bc59ab01-8403-45c6-8796-ac3ef710b3e3", "Outlook web"),
+    ("27922004-5251-4030-b22d-91ecd9a37ea4", "Outlook mobile"),
+];
+
 /// The names of every setting the handler reads, in the order of `API.md`.
 ///
 /// Tests compare this list with `local.settings.json.example` and the deployment templates so the
@@ -32,6 +53,7 @@ pub const SETTING_NAMES: &[&str] = &[
     "ENTRA_CLIENT_ID",
     "ENTRA_APP_ID_URI",
     "ENTRA_ALLOWED_TENANTS",
+    "ENTRA_ALLOWED_CLIENT_APPS",
     "ENTRA_AUTHORITY_HOST",
     "ENTRA_CLIENT_CREDENTIAL",
     "GRAPH_ENDPOINT",
@@ -67,6 +89,7 @@ pub struct EntraSettings {
     pub client_id: Uuid,
     pub app_id_uri: Option<String>,
     pub allowed_tenants: AllowedTenants,
+    pub allowed_client_apps: AllowedClientApps,
     /// Scheme and authority only (no trailing slash), e.g. `https://login.microsoftonline.com`.
     pub authority_host: String,
     pub client_credential: ClientCredentialKind,
@@ -86,6 +109,27 @@ impl AllowedTenants {
             AllowedTenants::Any => true,
             AllowedTenants::Only(tenants) => tenants.contains(tenant_id),
         }
+    }
+}
+
+/// Which client apps (`azp` / `appid`) may present a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedClientApps {
+    /// Any app a user consented to (warned about at start).
+    Any,
+    Only(HashSet<Uuid>),
+}
+
+impl AllowedClientApps {
+    /// The Teams, Microsoft 365 and Outlook clients, plus the app itself (a tab that gets its
+    /// own token, e.g. through MSAL in a browser outside Teams).
+    pub fn teams_clients_and(app: Uuid) -> AllowedClientApps {
+        let mut apps: HashSet<Uuid> = TEAMS_CLIENT_APPS
+            .iter()
+            .filter_map(|(id, _)| Uuid::try_parse(id).ok())
+            .collect();
+        apps.insert(app);
+        AllowedClientApps::Only(apps)
     }
 }
 
@@ -158,6 +202,11 @@ pub struct Tuning {
     pub upstream_retry_backoff: Duration,
     /// On-behalf-of tokens kept, one per user and scope set.
     pub delegated_token_cache_capacity: u64,
+    /// A request body must arrive completely within this (the headers have their own limit).
+    pub body_read_timeout: Duration,
+    /// After Entra refuses the client secret, it is re-read from the vault at most this often:
+    /// a secret that is wrong in the vault too must not turn every request into a vault read.
+    pub secret_reread_min_interval: Duration,
 }
 
 impl Default for Tuning {
@@ -174,6 +223,8 @@ impl Default for Tuning {
             consent_retry_backoff: Duration::from_secs(1),
             upstream_retry_backoff: Duration::from_millis(500),
             delegated_token_cache_capacity: 20_000,
+            body_read_timeout: Duration::from_secs(15),
+            secret_reread_min_interval: Duration::from_secs(60),
         }
     }
 }
@@ -245,8 +296,12 @@ impl Config {
         let client_id = reader.required("ENTRA_CLIENT_ID", parse_guid);
         let app_id_uri = reader.parse("ENTRA_APP_ID_URI", parse_app_id_uri);
         let allowed_tenants = reader.required("ENTRA_ALLOWED_TENANTS", parse_allowed_tenants);
+        let allowed_client_apps =
+            reader.parse("ENTRA_ALLOWED_CLIENT_APPS", parse_allowed_client_apps);
         let authority_host = reader
-            .parse("ENTRA_AUTHORITY_HOST", parse_origin)
+            .parse("ENTRA_AUTHORITY_HOST", |v| {
+                parse_origin(v).and_then(require_tls)
+            })
             .unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.to_owned());
         let client_credential = reader
             .parse("ENTRA_CLIENT_CREDENTIAL", |v| match v {
@@ -256,10 +311,16 @@ impl Config {
             })
             .unwrap_or(ClientCredentialKind::Secret);
         let graph_endpoint = reader
-            .parse("GRAPH_ENDPOINT", parse_base_url)
+            .parse("GRAPH_ENDPOINT", |v| {
+                parse_base_url(v).and_then(require_tls_url)
+            })
             .or_else(|| Url::parse(DEFAULT_GRAPH_ENDPOINT).ok());
-        let acs_endpoint = reader.parse("ACS_ENDPOINT", parse_base_url);
-        let key_vault_uri = reader.parse("KEY_VAULT_URI", parse_base_url);
+        let acs_endpoint = reader.parse("ACS_ENDPOINT", |v| {
+            parse_base_url(v).and_then(require_tls_url)
+        });
+        let key_vault_uri = reader.parse("KEY_VAULT_URI", |v| {
+            parse_base_url(v).and_then(require_tls_url)
+        });
         let client_secret_name = reader
             .parse("ENTRA_CLIENT_SECRET_NAME", parse_secret_name)
             .unwrap_or_else(|| DEFAULT_CLIENT_SECRET_NAME.to_owned());
@@ -270,7 +331,16 @@ impl Config {
         let acs_connection_string = reader.secret("ACS_CONNECTION_STRING");
         let acs_connection_string_has_key = match &acs_connection_string {
             Some(text) => match crate::acs::ConnectionString::parse(text.expose_secret()) {
-                Ok(parsed) => Some(parsed.has_access_key()),
+                Ok(parsed) => {
+                    if let Err(reason) = check_acs_endpoint(&parsed.endpoint, acs_endpoint.as_ref())
+                    {
+                        reader.problems.push(SettingProblem {
+                            setting: "ACS_CONNECTION_STRING",
+                            reason,
+                        });
+                    }
+                    Some(parsed.has_access_key())
+                }
                 Err(reason) => {
                     reader.problems.push(SettingProblem {
                         setting: "ACS_CONNECTION_STRING",
@@ -357,6 +427,8 @@ impl Config {
                         client_id,
                         app_id_uri,
                         allowed_tenants,
+                        allowed_client_apps: allowed_client_apps
+                            .unwrap_or_else(|| AllowedClientApps::teams_clients_and(client_id)),
                         authority_host,
                         client_credential,
                     },
@@ -474,6 +546,18 @@ fn parse_allowed_tenants(value: &str) -> Result<AllowedTenants, &'static str> {
     Ok(AllowedTenants::Only(tenants))
 }
 
+fn parse_allowed_client_apps(value: &str) -> Result<AllowedClientApps, &'static str> {
+    if value == "*" {
+        return Ok(AllowedClientApps::Any);
+    }
+    let apps = value
+        .split(',')
+        .map(|t| parse_guid(t.trim()))
+        .collect::<Result<HashSet<_>, _>>()
+        .map_err(|_| "must be `*` or a comma-separated list of client app GUIDs")?;
+    Ok(AllowedClientApps::Only(apps))
+}
+
 fn parse_app_id_uri(value: &str) -> Result<String, &'static str> {
     let uri = Url::parse(value).map_err(|_| "is not a URI (e.g. api://contoso.example/<id>)")?;
     if uri.cannot_be_a_base() && uri.scheme() != "api" {
@@ -493,6 +577,53 @@ fn parse_base_url(value: &str) -> Result<Url, &'static str> {
         return Err("must not have a query or fragment");
     }
     Ok(url)
+}
+
+/// Whether `host` is this machine: the only place where plain http cannot be read or altered
+/// on the way (tests, the sandbox, a local emulator).
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Endpoints that receive tokens or secrets must be https, unless they are on loopback.
+pub fn require_tls_url(url: Url) -> Result<Url, &'static str> {
+    let loopback = url.host().is_some_and(|h| is_loopback_host(&h));
+    if url.scheme() == "https" || loopback {
+        Ok(url)
+    } else {
+        Err("must be an https URL (plain http is allowed only for 127.0.0.0/8, ::1 and localhost)")
+    }
+}
+
+fn require_tls(origin: String) -> Result<String, &'static str> {
+    let url = Url::parse(&origin).map_err(|_| "is not a URL")?;
+    require_tls_url(url).map(|_| origin)
+}
+
+/// The connection string's key signs requests for its own resource: sending them to another
+/// host (with the user's Teams token in the body) must never happen by a settings mistake.
+pub fn check_acs_endpoint(
+    connection_string_endpoint: &Url,
+    acs_endpoint: Option<&Url>,
+) -> Result<(), String> {
+    require_tls_url(connection_string_endpoint.clone())
+        .map_err(|reason| format!("is malformed: its endpoint {reason}"))?;
+    match acs_endpoint {
+        Some(setting) if !same_origin(setting, connection_string_endpoint) => Err(format!(
+            "names the endpoint {}, which disagrees with ACS_ENDPOINT {}",
+            connection_string_endpoint.origin().ascii_serialization(),
+            setting.origin().ascii_serialization()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.origin() == b.origin()
 }
 
 fn parse_origin(value: &str) -> Result<String, &'static str> {

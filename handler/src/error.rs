@@ -30,6 +30,10 @@ pub enum ApiError {
     TenantNotAllowed,
     #[error("token lacks the access_as_user scope")]
     InsufficientScope,
+    /// Answered as `insufficient_scope` too: the token is for this API, but from an app that is
+    /// not on `ENTRA_ALLOWED_CLIENT_APPS`.
+    #[error("token obtained by a client app that is not allowed")]
+    ClientAppNotAllowed,
     /// The on-behalf-of exchange needs consent to `scopes` (or user interaction).
     #[error("consent required")]
     ConsentRequired { scopes: Vec<String> },
@@ -39,6 +43,8 @@ pub enum ApiError {
     MethodNotAllowed { allow: &'static str },
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: u64 },
+    #[error("request body not received within {limit:?}")]
+    RequestTimeout { limit: Duration },
     /// A dependency cannot be reached now; `reason` is logged, not sent.
     #[error("{dependency} unavailable: {reason}")]
     Unavailable {
@@ -78,12 +84,14 @@ impl ApiError {
             ApiError::InvalidToken(r) => ApiError::InvalidToken(r.clone()),
             ApiError::TenantNotAllowed => ApiError::TenantNotAllowed,
             ApiError::InsufficientScope => ApiError::InsufficientScope,
+            ApiError::ClientAppNotAllowed => ApiError::ClientAppNotAllowed,
             ApiError::ConsentRequired { scopes } => ApiError::ConsentRequired {
                 scopes: scopes.clone(),
             },
             ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
             ApiError::MethodNotAllowed { allow } => ApiError::MethodNotAllowed { allow },
             ApiError::PayloadTooLarge { limit } => ApiError::PayloadTooLarge { limit: *limit },
+            ApiError::RequestTimeout { limit } => ApiError::RequestTimeout { limit: *limit },
             ApiError::Unavailable {
                 dependency,
                 reason,
@@ -134,10 +142,12 @@ impl ApiError {
             ApiError::MissingToken | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::TenantNotAllowed
             | ApiError::InsufficientScope
+            | ApiError::ClientAppNotAllowed
             | ApiError::ConsentRequired { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
@@ -152,11 +162,12 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::MissingToken | ApiError::InvalidToken(_) => "invalid_token",
             ApiError::TenantNotAllowed => "tenant_not_allowed",
-            ApiError::InsufficientScope => "insufficient_scope",
+            ApiError::InsufficientScope | ApiError::ClientAppNotAllowed => "insufficient_scope",
             ApiError::ConsentRequired { .. } => "consent_required",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RequestTimeout { .. } => "request_timeout",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Throttled { .. } => "throttled",
             ApiError::Upstream { .. } => "upstream_error",
@@ -170,11 +181,12 @@ impl ApiError {
             ApiError::BadRequest(_) => "Bad request",
             ApiError::MissingToken | ApiError::InvalidToken(_) => "Invalid token",
             ApiError::TenantNotAllowed => "Tenant not allowed",
-            ApiError::InsufficientScope => "Insufficient scope",
+            ApiError::InsufficientScope | ApiError::ClientAppNotAllowed => "Insufficient scope",
             ApiError::ConsentRequired { .. } => "Consent required",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
+            ApiError::RequestTimeout { .. } => "Request timeout",
             ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Throttled { .. } => "Throttled",
             ApiError::Upstream { .. } => "Upstream error",
@@ -197,6 +209,9 @@ impl ApiError {
             ApiError::InsufficientScope => {
                 "The token does not carry the access_as_user scope.".to_owned()
             }
+            ApiError::ClientAppNotAllowed => {
+                "The token was obtained by a client app (azp/appid) that is not allowed to call this API; use the Teams, Microsoft 365 or Outlook client, or add the app to ENTRA_ALLOWED_CLIENT_APPS.".to_owned()
+            }
             ApiError::ConsentRequired { .. } => {
                 "The signed-in user (or an administrator of their organization) must consent to the listed scopes.".to_owned()
             }
@@ -207,6 +222,10 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 format!("The request body must not exceed {limit} bytes.")
             }
+            ApiError::RequestTimeout { limit } => format!(
+                "The request body did not arrive within {} seconds.",
+                limit.as_secs()
+            ),
             ApiError::Unavailable { dependency, .. } => {
                 format!("The {dependency} cannot be reached right now; retry later.")
             }
@@ -237,6 +256,7 @@ impl ApiError {
             }
             ApiError::TenantNotAllowed
             | ApiError::InsufficientScope
+            | ApiError::ClientAppNotAllowed
             | ApiError::ConsentRequired { .. } => {
                 tracing::info!(error = %self, "request forbidden");
             }
@@ -287,6 +307,10 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            // The rest of a body that was too slow is not worth waiting for on this connection.
+            ApiError::RequestTimeout { .. } => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             ApiError::Unavailable { retry_after, .. } | ApiError::Throttled { retry_after, .. } => {
                 headers.insert(
@@ -383,6 +407,13 @@ mod tests {
                 ApiError::PayloadTooLarge { limit: 10 },
                 413,
                 "payload_too_large",
+            ),
+            (
+                ApiError::RequestTimeout {
+                    limit: Duration::from_secs(15),
+                },
+                408,
+                "request_timeout",
             ),
             (
                 ApiError::Unavailable {

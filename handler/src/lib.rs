@@ -18,6 +18,7 @@
 //! - `graph`: Microsoft Graph calls with retries for throttling.
 //! - `upstream`: retries and error reduction shared by the Graph and ACS calls.
 //! - `outbound`: the shared HTTP client for calls to Microsoft services.
+//! - `readiness`: the `starting` / `ok` / `degraded` state a dependency reports to health.
 //! - `secrets`: the client credential and ACS connection string, from Key Vault or settings;
 //!   the only module that uses the Azure SDK.
 //! - `telemetry`: JSON logs to stdout.
@@ -30,6 +31,7 @@ pub mod error;
 pub mod graph;
 pub mod obo;
 pub mod outbound;
+pub mod readiness;
 pub mod routes;
 pub mod secrets;
 pub mod server;

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::secrets::{ClientAuthentication, ClientCredential, Secrets, SecretsError};
+use crate::upstream::safe_code;
 
 /// Tokens are renewed this long before Entra says they expire.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -95,6 +96,8 @@ pub enum OboError {
     Credential(#[from] SecretsError),
     #[error("Entra token endpoint unavailable: {0}")]
     Unavailable(String),
+    #[error("Entra token endpoint throttled the exchange")]
+    Throttled { retry_after: Option<Duration> },
     #[error("Entra answered {status} ({code})")]
     Upstream { status: u16, code: String },
     #[error("Entra did not answer in time")]
@@ -117,6 +120,10 @@ impl OboError {
                 dependency: "Entra token endpoint",
                 reason,
                 retry_after,
+            },
+            OboError::Throttled { retry_after: asked } => ApiError::Throttled {
+                service: "Entra ID",
+                retry_after: asked.unwrap_or(retry_after),
             },
             OboError::Upstream { status, code } => ApiError::Upstream {
                 service: "Entra ID",
@@ -314,6 +321,7 @@ impl OnBehalfOf {
             Err(_) => return Attempt::Failed(OboError::Unavailable("unreachable".to_owned())),
         };
         let status = response.status();
+        let retry_after = crate::upstream::retry_after(&response);
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(_) => return Attempt::Failed(OboError::Unavailable("answer cut short".to_owned())),
@@ -343,11 +351,11 @@ impl OnBehalfOf {
             entra_correlation_id = error.correlation_id.as_deref().unwrap_or(""),
             "on-behalf-of exchange refused"
         );
-        classify(status.as_u16(), &error)
+        classify(status.as_u16(), &error, retry_after)
     }
 }
 
-fn classify(status: u16, error: &TokenErrorResponse) -> Attempt {
+fn classify(status: u16, error: &TokenErrorResponse, retry_after: Option<Duration>) -> Attempt {
     if error.error == "invalid_client" {
         return Attempt::InvalidClient;
     }
@@ -367,13 +375,19 @@ fn classify(status: u16, error: &TokenErrorResponse) -> Attempt {
     if interaction {
         return Attempt::NeedsConsent;
     }
-    if status >= 500 || status == 429 {
+    if status == 429 {
+        return Attempt::Failed(OboError::Throttled { retry_after });
+    }
+    if status >= 500 {
         return Attempt::Failed(OboError::Unavailable(format!("answered {status}")));
     }
-    let code = match error.error_codes.first() {
-        Some(aadsts) => format!("{} AADSTS{aadsts}", error.error),
-        None if !error.error.is_empty() => error.error.clone(),
-        None => "unexpected answer".to_owned(),
+    // `error` is a protocol code in Entra's answers, but it is upstream text all the same: only
+    // an identifier goes to the caller (the whole answer was logged above).
+    let code = match (safe_code(&error.error), error.error_codes.first()) {
+        (Some(name), Some(aadsts)) => format!("{name} AADSTS{aadsts}"),
+        (Some(name), None) => name,
+        (None, Some(aadsts)) => format!("AADSTS{aadsts}"),
+        (None, None) => "unexpected answer".to_owned(),
     };
     Attempt::Failed(OboError::Upstream { status, code })
 }
@@ -445,9 +459,19 @@ mod tests {
                 TokenErrorResponse::default(),
                 "failed: Entra answered 400 (unexpected answer)",
             ),
+            (
+                400,
+                error("<script>alert(1)</script> call +1-555", &[50020], None),
+                "failed: Entra answered 400 (AADSTS50020)",
+            ),
+            (
+                429,
+                error("temporarily_unavailable", &[], None),
+                "failed: Entra token endpoint throttled the exchange",
+            ),
         ];
         for (status, response, expected) in cases {
-            assert_eq!(kind(classify(status, &response)), expected);
+            assert_eq!(kind(classify(status, &response, None)), expected);
         }
     }
 }

@@ -26,6 +26,7 @@ use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{ClientCredentialKind, Config};
+use crate::readiness::Readiness;
 
 /// Why a secret or a managed-identity token is not available, in words safe for logs and the
 /// health check: never a secret, a token or an upstream body.
@@ -70,9 +71,14 @@ pub struct CachedSecret {
     local_value: Option<SecretString>,
     store: Arc<SecretStore>,
     current: ArcSwapOption<SecretString>,
-    last_error: Mutex<Option<SecretsError>>,
+    /// `None` until the first read finishes; then the last read's error, if it failed.
+    last_result: Mutex<Option<Option<SecretsError>>>,
     /// One read at a time: a burst of requests for a missing secret waits for one vault call.
     read_lock: tokio::sync::Mutex<()>,
+    /// When a rejection last caused a re-read; a second one within `reread_min_interval` gets
+    /// the value already held.
+    last_rejection_reread: Mutex<Option<std::time::Instant>>,
+    reread_min_interval: Duration,
 }
 
 impl std::fmt::Debug for CachedSecret {
@@ -98,7 +104,9 @@ impl CachedSecret {
     }
 
     /// Called when the service said `rejected` is no longer valid (rotated): reads the secret
-    /// again, unless another request already replaced that value.
+    /// again, unless another request already replaced that value, or a re-read for a rejection
+    /// happened less than `reread_min_interval` ago (then the held value is returned, and the
+    /// caller's retry fails the way the last one did).
     pub async fn refresh_after_rejection(
         &self,
         rejected: &SecretString,
@@ -108,6 +116,18 @@ impl CachedSecret {
             && value.expose_secret() != rejected.expose_secret()
         {
             return Ok(SecretString::clone(&value));
+        }
+        let recent = self
+            .last_rejection_reread
+            .lock()
+            .map(|at| at.is_some_and(|at| at.elapsed() < self.reread_min_interval))
+            .unwrap_or(true);
+        if recent {
+            tracing::info!(secret = %self.name, "secret refused again; not re-read this soon");
+            return Ok(SecretString::clone(rejected));
+        }
+        if let Ok(mut at) = self.last_rejection_reread.lock() {
+            *at = Some(std::time::Instant::now());
         }
         self.read_locked().await
     }
@@ -125,8 +145,8 @@ impl CachedSecret {
                 .clone()
                 .ok_or(SecretsError::NotConfigured(self.setting)),
         };
-        if let Ok(mut last_error) = self.last_error.lock() {
-            *last_error = result.as_ref().err().cloned();
+        if let Ok(mut last_result) = self.last_result.lock() {
+            *last_result = Some(result.as_ref().err().cloned());
         }
         match result {
             Ok(value) => {
@@ -150,16 +170,22 @@ impl CachedSecret {
         self.current.load_full().map(|v| SecretString::clone(&v))
     }
 
-    /// `None` when the secret is loaded and the last read worked; otherwise a short reason.
-    pub fn health(&self) -> Option<String> {
-        let error = self.last_error.lock().ok().and_then(|e| e.clone());
-        let loaded = self.current.load().is_some();
-        match (loaded, error) {
-            (true, None) => None,
-            (true, Some(error)) => Some(format!("{error}; using the cached value")),
-            (false, Some(error)) => Some(error.to_string()),
-            (false, None) => Some("not read yet".to_owned()),
-        }
+    /// Degraded while the last read failed, even when the cached value is still served (the
+    /// reason is logged by the read that failed).
+    pub fn health(&self) -> Readiness {
+        let (attempted, failed) = self
+            .last_result
+            .lock()
+            .map(|r| (r.is_some(), r.as_ref().is_some_and(Option::is_some)))
+            .unwrap_or((true, true));
+        Readiness::from_attempts(self.current.load().is_some(), attempted, failed)
+    }
+
+    fn last_read_failed(&self) -> bool {
+        self.last_result
+            .lock()
+            .map(|r| r.as_ref().is_none_or(Option::is_some))
+            .unwrap_or(true)
     }
 
     /// Reads now (so health is meaningful from the start), then again every `interval`, or
@@ -167,8 +193,7 @@ impl CachedSecret {
     fn spawn_refresher(self: Arc<Self>, interval: Duration, retry: Duration) {
         tokio::spawn(async move {
             loop {
-                let failed = self.refresh().await.is_err()
-                    || self.last_error.lock().map(|e| e.is_some()).unwrap_or(true);
+                let failed = self.refresh().await.is_err() || self.last_read_failed();
                 tokio::time::sleep(if failed { retry } else { interval }).await;
             }
         });
@@ -248,10 +273,10 @@ impl ClientCredential {
         }
     }
 
-    pub fn health(&self) -> Option<String> {
+    pub fn health(&self) -> Readiness {
         match self {
             ClientCredential::Secret(secret) => secret.health(),
-            ClientCredential::FederatedIdentity { .. } => None,
+            ClientCredential::FederatedIdentity { .. } => Readiness::Ok,
         }
     }
 }
@@ -328,8 +353,10 @@ impl Secrets {
                 local_value: local.clone(),
                 store: store.clone(),
                 current: ArcSwapOption::empty(),
-                last_error: Mutex::new(None),
+                last_result: Mutex::new(None),
                 read_lock: tokio::sync::Mutex::new(()),
+                last_rejection_reread: Mutex::new(None),
+                reread_min_interval: tuning.secret_reread_min_interval,
             });
             secret
                 .clone()
@@ -369,8 +396,8 @@ impl Secrets {
     }
 
     /// Health check of the client credential (the ACS connection string is `AcsClient`'s).
-    pub fn health(&self) -> Vec<(&'static str, Option<String>)> {
-        vec![("clientCredential", self.client_credential.health())]
+    pub fn health(&self) -> (&'static str, Readiness) {
+        ("clientCredential", self.client_credential.health())
     }
 
     /// A managed-identity token for `scope` (cached by the SDK until shortly before expiry).

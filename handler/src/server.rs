@@ -18,6 +18,7 @@ use warp::Filter;
 use warp::http::{HeaderValue, Request};
 use warp::reply::Response;
 
+use crate::auth::AmbiguousCredentials;
 use crate::correlation::{CorrelationId, RESPONSE_HEADER};
 
 /// In-flight requests get this long to finish after a shutdown signal.
@@ -88,6 +89,15 @@ where
         correlation_id = %correlation_id,
     );
     request.extensions_mut().insert(correlation_id.clone());
+    if request
+        .headers()
+        .get_all(warp::http::header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        request.extensions_mut().insert(AmbiguousCredentials);
+    }
     let mut response = match service.call(request).instrument(span.clone()).await {
         Ok(response) => response,
         Err(never) => match never {},
@@ -95,6 +105,12 @@ where
     if let Ok(value) = HeaderValue::from_str(correlation_id.as_str()) {
         response.headers_mut().insert(RESPONSE_HEADER, value);
     }
+    // Every answer, errors and photos included: a browser must never guess a type other than
+    // the one declared.
+    response.headers_mut().insert(
+        warp::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
         tracing::info!(

@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::acs::{AcsClient, AcsOptions};
 use crate::auth::{Expectations, SigningKeys, TokenValidator};
-use crate::config::Config;
+use crate::config::{AllowedClientApps, Config};
 use crate::graph::GraphClient;
 use crate::obo::OnBehalfOf;
 use crate::secrets::{SdkTransport, Secrets, SecretsError};
@@ -62,9 +62,15 @@ impl AppState {
 
         let mut audiences: Vec<Arc<str>> = vec![config.entra.client_id.to_string().into()];
         audiences.extend(config.entra.app_id_uri.as_deref().map(Arc::from));
+        if config.entra.allowed_client_apps == AllowedClientApps::Any {
+            tracing::warn!(
+                "ENTRA_ALLOWED_CLIENT_APPS is *: any client app a user consented to can call this API in that user's name"
+            );
+        }
         let expectations = Expectations {
             audiences,
             allowed_tenants: config.entra.allowed_tenants.clone(),
+            allowed_client_apps: config.entra.allowed_client_apps.clone(),
         };
         let validator = Arc::new(TokenValidator::new(
             signing_keys,

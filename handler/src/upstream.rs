@@ -1,10 +1,12 @@
 //! Calling a Microsoft service (Graph, ACS) with the retry rules they document: 429, 503 and
 //! 504 are retried up to three times, honouring `Retry-After` (seconds) or backing off
-//! exponentially with jitter, never past the request's deadline; still failing after that is
-//! reported as throttling, with the delay the service asked for.
+//! exponentially with jitter, never past the request's deadline. What the last answer was decides
+//! how a failure is reported: still 429 is throttling, still 503/504 is an outage; both carry
+//! the delay the service asked for.
 //!
-//! Error answers are reduced to the service's own error code (`{"error":{"code":…}}`, the shape
-//! Graph and ACS share); their messages and bodies never travel further.
+//! Error answers are reduced to the service's status and its own error code
+//! (`{"error":{"code":…}}`, the shape Graph and ACS share), filtered to a safe charset; their
+//! messages and bodies only reach the log.
 
 use std::time::Duration;
 
@@ -29,12 +31,16 @@ pub enum UpstreamError {
     Status { status: u16, code: String },
     #[error("still throttled after retries")]
     Throttled { retry_after: Duration },
+    #[error("still answering {status} after retries")]
+    Unavailable { status: u16, retry_after: Duration },
     #[error("did not answer in time")]
     Timeout,
     #[error("unreachable")]
     Transport(#[source] reqwest::Error),
-    #[error("answer unreadable: {0}")]
-    Parse(String),
+    /// The reason is logged where the parse failed; it can quote the body, so it goes no
+    /// further.
+    #[error("answer unreadable")]
+    Parse,
 }
 
 impl UpstreamError {
@@ -58,16 +64,24 @@ impl UpstreamError {
                 service,
                 retry_after,
             },
+            UpstreamError::Unavailable {
+                status,
+                retry_after,
+            } => ApiError::Unavailable {
+                dependency: service,
+                reason: format!("answered {status} until the retry budget was spent"),
+                retry_after,
+            },
             UpstreamError::Timeout => ApiError::UpstreamTimeout { service },
             UpstreamError::Transport(_) => ApiError::Upstream {
                 service,
                 status: 0,
                 code: "connection lost".to_owned(),
             },
-            UpstreamError::Parse(what) => ApiError::Upstream {
+            UpstreamError::Parse => ApiError::Upstream {
                 service,
                 status: 200,
-                code: format!("unreadable answer: {what}"),
+                code: "unreadable_answer".to_owned(),
             },
         }
     }
@@ -137,8 +151,14 @@ impl Upstream {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                return Err(UpstreamError::Throttled {
-                    retry_after: asked.unwrap_or(wait).max(Duration::from_secs(1)),
+                let retry_after = asked.unwrap_or(wait).max(Duration::from_secs(1));
+                return Err(if status == StatusCode::TOO_MANY_REQUESTS {
+                    UpstreamError::Throttled { retry_after }
+                } else {
+                    UpstreamError::Unavailable {
+                        status: status.as_u16(),
+                        retry_after,
+                    }
                 });
             }
             let code = error_code(response).await;
@@ -169,30 +189,49 @@ fn header_text(response: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.chars().take(64).collect())
 }
 
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+/// The delay a `Retry-After` header asks for, in seconds (capped).
+pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     let seconds: u64 = header_text(response, "retry-after")?.trim().parse().ok()?;
     Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
 /// The service's own error code (e.g. `Request_ResourceNotFound`), never its message or body.
+/// The whole answer goes to the log, for support.
 async fn error_code(response: reqwest::Response) -> String {
     let status = response.status();
     let body = response.bytes().await.unwrap_or_default();
-    serde_json::from_slice::<ErrorBody>(&body)
+    let code = serde_json::from_slice::<ErrorBody>(&body)
         .ok()
-        .map(|b| b.error.code)
-        .filter(|code| {
-            code.len() <= 80
-                && code
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        })
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned())
+        .and_then(|b| safe_code(&b.error.code));
+    if code.is_none() {
+        tracing::info!(
+            status = status.as_u16(),
+            body = %String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]),
+            "upstream error answer without a usable error code"
+        );
+    }
+    code.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned())
+}
+
+/// How much of an unexpected answer the log keeps.
+const MAX_LOGGED_BODY: usize = 512;
+
+/// An upstream error code as callers may see it: an identifier (letters, digits, `_`, `.`,
+/// `-`), at most 80 characters. Anything else is free text and stays out of answers.
+pub fn safe_code(code: &str) -> Option<String> {
+    let safe = (1..=80).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    safe.then(|| code.to_owned())
 }
 
 pub async fn read_json<T: DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, UpstreamError> {
     let body = response.bytes().await.map_err(UpstreamError::Transport)?;
-    serde_json::from_slice(&body).map_err(|e| UpstreamError::Parse(e.to_string()))
+    serde_json::from_slice(&body).map_err(|error| {
+        tracing::warn!(error = %error, "upstream answer does not have the expected shape");
+        UpstreamError::Parse
+    })
 }

@@ -50,6 +50,8 @@ pub struct FakeEntra {
     server: Running,
     state: Arc<Mutex<State>>,
     tokens: TokenEndpoint,
+    /// While `true`, metadata and key requests wait without answering (a slow authority).
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 impl FakeEntra {
@@ -63,11 +65,19 @@ impl FakeEntra {
     pub async fn start_on(listener: std::net::TcpListener) -> std::io::Result<FakeEntra> {
         let state = FakeEntra::initial_state("http");
         let tokens = TokenEndpoint::default();
-        let server = spawn_on(listener, routes(state.clone()).or(tokens.route()).unify()).await?;
+        let held = tokio::sync::watch::Sender::new(false);
+        let server = spawn_on(
+            listener,
+            routes(state.clone(), held.clone())
+                .or(tokens.route())
+                .unify(),
+        )
+        .await?;
         Ok(FakeEntra {
             server,
             state,
             tokens,
+            held,
         })
     }
 
@@ -76,11 +86,18 @@ impl FakeEntra {
     pub async fn start_tls() -> std::io::Result<FakeEntra> {
         let state = FakeEntra::initial_state("https");
         let tokens = TokenEndpoint::default();
-        let server = spawn_tls(routes(state.clone()).or(tokens.route()).unify()).await?;
+        let held = tokio::sync::watch::Sender::new(false);
+        let server = spawn_tls(
+            routes(state.clone(), held.clone())
+                .or(tokens.route())
+                .unify(),
+        )
+        .await?;
         Ok(FakeEntra {
             server,
             state,
             tokens,
+            held,
         })
     }
 
@@ -116,6 +133,15 @@ impl FakeEntra {
         self.lock().keys = keys;
     }
 
+    /// While held, metadata and key requests are received but not answered, until `release`.
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.held.send_replace(false);
+    }
+
     /// While down, every endpoint answers 503 as Entra does during an incident.
     pub fn set_down(&self, down: bool) {
         self.lock().down = down;
@@ -142,8 +168,16 @@ enum Version {
 
 fn routes(
     state: Arc<Mutex<State>>,
+    held: tokio::sync::watch::Sender<bool>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     let with_state = warp::any().map(move || state.clone());
+    let unless_held = warp::any()
+        .map(move || held.subscribe())
+        .and_then(|mut held: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = held.wait_for(|held| !*held).await;
+            Ok::<_, std::convert::Infallible>(())
+        })
+        .untuple_one();
     let host = warp::header::<String>("host");
 
     let v1_metadata = warp::path!("common" / ".well-known" / "openid-configuration")
@@ -163,7 +197,7 @@ fn routes(
         .and(host)
         .map(|state, host| key_set(state, host, Version::V2));
 
-    warp::get().and(
+    warp::get().and(unless_held).and(
         v1_metadata
             .or(v2_metadata)
             .unify()

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::jwks::{KeySet, SigningKey, TENANT_PLACEHOLDER};
-use crate::config::AllowedTenants;
+use crate::config::{AllowedClientApps, AllowedTenants};
 
 /// The delegated scope the Teams tab asks for; without it the token was not meant for us.
 pub const REQUIRED_SCOPE: &str = "access_as_user";
@@ -83,6 +83,8 @@ pub enum ClaimsError {
     TenantNotAllowed,
     #[error("token lacks the access_as_user scope")]
     MissingScope,
+    #[error("token was obtained by a client app that is not allowed")]
+    ClientAppNotAllowed,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +111,11 @@ struct RawClaims<'a> {
     preferred_username: Option<Cow<'a, str>>,
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
+    /// The client app that obtained the token: `azp` in v2.0 tokens, `appid` in v1.0.
+    #[serde(borrow)]
+    azp: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    appid: Option<Cow<'a, str>>,
 }
 
 /// What the app accepts, fixed at start-up.
@@ -117,6 +124,9 @@ pub struct Expectations {
     /// The client id and, when configured, the application ID URI.
     pub audiences: Vec<Arc<str>>,
     pub allowed_tenants: AllowedTenants,
+    /// Which client apps may present a token: any app a user consented to could otherwise
+    /// drive this API's Graph permissions in that user's name.
+    pub allowed_client_apps: AllowedClientApps,
 }
 
 impl Expectations {
@@ -183,6 +193,20 @@ impl Expectations {
         let scopes = raw.scp.as_deref().unwrap_or_default();
         if !scopes.split(' ').any(|s| s == REQUIRED_SCOPE) {
             return Err(ClaimsError::MissingScope);
+        }
+
+        let client_app = match version {
+            TokenVersion::V1 => raw.appid.as_deref(),
+            TokenVersion::V2 => raw.azp.as_deref(),
+        };
+        let client_app_allowed = match &self.allowed_client_apps {
+            AllowedClientApps::Any => true,
+            AllowedClientApps::Only(apps) => client_app
+                .and_then(parse_guid)
+                .is_some_and(|app| apps.contains(&app)),
+        };
+        if !client_app_allowed {
+            return Err(ClaimsError::ClientAppNotAllowed);
         }
 
         let user_principal_name = match version {

@@ -5,8 +5,11 @@
 //! are read together and swapped in atomically, so a request always sees one consistent set.
 //!
 //! Keys are never fetched per request. They are loaded in the background at start-up and every
-//! day, and re-read when a token names a key we do not know (Entra rolls keys), but at most once
-//! per `signing_keys_min_refetch_interval` however many such tokens arrive.
+//! day, and re-read when a token names a key we do not know (Entra rolls keys). As in
+//! Microsoft.IdentityModel's `ConfigurationManager.RequestRefresh`, the first such re-read after
+//! a scheduled load happens at once (a key rolled in just after start-up is honoured), and the
+//! ones after it at most once per `signing_keys_min_refetch_interval`, so a stream of forged
+//! `kid`s costs Entra one fetch per interval.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::claims::TokenVersion;
+use crate::readiness::Readiness;
 
 /// The placeholder Entra puts in its multitenant issuer values.
 pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
@@ -64,10 +68,6 @@ impl KeySet {
     pub fn len(&self) -> usize {
         self.keys.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -89,11 +89,16 @@ pub enum FetchError {
     Status(u16),
     #[error("signing key document malformed: {0}")]
     Malformed(&'static str),
+    #[error("signing key document names a jwks_uri that is not https")]
+    InsecureKeySetUrl,
 }
 
 #[derive(Debug, Default)]
 struct FetchStatus {
-    last_attempt: Option<Instant>,
+    /// When a token with an unknown `kid` last caused a re-read; cleared by scheduled loads.
+    last_unknown_kid_refetch: Option<Instant>,
+    /// Whether any load has been tried yet (health says `starting` until then).
+    attempted: bool,
     last_error: Option<FetchError>,
 }
 
@@ -161,15 +166,15 @@ impl SigningKeys {
         Some((set, key))
     }
 
-    /// `None` when the keys are loaded and the last fetch worked; otherwise a short reason.
-    pub fn health(&self) -> Option<String> {
-        let loaded = self.current.load().is_some();
-        match (loaded, self.last_error()) {
-            (true, None) => None,
-            (true, Some(error)) => Some(format!("{error}; using cached keys")),
-            (false, Some(error)) => Some(error.to_string()),
-            (false, None) => Some("signing keys not loaded yet".to_owned()),
-        }
+    /// Degraded while the last load failed, even with cached keys still in use (the failure
+    /// itself is logged where it happens).
+    pub fn health(&self) -> Readiness {
+        let (attempted, failed) = self
+            .status
+            .lock()
+            .map(|status| (status.attempted, status.last_error.is_some()))
+            .unwrap_or((true, true));
+        Readiness::from_attempts(self.current.load().is_some(), attempted, failed)
     }
 
     fn last_error(&self) -> Option<FetchError> {
@@ -179,29 +184,42 @@ impl SigningKeys {
             .unwrap_or(None)
     }
 
+    /// A re-read for an unknown `kid`: at once if none happened since the last scheduled load,
+    /// else only once the interval has passed. Waiters behind a running fetch share its result.
     async fn refetch_unless_recent(&self) {
         let _guard = self.fetch_lock.lock().await;
-        let recent = self
+        let allowed = self
             .status
             .lock()
-            .ok()
-            .and_then(|status| status.last_attempt)
-            .is_some_and(|at| at.elapsed() < self.min_refetch_interval);
-        if !recent {
+            .map(|status| {
+                status
+                    .last_unknown_kid_refetch
+                    .is_none_or(|at| at.elapsed() >= self.min_refetch_interval)
+            })
+            .unwrap_or(false);
+        if allowed {
+            if let Ok(mut status) = self.status.lock() {
+                status.last_unknown_kid_refetch = Some(Instant::now());
+            }
             let _ = self.fetch_locked().await;
         }
     }
 
-    /// Re-reads both key sets now. Used by the background refresher.
+    /// Re-reads both key sets now, as a scheduled load: the next unknown `kid` may re-read at
+    /// once. Used at start-up and by the background refresher.
     pub async fn refresh(&self) -> Result<usize, FetchError> {
         let _guard = self.fetch_lock.lock().await;
-        self.fetch_locked().await
+        let result = self.fetch_locked().await;
+        if let Ok(mut status) = self.status.lock() {
+            status.last_unknown_kid_refetch = None;
+        }
+        result
     }
 
     async fn fetch_locked(&self) -> Result<usize, FetchError> {
         let result = self.fetch_both().await;
         if let Ok(mut status) = self.status.lock() {
-            status.last_attempt = Some(Instant::now());
+            status.attempted = true;
             status.last_error = result.as_ref().err().cloned();
         }
         match result {
@@ -261,10 +279,12 @@ impl SigningKeys {
                 "issuer is not a multitenant template",
             ));
         }
-        if !(metadata.jwks_uri.starts_with("https://") || metadata.jwks_uri.starts_with("http://"))
-        {
-            return Err(FetchError::Malformed("jwks_uri is not an http(s) URL"));
-        }
+        let jwks_uri = url::Url::parse(&metadata.jwks_uri)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+            .ok_or(FetchError::Malformed("jwks_uri is not an http(s) URL"))?;
+        // Keys decide whom we trust: fetched in the clear, anyone on the path could swap them.
+        crate::config::require_tls_url(jwks_uri).map_err(|_| FetchError::InsecureKeySetUrl)?;
         let keys: JwkSet = self.get_json(&metadata.jwks_uri).await?;
         Ok(Published {
             issuer: metadata.issuer,

@@ -2,7 +2,9 @@
 //!
 //! Only what Entra issues is accepted: three base64url segments, a JSON header whose `alg` is
 //! `RS256` and which names its key by `kid`. Everything else in the header (`jku`, `x5u`, `jwk`,
-//! `x5c`) is ignored on purpose: keys come only from Entra's published key set.
+//! `x5c`) is ignored on purpose: keys come only from Entra's published key set. A `crit` header
+//! is refused: RFC 7515 §4.1.11 says a recipient must reject a token that lists extensions it
+//! does not understand, and this one understands none.
 //!
 //! Signature verification uses aws-lc-rs with a key parsed once per `kid` (see `jwks.rs`), so the
 //! per-request cost is the RSA operation itself.
@@ -28,6 +30,8 @@ pub enum JwtError {
     UnsupportedAlgorithm,
     #[error("token header names no key")]
     MissingKeyId,
+    #[error("token header lists critical extensions")]
+    CriticalExtensions,
     #[error("token signature does not verify")]
     BadSignature,
     #[error("token claims are not a JSON object")]
@@ -47,6 +51,24 @@ pub struct UnverifiedToken<'a> {
 struct Header {
     alg: Option<String>,
     kid: Option<String>,
+    /// Only its presence matters: any value, `null` and the empty list included, is refused.
+    #[serde(default)]
+    crit: Presence,
+}
+
+/// Whether a header member was there at all, whatever its value (`Option` would read `null` as
+/// absent).
+#[derive(Default)]
+enum Presence {
+    #[default]
+    Absent,
+    Present,
+}
+
+impl<'de> Deserialize<'de> for Presence {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Presence::Present)
+    }
 }
 
 impl<'a> UnverifiedToken<'a> {
@@ -75,6 +97,9 @@ impl<'a> UnverifiedToken<'a> {
         // The algorithm is pinned by us; the header may only confirm it.
         if header.alg.as_deref() != Some("RS256") {
             return Err(JwtError::UnsupportedAlgorithm);
+        }
+        if matches!(header.crit, Presence::Present) {
+            return Err(JwtError::CriticalExtensions);
         }
         let key_id = header
             .kid
@@ -153,6 +178,20 @@ mod tests {
             (
                 format!("{}.e30.c2ln", encode(r#"{"alg":"RS256","kid":""}"#)),
                 JwtError::MissingKeyId,
+            ),
+            (
+                format!(
+                    "{}.e30.c2ln",
+                    encode(r#"{"alg":"RS256","kid":"k1","crit":["exp"],"exp":1}"#)
+                ),
+                JwtError::CriticalExtensions,
+            ),
+            (
+                format!(
+                    "{}.e30.c2ln",
+                    encode(r#"{"alg":"RS256","kid":"k1","crit":null}"#)
+                ),
+                JwtError::CriticalExtensions,
             ),
             ("a".repeat(MAX_TOKEN_LEN + 1), JwtError::TooLarge),
         ];

@@ -68,6 +68,7 @@ impl AuthError {
             },
             AuthError::Claims(ClaimsError::TenantNotAllowed) => ApiError::TenantNotAllowed,
             AuthError::Claims(ClaimsError::MissingScope) => ApiError::InsufficientScope,
+            AuthError::Claims(ClaimsError::ClientAppNotAllowed) => ApiError::ClientAppNotAllowed,
             other => ApiError::InvalidToken(other.to_string()),
         }
     }
@@ -141,9 +142,17 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Marks a request that arrived with more than one `Authorization` header. The server sets it
+/// before routing, because warp's header filters only ever see the first value, and which of
+/// two credentials a proxy or the host would forward is not ours to guess.
+#[derive(Debug, Clone, Copy)]
+pub struct AmbiguousCredentials;
+
 /// The bearer token of a request, given its `Authorization` header, if it carries one.
 ///
-/// The scheme is case-insensitive (RFC 7235); the token must be non-empty visible ASCII.
+/// The scheme is case-insensitive (RFC 7235). The credential must be one RFC 6750 `b64token`:
+/// a header that carries two credentials (`Bearer a, Bearer b`) or anything after the token is
+/// refused rather than cut down to a part of it.
 pub fn bearer_token(authorization: Option<&HeaderValue>) -> Result<&str, AuthError> {
     let value = authorization.ok_or(AuthError::Missing)?;
     let value = value.to_str().map_err(|_| JwtError::Malformed)?;
@@ -155,7 +164,19 @@ pub fn bearer_token(authorization: Option<&HeaderValue>) -> Result<&str, AuthErr
     if token.is_empty() {
         return Err(AuthError::Missing);
     }
+    if !is_b64token(token) {
+        return Err(JwtError::Malformed.into());
+    }
     Ok(token)
+}
+
+/// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 /// The filter every protected route starts with: yields the validated caller or rejects with a
@@ -168,23 +189,32 @@ pub fn caller(
         .map(Some)
         .or(warp::any().map(|| None))
         .unify();
-    authorization.and_then(move |authorization: Option<HeaderValue>| {
-        let validator = validator.clone();
-        async move {
-            let token = bearer_token(authorization.as_ref())
-                .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
-            let identity = validator
-                .validate(token)
-                .await
-                .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
-            tracing::Span::current()
-                .record("tenant_id", tracing::field::display(identity.tenant_id));
-            Ok::<_, warp::Rejection>(Caller {
-                identity,
-                token: SecretString::from(token),
-            })
-        }
-    })
+    authorization
+        .and(warp::ext::optional::<AmbiguousCredentials>())
+        .and_then(
+            move |authorization: Option<HeaderValue>, ambiguous: Option<AmbiguousCredentials>| {
+                let validator = validator.clone();
+                async move {
+                    if ambiguous.is_some() {
+                        return Err(warp::reject::custom(ApiError::InvalidToken(
+                            "more than one Authorization header".to_owned(),
+                        )));
+                    }
+                    let token = bearer_token(authorization.as_ref())
+                        .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
+                    let identity = validator
+                        .validate(token)
+                        .await
+                        .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
+                    tracing::Span::current()
+                        .record("tenant_id", tracing::field::display(identity.tenant_id));
+                    Ok::<_, warp::Rejection>(Caller {
+                        identity,
+                        token: SecretString::from(token),
+                    })
+                }
+            },
+        )
 }
 
 impl Caller {

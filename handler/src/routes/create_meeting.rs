@@ -213,7 +213,9 @@ struct MeetingCreated {
 /// POST /api/meetings, bearer token, JSON `CreateMeeting` → 201 the meeting.
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected(FUNCTION, &state)
-        .and(json_body::<CreateMeeting>())
+        .and(json_body::<CreateMeeting>(
+            state.config.tuning.body_read_timeout,
+        ))
         .then(
             move |caller: Caller, correlation: CorrelationId, body: CreateMeeting| {
                 let state = state.clone();

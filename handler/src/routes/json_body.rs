@@ -1,7 +1,10 @@
 //! JSON request bodies: read with a hard size limit, parsed with errors that name the field.
 //!
 //! The limit is enforced while reading, so a chunked body with no `Content-Length` cannot make
-//! the handler buffer more than `MAX_BODY_BYTES`.
+//! the handler buffer more than `MAX_BODY_BYTES`; and the whole body must arrive within a time
+//! limit, so a client that trickles it in cannot hold a request (and its memory) open forever.
+
+use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use futures_util::StreamExt;
@@ -11,11 +14,21 @@ use warp::{Filter, Rejection};
 use super::MAX_BODY_BYTES;
 use crate::error::ApiError;
 
-/// Extracts a `T` from a JSON body, or rejects with 413 or a 400 naming what is wrong.
-pub fn json_body<T: DeserializeOwned + Send>()
--> impl Filter<Extract = (T,), Error = Rejection> + Clone {
+/// Extracts a `T` from a JSON body, or rejects with 413, 408 (not complete within
+/// `read_timeout`) or a 400 naming what is wrong.
+pub fn json_body<T: DeserializeOwned + Send>(
+    read_timeout: Duration,
+) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
     warp::body::stream()
-        .and_then(read_limited)
+        .and_then(move |body| async move {
+            tokio::time::timeout(read_timeout, read_limited(body))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(warp::reject::custom(ApiError::RequestTimeout {
+                        limit: read_timeout,
+                    }))
+                })
+        })
         .and_then(|body: BytesMut| async move { parse_json(&body).map_err(warp::reject::custom) })
 }
 

@@ -118,7 +118,9 @@ struct Notified {
 /// POST /api/notifications/chat, bearer token, JSON `NotifyChat` → 201 `{chatId, messageId}`.
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected(FUNCTION, &state)
-        .and(json_body::<NotifyChat>())
+        .and(json_body::<NotifyChat>(
+            state.config.tuning.body_read_timeout,
+        ))
         .then(
             move |caller: Caller, correlation: CorrelationId, body: NotifyChat| {
                 let state = state.clone();

@@ -99,12 +99,9 @@ async fn profile(
             .get_json(&call, &path, &[("$select", PROFILE_FIELDS)], &[])
             .await
             .map_err(|e| e.into_api_error(crate::graph::SERVICE, "The user was not found."))?;
-        Ok(warp::reply::with_header(
-            warp::reply::json(&profile),
-            "cache-control",
-            "private, max-age=300",
-        )
-        .into_response())
+        let mut response = warp::reply::json(&profile).into_response();
+        per_user_cache(&mut response, "private, max-age=300");
+        Ok(response)
     })
     .await
 }
@@ -126,23 +123,73 @@ async fn photo(
                 "The user has no photo, or was not found.",
             )
         })?;
+        let Some(content_type) = servable_image_type(&photo.content_type) else {
+            tracing::warn!(
+                content_type = %photo.content_type.chars().take(64).collect::<String>(),
+                "Graph returned a photo in a type that is not served"
+            );
+            return Err(ApiError::NotFound(
+                "The user has no photo in a format this API serves (JPEG, PNG, GIF or WebP)."
+                    .to_owned(),
+            ));
+        };
         let mut response = warp::reply::Response::new(photo.bytes.into());
-        let headers = response.headers_mut();
-        if let Ok(content_type) = warp::http::HeaderValue::from_str(&photo.content_type) {
-            headers.insert(warp::http::header::CONTENT_TYPE, content_type);
-        }
-        headers.insert(
-            warp::http::header::CACHE_CONTROL,
-            warp::http::HeaderValue::from_static("private, max-age=3600"),
+        response.headers_mut().insert(
+            warp::http::header::CONTENT_TYPE,
+            warp::http::HeaderValue::from_static(content_type),
         );
+        per_user_cache(&mut response, "private, max-age=3600");
         Ok(response)
     })
     .await
 }
 
+/// Lets the browser keep a per-user answer, but only for the same `Authorization`: a shared
+/// browser must not show one user's answer to the next (RFC 9111 §4.1).
+fn per_user_cache(response: &mut warp::reply::Response, cache_control: &'static str) {
+    let headers = response.headers_mut();
+    headers.insert(
+        warp::http::header::CACHE_CONTROL,
+        warp::http::HeaderValue::from_static(cache_control),
+    );
+    headers.insert(
+        warp::http::header::VARY,
+        warp::http::HeaderValue::from_static("Authorization"),
+    );
+}
+
+/// The raster types a browser shows inertly. Anything else from upstream (SVG can carry script,
+/// HTML is not an image) is not passed on under our origin.
+fn servable_image_type(content_type: &str) -> Option<&'static str> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    ["image/jpeg", "image/png", "image/gif", "image/webp"]
+        .into_iter()
+        .find(|allowed| *allowed == essence)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serves_only_raster_image_types() {
+        assert_eq!(servable_image_type("image/jpeg"), Some("image/jpeg"));
+        assert_eq!(servable_image_type("Image/PNG; q=1"), Some("image/png"));
+        for refused in [
+            "image/svg+xml",
+            "text/html",
+            "image/jpeg2",
+            "",
+            "application/octet-stream",
+        ] {
+            assert_eq!(servable_image_type(refused), None, "{refused}");
+        }
+    }
 
     #[test]
     fn maps_ids_to_graph_paths_and_refuses_anything_else() {

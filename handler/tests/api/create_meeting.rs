@@ -252,6 +252,24 @@ async fn create_meeting_retries_after_throttling_then_succeeds() {
 #[tokio::test]
 async fn create_meeting_returns_429_when_throttling_outlasts_the_retries() {
     let app = spawn_app().await;
+    app.graph
+        .script((0..4).map(|_| Scripted::throttled(Method::POST, "/me/onlineMeetings", 0)));
+
+    let response = post_meeting(&app).await;
+
+    assert!(response.headers().contains_key("retry-after"));
+    problem(response, 429, "throttled").await;
+    assert_eq!(
+        app.graph.requests_to("POST", "/me/onlineMeetings").len(),
+        4,
+        "1 try + 3 retries"
+    );
+}
+
+#[tokio::test]
+async fn create_meeting_returns_503_when_graph_stays_unavailable_past_the_retries() {
+    // An outage is not throttling: the tab must not be told to slow down, but to retry later.
+    let app = spawn_app().await;
     app.graph.script((0..4).map(|_| {
         Scripted::status(
             Method::POST,
@@ -264,12 +282,25 @@ async fn create_meeting_returns_429_when_throttling_outlasts_the_retries() {
     let response = post_meeting(&app).await;
 
     assert!(response.headers().contains_key("retry-after"));
-    problem(response, 429, "throttled").await;
+    problem(response, 503, "unavailable").await;
     assert_eq!(
         app.graph.requests_to("POST", "/me/onlineMeetings").len(),
         4,
         "1 try + 3 retries"
     );
+}
+
+#[tokio::test]
+async fn create_meeting_returns_503_when_graph_keeps_timing_out_at_the_gateway() {
+    let app = spawn_app().await;
+    app.graph.script(
+        (0..4).map(|_| Scripted::status(Method::POST, "/me/onlineMeetings", 504, "GatewayTimeout")),
+    );
+
+    let response = post_meeting(&app).await;
+
+    assert!(response.headers().contains_key("retry-after"));
+    problem(response, 503, "unavailable").await;
 }
 
 #[tokio::test]

@@ -148,7 +148,7 @@ async fn acs_refusing_our_token_is_502_not_401() {
 }
 
 #[tokio::test]
-async fn acs_throttling_is_retried_then_reported() {
+async fn acs_unavailability_is_retried_then_reported_as_503() {
     let app = spawn_app().await;
     let token = app.expert_token().sign();
     let busy = || {
@@ -168,7 +168,25 @@ async fn acs_throttling_is_retried_then_reported() {
 
     assert_eq!(recovered.status(), 200);
     assert!(throttled.headers().contains_key("retry-after"));
+    problem(throttled, 503, "unavailable").await;
+}
+
+#[tokio::test]
+async fn acs_that_keeps_answering_429_is_reported_as_throttling() {
+    let app = spawn_app().await;
+    let token = app.expert_token().sign();
+    app.acs.script((0..4).map(|_| {
+        (
+            429,
+            json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+        )
+    }));
+
+    let throttled = app.post_json("/api/acs/token", &token, &json!({})).await;
+
+    assert!(throttled.headers().contains_key("retry-after"));
     problem(throttled, 429, "throttled").await;
+    assert_eq!(app.acs.exchanges(), 0);
 }
 
 #[tokio::test]

@@ -116,3 +116,67 @@ async fn a_key_rollover_under_load_loses_no_request() {
         assert_eq!(body["objectId"], FIELD_WORKER_OID);
     }
 }
+
+#[tokio::test]
+async fn upstream_free_text_never_reaches_the_caller() {
+    use serde_json::json;
+    use test_support::graph::Scripted;
+    use test_support::token_endpoint::Refusal;
+    use warp::http::Method;
+
+    // Arrange: three upstream answers carrying text a caller must not see.
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let leak = "hunter2 call +1-555-0100";
+    let mut unparseable = Scripted::status(Method::GET, "/me", 200, "");
+    unparseable.body = json!(format!("unexpected page: {leak}"));
+    let mut prose_code = Scripted::status(Method::GET, "/users/", 400, "");
+    prose_code.body = json!({"error": {"code": format!("Bad thing: {leak}"), "message": leak}});
+    app.graph.script([unparseable, prose_code]);
+
+    // Act
+    let from_parse = app.get("/api/users/me", &token).await;
+    let from_code = app.get(&format!("/api/users/{EXPERT_OID}"), &token).await;
+    app.entra.token_endpoint().refuse_next([Refusal::entra(
+        400,
+        &format!("weird {leak}"),
+        50020,
+        None,
+    )]);
+    let expert = app.expert_token().sign();
+    let from_entra = app.get("/api/users/me", &expert).await;
+
+    // Assert: status and an identifier-only code, never the upstream's words.
+    for (what, response) in [
+        ("unparseable Graph answer", from_parse),
+        ("Graph error code with prose", from_code),
+        ("Entra error string", from_entra),
+    ] {
+        let body = problem(response, 502, "upstream_error").await;
+        let text = body.to_string();
+        assert!(!text.contains("hunter2"), "{what}: {text}");
+        assert!(!text.contains("555"), "{what}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn token_endpoint_throttling_is_429_and_its_outage_is_503() {
+    use test_support::token_endpoint::Refusal;
+
+    let app = spawn_app().await;
+    let mut throttled = Refusal::entra(429, "temporarily_unavailable", 50196, None);
+    throttled.body["error_description"] = serde_json::json!("AADSTS50196: slow down");
+    app.entra
+        .token_endpoint()
+        .refuse_next([throttled, Refusal::unavailable()]);
+
+    let first = app
+        .get("/api/users/me", &app.field_worker_token().sign())
+        .await;
+    let second = app.get("/api/users/me", &app.expert_token().sign()).await;
+
+    assert!(first.headers().contains_key("retry-after"));
+    problem(first, 429, "throttled").await;
+    assert!(second.headers().contains_key("retry-after"));
+    problem(second, 503, "unavailable").await;
+}

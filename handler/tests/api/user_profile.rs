@@ -114,3 +114,58 @@ async fn profile_returns_401_without_a_token_and_502_when_graph_fails() {
     problem(no_token, 401, "invalid_token").await;
     problem(failed, 502, "upstream_error").await;
 }
+
+#[tokio::test]
+async fn per_user_answers_vary_on_authorization_and_never_get_sniffed() {
+    // A browser shared by two users must not answer user B from user A's cached profile.
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+
+    let profile = app.get("/api/users/me", &token).await;
+    let photo = app.get("/api/users/me/photo", &token).await;
+
+    for (what, response) in [("profile", profile), ("photo", photo)] {
+        assert_eq!(response.status(), 200, "{what}");
+        assert!(
+            response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .starts_with("private, max-age="),
+            "{what} stays cacheable"
+        );
+        assert_eq!(response.headers()["vary"], "Authorization", "{what}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn photo_in_a_type_that_can_carry_script_is_not_served() {
+    // Arrange: a directory user whose photo Graph serves as SVG (which can hold script).
+    let app = spawn_app().await;
+    const SVG: &[u8] = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>";
+    let mut user = test_support::directory::seeded_users()
+        .into_iter()
+        .find(|u| u.id == TECHNICIAN)
+        .unwrap();
+    user.id = "0b1d0000-0000-4000-8000-000000000506";
+    user.user_principal_name = "svg@fieldworks.example";
+    user.photo = Some(("image/svg+xml", SVG));
+    app.graph.add_user(user);
+    let token = app.field_worker_token().sign();
+
+    // Act
+    let response = app
+        .get("/api/users/svg%40fieldworks.example/photo", &token)
+        .await;
+
+    // Assert: a problem answer, not the SVG under our origin.
+    assert_eq!(
+        app.graph
+            .requests_to("GET", "/users/svg@fieldworks.example/photo")
+            .len(),
+        1,
+        "Graph was asked"
+    );
+    let body = problem(response, 404, "not_found").await;
+    assert!(!body.to_string().contains("<script>"));
+}

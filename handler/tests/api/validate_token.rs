@@ -553,10 +553,7 @@ async fn validate_fails_closed_with_503_while_keys_were_never_loaded_then_recove
     problem(refused, 503, "unavailable").await;
     let health = app.health().await;
     assert_eq!(health["status"], "degraded");
-    assert_eq!(
-        health["checks"]["signingKeys"],
-        "signing key endpoint answered 503"
-    );
+    assert_eq!(health["checks"]["signingKeys"], "degraded");
 
     // Act: Entra comes back.
     app.entra.set_down(false);
@@ -593,10 +590,7 @@ async fn validate_keeps_working_on_cached_keys_while_entra_is_down() {
     problem(unknown, 503, "unavailable").await;
     let health = app.health().await;
     assert_eq!(health["status"], "degraded");
-    assert_eq!(
-        health["checks"]["signingKeys"],
-        "signing key endpoint answered 503; using cached keys"
-    );
+    assert_eq!(health["checks"]["signingKeys"], "degraded");
 }
 
 #[tokio::test]
@@ -637,4 +631,149 @@ async fn validate_does_not_remember_tokens_past_their_expiry() {
     assert_eq!(app.validate(&token).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(3100)).await;
     problem(app.validate(&token).await, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn validate_honours_a_key_rolled_in_right_after_start_and_still_limits_forged_kids() {
+    // Arrange: default tuning, so unknown-kid re-reads are limited to one per 30 s; key A is
+    // loaded by the start-up warm-up.
+    let app = spawn_app().await;
+    app.wait_for_signing_keys().await;
+    app.entra.publish(vec![
+        PublishedKey::everywhere(SIGNING_KEY_A),
+        PublishedKey::everywhere(SIGNING_KEY_B),
+    ]);
+    let before = app.entra.key_set_requests();
+
+    // Act: a token with the new key, seconds after start; then a flood of forged kids.
+    let rolled = app
+        .validate(&app.field_worker_token().signed_with(SIGNING_KEY_B).sign())
+        .await;
+    let after_rolled = app.entra.key_set_requests();
+    let forged: Vec<String> = (0..20)
+        .map(|i| {
+            app.field_worker_token()
+                .header("kid", format!("forged-{i}"))
+                .sign()
+        })
+        .collect();
+    let refused = futures::future::join_all(forged.iter().map(|t| app.validate(t))).await;
+
+    // Assert: the first unknown kid after the load is re-read at once (both key sets); the
+    // forged ones after it cost Entra nothing within the interval.
+    assert_eq!(rolled.status(), 200);
+    assert_eq!(after_rolled - before, 2);
+    for response in refused {
+        assert_eq!(response.status(), 401);
+    }
+    assert_eq!(app.entra.key_set_requests(), after_rolled);
+}
+
+#[tokio::test]
+async fn validate_refuses_ambiguous_credentials() {
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let other = app.expert_token().sign();
+
+    let two_headers = app
+        .http
+        .post(app.url("/api/token/validate"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", format!("Bearer {other}"))
+        .send()
+        .await
+        .unwrap();
+    let two_in_one = app
+        .http
+        .post(app.url("/api/token/validate"))
+        .header("authorization", format!("Bearer {token}, Bearer {other}"))
+        .send()
+        .await
+        .unwrap();
+    let trailing = app
+        .http
+        .post(app.url("/api/token/validate"))
+        .header("authorization", format!("Bearer {token} extra"))
+        .send()
+        .await
+        .unwrap();
+
+    for response in [two_headers, two_in_one, trailing] {
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer error=\"invalid_token\""
+        );
+        problem(response, 401, "invalid_token").await;
+    }
+    assert_eq!(
+        app.validate(&token).await.status(),
+        200,
+        "each alone is fine"
+    );
+}
+
+#[tokio::test]
+async fn validate_refuses_a_token_with_critical_header_extensions() {
+    // RFC 7515 §4.1.11: extensions listed in `crit` must be understood, and none are.
+    let app = spawn_app().await;
+    let with_crit = app
+        .field_worker_token()
+        .header("crit", json!(["http://example.com/ext"]))
+        .header("http://example.com/ext", true)
+        .sign();
+
+    problem(app.validate(&with_crit).await, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn validate_refuses_a_client_app_that_is_not_allowed() {
+    // Arrange: the default list (Teams, Microsoft 365, Outlook clients and the app itself).
+    let app = spawn_app().await;
+    let some_other_app = "0a0a0a0a-1111-4222-8333-444444444444";
+    let v2_other = app.field_worker_token().claim("azp", some_other_app).sign();
+    let v2_none = app.field_worker_token().without_claim("azp").sign();
+    let v1_other = TokenBuilder::v1(APP_ID_URI, EXPERT_TENANT, EXPERT_OID)
+        .claim("appid", some_other_app)
+        .sign();
+    let outlook_web = app
+        .field_worker_token()
+        .claim("azp", "bc59ab01-8403-45c6-8796-ac3ef710b3e3")
+        .sign();
+    let the_app_itself = app.field_worker_token().claim("azp", CLIENT_ID).sign();
+
+    // Act and assert
+    for refused in [v2_other, v2_none, v1_other] {
+        let body = problem(app.validate(&refused).await, 403, "insufficient_scope").await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("client app"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.validate(&outlook_web).await.status(), 200);
+    assert_eq!(app.validate(&the_app_itself).await.status(), 200);
+}
+
+#[tokio::test]
+async fn validate_takes_the_client_app_list_from_its_setting() {
+    let entra = FakeEntra::start().await.unwrap();
+    let own_app = "0a0a0a0a-1111-4222-8333-444444444444";
+    let mut settings = settings(&entra, "http://127.0.0.1:9");
+    settings.insert("ENTRA_ALLOWED_CLIENT_APPS".into(), own_app.into());
+    let configured = handler::config::Config::from_lookup(|n| settings.get(n).cloned()).unwrap();
+    settings.insert("ENTRA_ALLOWED_CLIENT_APPS".into(), "*".into());
+    let any = handler::config::Config::from_lookup(|n| settings.get(n).cloned()).unwrap();
+    let app = spawn_app_against(entra, move |config| {
+        config.entra.allowed_client_apps = configured.entra.allowed_client_apps.clone();
+    })
+    .await;
+
+    let listed = app.field_worker_token().claim("azp", own_app).sign();
+    let teams = app.field_worker_token().sign();
+
+    assert_eq!(app.validate(&listed).await.status(), 200);
+    problem(app.validate(&teams).await, 403, "insufficient_scope").await;
+    assert_eq!(
+        any.entra.allowed_client_apps,
+        handler::config::AllowedClientApps::Any
+    );
 }
