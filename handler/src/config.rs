@@ -738,6 +738,127 @@ mod tests {
     }
 
     #[test]
+    fn token_receiving_endpoints_must_be_https_unless_on_loopback() {
+        let endpoints = [
+            "ENTRA_AUTHORITY_HOST",
+            "GRAPH_ENDPOINT",
+            "ACS_ENDPOINT",
+            "KEY_VAULT_URI",
+        ];
+        let base = [
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("MANAGED_IDENTITY_ALLOW_IMDS", "true"),
+        ];
+        for setting in endpoints {
+            for refused in ["http://login.contoso.example", "http://10.0.0.4:8080"] {
+                let mut pairs = base.to_vec();
+                pairs.push((setting, refused));
+                let err = config_from(&pairs).unwrap_err();
+                assert_eq!(problem_settings(err), vec![setting], "{setting}={refused}");
+            }
+            for accepted in [
+                "https://login.contoso.example",
+                "http://127.0.0.1:8080",
+                "http://127.8.0.2:1",
+                "http://localhost:3000",
+                "http://[::1]:8080",
+            ] {
+                let mut pairs = base.to_vec();
+                pairs.push((setting, accepted));
+                assert!(config_from(&pairs).is_ok(), "{setting}={accepted}");
+            }
+        }
+        let err = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            (
+                "ACS_CONNECTION_STRING",
+                "endpoint=http://acs.contoso.example/;accesskey=c2VjcmV0",
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(problem_settings(err), vec!["ACS_CONNECTION_STRING"]);
+    }
+
+    #[test]
+    fn acs_endpoint_and_connection_string_must_name_the_same_resource() {
+        let with = |endpoint: &str| {
+            config_from(&[
+                ("ENTRA_CLIENT_ID", CLIENT),
+                ("ENTRA_ALLOWED_TENANTS", "*"),
+                ("ACS_ENDPOINT", endpoint),
+                (
+                    "ACS_CONNECTION_STRING",
+                    "endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0",
+                ),
+            ])
+        };
+        assert!(with("https://contoso.communication.azure.com").is_ok());
+        assert!(with("https://contoso.communication.azure.com/").is_ok());
+        let err = with("https://fabrikam.communication.azure.com").unwrap_err();
+        let line = err.to_string();
+        assert_eq!(problem_settings(err), vec!["ACS_CONNECTION_STRING"]);
+        assert!(line.contains("ACS_ENDPOINT"), "{line}");
+        assert!(!line.contains("c2VjcmV0"), "{line}");
+    }
+
+    #[test]
+    fn client_apps_default_to_the_pre_authorized_teams_clients_and_the_app() {
+        let config =
+            config_from(&[("ENTRA_CLIENT_ID", CLIENT), ("ENTRA_ALLOWED_TENANTS", "*")]).unwrap();
+        let AllowedClientApps::Only(apps) = &config.entra.allowed_client_apps else {
+            panic!("the default is a list");
+        };
+        assert_eq!(apps.len(), TEAMS_CLIENT_APPS.len() + 1);
+        assert!(apps.contains(&Uuid::parse_str(CLIENT).unwrap()));
+
+        let listed = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            (
+                "ENTRA_ALLOWED_CLIENT_APPS",
+                "aaaaaaaa-0000-0000-0000-000000000001, aaaaaaaa-0000-0000-0000-000000000002",
+            ),
+        ])
+        .unwrap();
+        let AllowedClientApps::Only(apps) = &listed.entra.allowed_client_apps else {
+            panic!("a list");
+        };
+        assert_eq!(apps.len(), 2, "the setting replaces the default");
+        let err = config_from(&[
+            ("ENTRA_CLIENT_ID", CLIENT),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("ENTRA_ALLOWED_CLIENT_APPS", "teams"),
+        ])
+        .unwrap_err();
+        assert_eq!(problem_settings(err), vec!["ENTRA_ALLOWED_CLIENT_APPS"]);
+    }
+
+    /// The Bicep app registration pre-authorizes exactly the clients the handler allows by
+    /// default: both read `infra/teams-client-apps.json`'s list, one from the file, one here.
+    #[test]
+    fn teams_client_apps_agree_with_the_app_registration() {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Listed {
+            client_id: String,
+            name: String,
+        }
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../infra/teams-client-apps.json"
+        );
+        let listed: Vec<Listed> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let from_file: Vec<(&str, &str)> = listed
+            .iter()
+            .map(|l| (l.client_id.as_str(), l.name.as_str()))
+            .collect();
+        assert_eq!(from_file, TEAMS_CLIENT_APPS);
+    }
+
+    #[test]
     fn managed_identity_without_its_endpoint_refuses_to_start() {
         // Otherwise the Azure SDK would wander off to the VM metadata address.
         let err = config_from(&[

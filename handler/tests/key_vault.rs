@@ -284,6 +284,59 @@ async fn a_rejected_secret_is_read_again_once(shared: &Shared) {
     );
 }
 
+async fn a_secret_refused_again_is_not_re_read_more_than_once_a_minute(shared: &Shared) {
+    // Arrange: the vault holds a secret Entra does not accept (wrong in the vault too).
+    let case = Case::start(shared, &[], |vault, _| {
+        vault.set_secret("entra-client-secret", "not-the-registered-secret");
+    })
+    .await;
+    case.wait_for_check("clientCredential", |c| c == "ok").await;
+    let reads_at_start = case.vault.reads("entra-client-secret");
+
+    // Act: five users in a row, each needing an on-behalf-of exchange.
+    let mut statuses = Vec::new();
+    for user in 0..5 {
+        let oid = format!("0b1d0000-0000-4000-8000-00000000010{user}");
+        let token = case.entra.token_v2(CLIENT_ID, TENANT, &oid).sign();
+        let response = case
+            .http
+            .get(format!("http://{}/api/users/me", case.addr))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+
+    // Assert: every exchange failed as Entra said, and the vault was read again only once.
+    assert_eq!(statuses, vec![502; 5]);
+    assert_eq!(case.vault.reads("entra-client-secret") - reads_at_start, 1);
+}
+
+async fn an_acs_connection_string_from_the_vault_for_another_resource_is_not_used(shared: &Shared) {
+    // Arrange: ACS_ENDPOINT names the fake; the vault's connection string names another host.
+    let named_acs = FakeAcs::start(test_support::token_endpoint::TokenEndpoint::default().grants())
+        .await
+        .unwrap();
+    let case = Case::start(shared, &[("ACS_ENDPOINT", &named_acs.endpoint())], |vault, _| {
+        vault.set_secret(
+            "acs-connection-string",
+            &format!("endpoint=https://other-resource.communication.azure.com/;accesskey={ACCESS_KEY}"),
+        );
+    })
+    .await;
+
+    // Act
+    let response = case.post_as_user("/api/acs/token").await;
+
+    // Assert: 503, nothing signed or sent, and health degraded.
+    assert_eq!(response.status(), 503);
+    assert!(named_acs.records().is_empty());
+    assert!(case.acs.records().is_empty());
+    let health = case.wait_for_check("acs", |c| c == "degraded").await;
+    assert_eq!(health["status"], "degraded");
+}
+
 async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared) {
     // Arrange: the vault is down before the handler starts.
     let case = Case::start(shared, &[], |vault, _| vault.set_down(true)).await;
@@ -600,6 +653,8 @@ fn main() -> ExitCode {
         uses_the_user_assigned_identity_when_azure_client_id_is_set,
         a_burst_of_100_requests_makes_one_vault_read_and_one_identity_call,
         a_rejected_secret_is_read_again_once,
+        a_secret_refused_again_is_not_re_read_more_than_once_a_minute,
+        an_acs_connection_string_from_the_vault_for_another_resource_is_not_used,
         vault_down_at_start_is_degraded_then_recovers_by_itself,
         a_vault_that_denies_access_is_reported,
         a_missing_secret_is_reported_by_name,

@@ -64,6 +64,55 @@ fn key_vault_without_the_identity_endpoint_refuses_to_start() {
 }
 
 #[test]
+fn plain_http_to_a_host_that_is_not_loopback_stops_start_up() {
+    for setting in [
+        "ENTRA_AUTHORITY_HOST",
+        "GRAPH_ENDPOINT",
+        "ACS_ENDPOINT",
+        "KEY_VAULT_URI",
+    ] {
+        let stderr = refused_start(&[
+            ("ENTRA_CLIENT_ID", CLIENT_ID),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token"),
+            ("IDENTITY_HEADER", "h"),
+            (setting, "http://login.contoso.example"),
+        ]);
+
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("{setting} must be an https URL")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_acs_endpoint_that_disagrees_with_the_connection_string_stops_start_up() {
+    let stderr = refused_start(&[
+        ("ENTRA_CLIENT_ID", CLIENT_ID),
+        ("ENTRA_ALLOWED_TENANTS", "*"),
+        ("ACS_ENDPOINT", "https://one.communication.azure.com"),
+        (
+            "ACS_CONNECTION_STRING",
+            "endpoint=https://two.communication.azure.com/;accesskey=c2VjcmV0",
+        ),
+    ]);
+
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ACS_ENDPOINT"), "{stderr}");
+    assert!(
+        stderr.contains("https://one.communication.azure.com"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("https://two.communication.azure.com"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("c2VjcmV0"), "{stderr}");
+}
+
+#[test]
 fn missing_settings_are_all_named() {
     let stderr = refused_start(&[]);
 

@@ -88,3 +88,37 @@ async fn a_malformed_content_length_is_a_400_problem() {
     let after = app.http.get(app.url("/api/health")).send().await.unwrap();
     assert_eq!(after.status(), 200);
 }
+
+#[tokio::test]
+async fn a_body_that_trickles_in_is_answered_408_instead_of_held_open() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Arrange: the body limit in time is shortened; a client announces 200 bytes, sends 10.
+    let app = spawn_app_with(|config| {
+        config.tuning.body_read_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let token = app.field_worker_token().sign();
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/notifications/chat HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{{\"message\"",
+        app.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+
+    // Act: read whatever the handler answers, with a bound far above the limit.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+
+    // Assert: 408 as problem+json, and the connection closed, with no Graph call made.
+    assert!(read.is_ok(), "the handler held the connection open");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+    assert!(app.graph.requests().is_empty());
+}
