@@ -14,8 +14,16 @@ Rules:
      belong to the platform), and every name in it is still in SETTING_NAMES;
   3. every name the Bicep sets is in SETTING_NAMES or is a known platform
      setting (PLATFORM_SETTINGS), and none is one that Flex Consumption
-     rejects or that would reintroduce a storage key (FORBIDDEN_ON_FLEX);
-  4. each name is set once, as a plain string literal.
+     deprecates or rejects or that would reintroduce a storage key
+     (FORBIDDEN_ON_FLEX);
+  4. each name is set once, as a plain string literal;
+  5. no Flex Consumption site (a Microsoft.Web/sites resource of kind
+     functionapp,linux with properties.functionAppConfig) sets a site or
+     siteConfig property that Flex Consumption rejects or deprecates
+     (FLEX_REJECTED_SITE_PROPERTIES; newer regions refuse them with ARM error
+     51021, older ones ignore them);
+  6. every handler setting the Bicep sets is also in
+     local.settings.json.example, so a local run has the same knobs as Azure.
 
 Prints one line per rule check and "settings: N passed, M failed"; exits 1 on
 a failure, 2 on a usage error.
@@ -28,6 +36,7 @@ Needs: tree-sitter==0.26.1 tree-sitter-bicep==1.1.0
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections import Counter
@@ -69,16 +78,68 @@ PLATFORM_SETTINGS = [
     re.compile(r"^WEBSITE_[A-Z_]+$"),
 ]
 
-# Flex Consumption rejects or ignores these (the runtime and the package come from
-# functionAppConfig), and a plain AzureWebJobsStorage would be a connection string with a key.
+# App settings that Flex Consumption deprecates (the runtime, scale and package come from
+# functionAppConfig): the table "Flex Consumption plan deprecations" in "App settings reference for
+# Azure Functions" (https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations,
+# ms.date 2025-12-22), plus the settings that "Flex Consumption plan hosting", "Considerations"
+# (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan#considerations) says are
+# not supported. A plain AzureWebJobsStorage would be a connection string with a key.
 FORBIDDEN_ON_FLEX = {
-    "FUNCTIONS_WORKER_RUNTIME": "Flex takes the runtime from functionAppConfig.runtime",
-    "FUNCTIONS_EXTENSION_VERSION": "not used on Flex Consumption",
+    "ENABLE_ORYX_BUILD": "replaced by remoteBuild when deploying to Flex Consumption",
+    "FUNCTIONS_EXTENSION_VERSION": "set by the Flex Consumption backend",
+    "FUNCTIONS_WORKER_RUNTIME": "replaced by functionAppConfig.runtime.name",
+    "FUNCTIONS_WORKER_RUNTIME_VERSION": "replaced by functionAppConfig.runtime.version",
+    "FUNCTIONS_MAX_HTTP_CONCURRENCY": "replaced by functionAppConfig.scaleAndConcurrency.triggers",
+    "FUNCTIONS_WORKER_PROCESS_COUNT": "not valid on Flex Consumption",
+    "FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED": "not valid on Flex Consumption",
+    "SCM_DO_BUILD_DURING_DEPLOYMENT": "replaced by remoteBuild when deploying to Flex Consumption",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING": "replaced by functionAppConfig.deployment (and a storage key)",
+    "WEBSITE_CONTENTOVERVNET": "not used for networking on Flex Consumption",
+    "WEBSITE_CONTENTSHARE": "replaced by functionAppConfig.deployment",
+    "WEBSITE_DNS_SERVER": "DNS comes from the integrated virtual network on Flex Consumption",
+    "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT": "replaced by functionAppConfig.scaleAndConcurrency.maximumInstanceCount",
+    "WEBSITE_NODE_DEFAULT_VERSION": "replaced by functionAppConfig.runtime.version",
     "WEBSITE_RUN_FROM_PACKAGE": "Flex deploys from functionAppConfig.deployment.storage",
-    "WEBSITE_CONTENTSHARE": "not used on Flex Consumption",
-    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING": "a storage key in an app setting",
+    "WEBSITE_SKIP_CONTENTSHARE_VALIDATION": "no content share on Flex Consumption",
+    "WEBSITE_VNET_ROUTE_ALL": "not used for networking on Flex Consumption",
+    "WEBSITE_TIME_ZONE": "not supported on Flex Consumption (Considerations)",
+    "TZ": "not supported on Flex Consumption (Considerations)",
+    "WEBSITE_LOAD_CERTIFICATES": "certificates are not supported on Flex Consumption (Considerations)",
     "AzureWebJobsStorage": "a storage connection string with a key; use AzureWebJobsStorage__*",
 }
+
+# Site and siteConfig properties that a Flex Consumption site must not set. Newer Flex stamps
+# refuse them with ARM error 51021 ("The following site configuration property (Site.SiteConfig.X)
+# for Flex Consumption sites is invalid. Please remove or rename it before retrying."); older
+# stamps ignore them, so a template can pass in one region and fail in the next.
+# Source: the same "Flex Consumption plan deprecations" table (properties.X / siteConfig.X), names
+# compared case-insensitively. `reserved` is the ARM name of the table's `isReserved`.
+FLEX_REJECTED_SITE_PROPERTIES = {
+    "alwaysOn": "not valid on Flex Consumption",
+    "containerSize": "renamed functionAppConfig.scaleAndConcurrency.instanceMemoryMB",
+    "dnsConfiguration": "custom DNS comes from the integrated virtual network",
+    "ftpsState": "FTPS is not supported; FTP stays off through basicPublishingCredentialsPolicies/ftp",
+    "isReserved": "not valid on Flex Consumption",
+    "reserved": "not valid on a Flex Consumption site (isReserved); set it on the plan",
+    "isXenon": "not valid on Flex Consumption",
+    "javaVersion": "replaced by functionAppConfig.runtime.version",
+    "linuxFxVersion": "replaced by functionAppConfig.runtime",
+    "netFrameworkVersion": "replaced by functionAppConfig.runtime.version",
+    "powerShellVersion": "replaced by functionAppConfig.runtime.version",
+    "functionAppScaleLimit": "renamed functionAppConfig.scaleAndConcurrency.maximumInstanceCount",
+    "preWarmedInstanceCount": "renamed functionAppConfig.scaleAndConcurrency.alwaysReady",
+    "use32BitWorkerProcess": "32-bit is not supported",
+    "vnetBackupRestoreEnabled": "not used for networking on Flex Consumption",
+    "vnetContentShareEnabled": "not used for networking on Flex Consumption",
+    "vnetImagePullEnabled": "not used for networking on Flex Consumption",
+    "vnetRouteAllEnabled": "not used for networking on Flex Consumption",
+    "windowsFxVersion": "not valid on Flex Consumption",
+    # Not in the table, but named in verbatim ARM 51021 rejections (Site.SiteConfig.
+    # FunctionsRuntimeScaleMonitoringEnabled; microsoft/azure-pipelines-tasks#21032, Microsoft Q&A
+    # 2277522), and scale monitoring is built into Flex.
+    "functionsRuntimeScaleMonitoringEnabled": "rejected with ARM error 51021 on Flex Consumption",
+}
+LOCAL_SETTINGS_EXAMPLE = Path("local.settings.json.example")
 
 
 def setting_names(config_rs: Path) -> list[str]:
@@ -171,6 +232,74 @@ class SettingsCollector:
                 self.names.append((text, line))
 
 
+def resource_type(node: Node) -> str:
+    target = node.named_children[1] if len(node.named_children) > 1 else None
+    return (literal(target) or "") if target is not None else ""
+
+
+def resource_body(node: Node) -> Node | None:
+    body = node.named_children[-1] if node.named_children else None
+    if body is not None and body.type == "if_statement":
+        body = body.named_children[-1] if body.named_children else None
+    return body if body is not None and body.type == "object" else None
+
+
+def object_properties(obj: Node | None) -> dict[str, Node]:
+    if obj is None or obj.type != "object":
+        return {}
+    return {
+        key: value
+        for prop in obj.named_children
+        if prop.type == "object_property"
+        for key, value in [(property_key(prop), property_value(prop))]
+        if key is not None and value is not None
+    }
+
+
+def flex_site_problems(root_node: Node, rel: Path) -> tuple[int, list[str]]:
+    """(Flex sites found, problems): site/siteConfig properties that Flex Consumption refuses."""
+    rejected = {name.lower(): (name, why) for name, why in FLEX_REJECTED_SITE_PROPERTIES.items()}
+    problems: list[str] = []
+    sites = 0
+    resources = [n for n in walk(root_node) if n.type == "resource_declaration"]
+    for node in resources:
+        if resource_type(node).split("@")[0].lower() != "microsoft.web/sites":
+            continue
+        body = object_properties(resource_body(node))
+        kind = literal(body["kind"]) if "kind" in body else None
+        properties = object_properties(body.get("properties"))
+        if not kind or "functionapp" not in kind.lower() or "linux" not in kind.lower():
+            continue
+        if "functionAppConfig" not in properties:
+            continue
+        sites += 1
+        symbol = node_text(node.named_children[0])
+        scopes = [("properties", properties), ("properties.siteConfig", object_properties(properties.get("siteConfig")))]
+        # A child `config` resource named 'web' is the same siteConfig.
+        for child in resources:
+            child_type = resource_type(child).split("@")[0].lower()
+            child_body = object_properties(resource_body(child))
+            name = literal(child_body["name"]) if "name" in child_body else None
+            if child_type in ("microsoft.web/sites/config", "config") and name == "web":
+                scopes.append((f"config/web {node_text(child.named_children[0])}", object_properties(child_body.get("properties"))))
+        for scope, props in scopes:
+            for key, value in props.items():
+                if key.lower() in rejected:
+                    line = value.start_point[0] + 1
+                    name, why = rejected[key.lower()]
+                    problems.append(f"{rel}:{line}: site {symbol} sets {scope}.{key}: {why}")
+    return sites, problems
+
+
+def local_example_names(root: Path) -> set[str] | None:
+    try:
+        data = json.loads((root / LOCAL_SETTINGS_EXAMPLE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    values = data.get("Values") if isinstance(data, dict) else None
+    return set(values) if isinstance(values, dict) else None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=REPO_ROOT)
@@ -190,6 +319,8 @@ def main() -> int:
     parser = Parser(Language(tree_sitter_bicep.language()))
     set_by_bicep: list[tuple[str, str]] = []  # (name, "file:line")
     extraction_problems: list[str] = []
+    flex_sites = 0
+    flex_problems: list[str] = []
     for path in bicep_files:
         rel = path.relative_to(root)
         source = path.read_text(encoding="utf-8")
@@ -200,6 +331,9 @@ def main() -> int:
         collector.collect()
         extraction_problems += collector.problems
         set_by_bicep += [(name, f"{rel}:{line}") for name, line in collector.names]
+        sites, problems = flex_site_problems(tree.root_node, rel)
+        flex_sites += sites
+        flex_problems += problems
 
     print(f"handler reads {len(handler_names)} settings ({CONFIG_RS}); the Bicep sets {len(set_by_bicep)} app settings")
     passed = failed = 0
@@ -264,7 +398,22 @@ def main() -> int:
         for name in sorted(bicep_names)
         if name in FORBIDDEN_ON_FLEX
     ]
-    report(not forbidden, "no setting that Flex Consumption rejects or that carries a key", forbidden)
+    report(not forbidden, "no setting that Flex Consumption deprecates or that carries a key", forbidden)
+
+    if not flex_sites:
+        flex_problems.append("no Flex Consumption site (Microsoft.Web/sites, functionapp,linux, functionAppConfig) found")
+    report(not flex_problems, "no Flex Consumption site sets a site property Flex rejects", flex_problems)
+
+    example = local_example_names(root)
+    if example is None:
+        local_missing = [f"{LOCAL_SETTINGS_EXAMPLE}: missing or not JSON with a Values object"]
+    else:
+        local_missing = [
+            f"{name} ({where[name]}): set by the Bicep but missing from {LOCAL_SETTINGS_EXAMPLE} Values"
+            for name in sorted(bicep_names)
+            if name in handler_names and name not in example
+        ]
+    report(not local_missing, f"every handler setting the Bicep sets is in {LOCAL_SETTINGS_EXAMPLE}", local_missing)
 
     print(f"settings: {passed} passed, {failed} failed")
     return 1 if failed else 0

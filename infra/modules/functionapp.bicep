@@ -136,10 +136,14 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         version: '1.0'
       }
     }
+    // Flex Consumption rejects some siteConfig properties outright (ARM error 51021, "... for Flex
+    // Consumption sites is invalid"), ftpsState among them; FTP is off through the ftp
+    // basicPublishingCredentialsPolicies below instead. The list ("Flex Consumption plan
+    // deprecations", https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations)
+    // is enforced by scripts/check_bicep_settings.py.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       cors: {
         allowedOrigins: enableCors ? corsAllowedOrigins : []
@@ -217,7 +221,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-// No publishing with user names and passwords: deployments use Entra tokens.
+// No publishing with user names and passwords: deployments use Entra tokens. The ftp policy is
+// also what keeps FTP off (siteConfig.ftpsState is not accepted on Flex Consumption).
 resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
   parent: site
   name: 'scm'
