@@ -49,6 +49,9 @@ param consentRedirectUris array = []
 @description('"*" for every tenant that consented, or comma-separated tenant ids.')
 param allowedTenants string = '*'
 
+@description('Client ids (comma-separated GUIDs) of the apps allowed to call the API (the token\'s azp/appid), or "*" for any. Empty: the handler\'s default, the Teams / Microsoft 365 / Outlook clients of infra/teams-client-apps.json plus the app\'s own client id.')
+param allowedClientApps string = ''
+
 @allowed([
   'secret'
   'managed-identity'
@@ -262,6 +265,7 @@ module functionApp 'modules/functionapp.bicep' = {
     entraClientId: entraClientId
     entraAppIdUri: entraAppIdUri
     entraAllowedTenants: allowedTenants
+    entraAllowedClientApps: allowedClientApps
     entraClientCredential: entraClientCredential
     keyVaultUri: keyVault.outputs.uri
     acsEndpoint: acs.outputs.endpoint

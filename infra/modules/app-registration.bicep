@@ -47,18 +47,6 @@ param createFederatedCredential bool = false
 @description('Principal (object) id of the user-assigned managed identity; the FIC subject.')
 param managedIdentityPrincipalId string = ''
 
-// Teams / Microsoft 365 / Outlook clients that may request access_as_user without a consent
-// prompt (Teams "Register your app" for tab SSO).
-param preAuthorizedClientIds array = [
-  '1fec8e78-bce4-4aaf-ab1b-5451cc387264' // Teams desktop and mobile
-  '5e3ce6c0-2b1f-4285-8d4b-75ee78787346' // Teams web
-  '4765445b-32c6-49b0-83e6-1d93765276ca' // Microsoft 365 web
-  '0ec893e0-5785-4de6-99da-4ed124e5296c' // Microsoft 365 desktop
-  'd3590ed6-52b3-4102-aeff-aad2292ab01c' // Microsoft 365 mobile, Outlook desktop
-  'bc59ab01-8403-45c6-8796-ac3ef710b3e3' // Outlook web
-  '27922004-5251-4030-b22d-91ecd9a37ea4' // Outlook mobile
-]
-
 // Delegated permission ids. Microsoft Graph (resource app 00000003-0000-0000-c000-000000000000):
 param graphScopeIds object = {
   'OnlineMeetings.ReadWrite': 'a65f2972-a4f8-4f5e-afd7-69ccb046d5dc'
@@ -78,8 +66,13 @@ param acsScopeIds object = {
 var graphAppId = '00000003-0000-0000-c000-000000000000'
 var acsAppId = '1fd5118e-2576-4263-8130-9503064c837a'
 var identifierUri = 'api://${toLower(tabHost)}/${appId}'
-var preAuthorized = [for clientId in preAuthorizedClientIds: {
-  appId: clientId
+// Teams / Microsoft 365 / Outlook clients that may request access_as_user without a consent
+// prompt (Teams "Configure your tab app in Microsoft Entra ID", tab SSO). ONE list for the whole
+// project: infra/teams-client-apps.json ([{clientId, name}]); the handler's default allow-list of
+// calling apps (ENTRA_ALLOWED_CLIENT_APPS empty) is the same file plus the app's own client id.
+var teamsClientApps = loadJsonContent('../teams-client-apps.json')
+var preAuthorized = [for clientApp in teamsClientApps: {
+  appId: clientApp.clientId
   delegatedPermissionIds: [
     accessAsUserScopeId
   ]

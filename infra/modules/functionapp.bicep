@@ -59,6 +59,8 @@ param entraClientId string
 @description('Application ID URI accepted as audience; empty means "not set".')
 param entraAppIdUri string = ''
 param entraAllowedTenants string = '*'
+@description('ENTRA_ALLOWED_CLIENT_APPS: comma-separated client ids of the calling apps, or "*"; empty means the handler\'s default (infra/teams-client-apps.json plus the app itself).')
+param entraAllowedClientApps string = ''
 
 @allowed([
   'secret'
@@ -183,6 +185,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'ENTRA_ALLOWED_TENANTS'
           value: entraAllowedTenants
+        }
+        {
+          name: 'ENTRA_ALLOWED_CLIENT_APPS'
+          value: entraAllowedClientApps
         }
         {
           name: 'ENTRA_AUTHORITY_HOST'
