@@ -32,7 +32,7 @@ param enablePlatformCors bool = true
 
 // --- Entra app registration -------------------------------------------------------------------
 
-@description('Client id of an existing multitenant app registration (SaaS path, or an app made by hand). Empty: this template creates one.')
+@description('Client id of an existing multitenant app registration (SaaS path, or an app made by hand). Empty: this template creates one (public cloud only: outside it this is required).')
 param existingClientId string = ''
 
 @description('Application ID URI of that existing app registration, e.g. api://tab.contoso.example/<client id>.')
@@ -40,6 +40,9 @@ param existingAppIdUri string = ''
 
 @description('uniqueName of the app registration this template creates (immutable).')
 param appRegistrationUniqueName string = 'remote-expert-${environmentName}'
+
+@description('Client id of the app registration that an earlier provision of this template created (azd passes the ENTRA_CLIENT_ID output it stored). Set: the app exists, so pass 1 of the app registration module is skipped and nothing is ever sent without its identifier URI and Teams pre-authorizations. Empty: first provision.')
+param previousClientId string = ''
 
 param appRegistrationDisplayName string = 'Remote Expert (${environmentName})'
 
@@ -125,7 +128,19 @@ var allTags = union(tags, {
 var normalizedTabHost = toLower(tabHost)
 var clientCredentialVaultEntry = 'entra-client-secret'
 var acsVaultEntry = 'acs-connection-string'
-var createAppRegistration = empty(existingClientId)
+// The Microsoft Graph Bicep extension deploys in the public cloud only ("Microsoft Graph Bicep
+// feature limitations": "Deployments are supported for the public cloud only",
+// https://learn.microsoft.com/graph/templates/limitations). Elsewhere (Azure Government, Azure
+// operated by 21Vianet) the app registration must exist and existingClientId is required: fail()
+// stops the deployment at once with this message instead of a Graph error half-way.
+// fail(): https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-flow-control
+// (Bicep 0.33 or later; the Graph extension already needs 0.36.1). It stays inside the ternary,
+// which short-circuits: fail() is evaluated only when no client id was given outside the public
+// cloud, never when existingClientId is set.
+var isPublicCloud = toLower(environment().name) == 'azurecloud'
+var createAppRegistration = empty(existingClientId) ? (isPublicCloud ? true : fail('The Microsoft Graph Bicep extension deploys only in the public cloud, not in ${environment().name}: this template cannot create the app registration here. Create it by hand (docs/deployment.md, "Sovereign clouds") and set existingClientId (azd env set EXISTING_CLIENT_ID <client id>).')) : false
+// The app registration exists when an earlier provision stored its client id (previousClientId).
+var appRegistrationExists = !empty(previousClientId)
 
 // Known Teams / Microsoft 365 host origins, plus the tab's own origin. The browser sends the
 // tab's origin on the tab's own calls; the host origins cover pages that Teams or Microsoft 365
@@ -214,8 +229,10 @@ module roles 'modules/roles.bicep' = {
 }
 
 // Pass 1 creates the application and gets its appId; pass 2 adds what needs that appId.
-// See modules/app-registration.bicep for why there are two passes.
-module appRegistration 'modules/app-registration.bicep' = if (createAppRegistration) {
+// See modules/app-registration.bicep for why there are two passes. Pass 1 sends no identifier URI
+// and no pre-authorized Teams clients, so it runs only while the application does not exist yet;
+// afterwards the lookup reads the appId and pass 2 alone upserts the complete application.
+module appRegistration 'modules/app-registration.bicep' = if (createAppRegistration && !appRegistrationExists) {
   name: 'app-registration'
   params: {
     uniqueName: appRegistrationUniqueName
@@ -226,6 +243,17 @@ module appRegistration 'modules/app-registration.bicep' = if (createAppRegistrat
   }
 }
 
+module appRegistrationLookup 'modules/app-registration-lookup.bicep' = if (createAppRegistration && appRegistrationExists) {
+  name: 'app-registration-lookup'
+  params: {
+    uniqueName: appRegistrationUniqueName
+  }
+}
+
+// The appId as Entra has it: read back by uniqueName when the app exists (a stale
+// previousClientId cannot end up in the identifier URI), else the one pass 1 just got.
+var registeredAppId = appRegistrationExists ? appRegistrationLookup.outputs.appId : appRegistration.outputs.appId
+
 module appRegistrationFinal 'modules/app-registration.bicep' = if (createAppRegistration) {
   name: 'app-registration-final'
   params: {
@@ -234,7 +262,7 @@ module appRegistrationFinal 'modules/app-registration.bicep' = if (createAppRegi
     tabHost: normalizedTabHost
     consentRedirectUris: consentRedirectUris
     finalize: true
-    appId: appRegistration.outputs.appId
+    appId: registeredAppId
     createFederatedCredential: entraClientCredential == 'managed-identity'
     managedIdentityPrincipalId: identity.outputs.principalId
   }

@@ -1,7 +1,7 @@
 // The multitenant Entra app registration, with the Microsoft Graph Bicep extension
 // (infra/bicepconfig.json: microsoftGraphV1 -> microsoftgraph/v1.0:1.0.0).
 //
-// main.bicep deploys this module TWICE, on purpose:
+// main.bicep deploys this module TWICE on the first provision, on purpose:
 //
 //   pass 1 (finalize = false)  creates the application: scope access_as_user, API permissions,
 //                              token version 2. Entra assigns the appId (client id) here.
@@ -12,9 +12,13 @@
 //                              asked for, the federated identity credential for the managed identity.
 //
 // A resource cannot reference its own appId, and the Teams SSO identifier URI must contain it,
-// hence the second pass. Both passes declare the full object, so the result is the same whether
-// the extension replaces or merges properties. If pass 2 ever fails on a tenant's policy, the
-// equivalent manual step is in docs/deployment.md (`az ad app update --identifier-uris`).
+// hence the second pass. Pass 1 sends identifierUris [] and preAuthorizedApplications [], so on an
+// application that already exists it would remove the App ID URI and the Teams pre-authorizations
+// until pass 2 restores them (Teams SSO fails in between). main.bicep therefore runs pass 1 only
+// while the application does not exist yet: once a provision has stored ENTRA_CLIENT_ID, later
+// provisions read the appId with app-registration-lookup.bicep (no change to the application) and
+// run only pass 2, which declares the complete object. If pass 2 ever fails on a tenant's policy,
+// the equivalent manual step is in docs/deployment.md (`az ad app update --identifier-uris`).
 //
 // The deploying user needs rights to create applications in the tenant (e.g. Application
 // Developer, or Application Administrator when the tenant restricts app creation).
