@@ -84,8 +84,13 @@ param acsAuthMode string = 'accessKey'
 @description('Memory of each instance; the handler idles at under 10 MiB.')
 param instanceMemoryMB int = 512
 
+// Platform range 1..1000 ("Limit scale-out", https://learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out,
+// 2026-08). Until the 2026 roll-out the lowest maximum was 40, and a region that lags may still refuse
+// values below 40 (docs/deployment.md, "What is checked here"). scripts/check_bicep.py holds every
+// maximumInstanceCount parameter to this range.
 @minValue(1)
 @maxValue(1000)
+@description('Cap on on-demand instances of the HTTP function group. Below 40 only where the region accepts it (docs/deployment.md).')
 param maximumInstanceCount int = 100
 
 @minValue(1)

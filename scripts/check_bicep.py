@@ -18,7 +18,22 @@ Also checked, because `bicep build` cannot run here either:
     and every main.bicep parameter without a default is given a value there;
   * no output hands out a key or secret (listKeys()/listConnectionStrings()/
     listSecrets() or a name containing "secret", "password" or "key" other than
-    the vault's own name and URI).
+    the vault's own name and URI);
+  * every `maximumInstanceCount` parameter has exactly the platform's range
+    (FLEX_MAX_INSTANCES_RANGE, with its source);
+  * re-provisioning never weakens the app registration: pass 1 of
+    app-registration.bicep (finalize: false, no identifier URI, no Teams
+    pre-authorizations) is deployed only when the parameter that azd fills
+    from the previous provision's ENTRA_CLIENT_ID output is empty, and pass 2
+    then gets its appId from somewhere other than pass 1;
+  * every module that uses the Microsoft Graph Bicep extension (public cloud
+    only) is deployed under a condition that checks environment().name against
+    AzureCloud and fail()s with a message elsewhere;
+  * infra/teams-client-apps.json (the Teams / Microsoft 365 / Outlook clients
+    that the app registration pre-authorizes and the handler allows by default)
+    is a list of {clientId, name}, the Bicep pre-authorizes exactly it through
+    loadJsonContent(), no .bicep file repeats one of its ids, and every
+    load*() path resolves.
 
 Neither parser resolves resource types or API versions: that still needs
 `az bicep build` / a what-if deployment (docs/deployment.md).
@@ -51,6 +66,21 @@ except ImportError as exc:  # pragma: no cover - environment problem
     sys.exit(2)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The platform's range for functionAppConfig.scaleAndConcurrency.maximumInstanceCount on Flex
+# Consumption: "Currently the lowest maximum instance count value is 1, and the highest supported
+# maximum instance count value is 1000" (Event-driven scaling in Azure Functions, "Limit
+# scale-out", learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out,
+# ms.date 2026-08-03). Before the 2026 roll-out the lowest value was 40 (same page in 2025, and
+# flex-consumption-plan#considerations); a region that has not been rolled out may still refuse
+# values below 40, which only a deployment shows (docs/deployment.md).
+FLEX_MAX_INSTANCES_RANGE = (1, 1000)
+TEAMS_CLIENT_APPS = Path("infra/teams-client-apps.json")
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# azd keeps every output of the last provision in .azure/<env>/.env; this one is the client id.
+PREVIOUS_CLIENT_ID_ENV = "ENTRA_CLIENT_ID"
+GRAPH_EXTENSION_LINE = re.compile(r"^\s*extension\s+microsoftGraph\w*", re.MULTILINE)
+LOAD_FUNCTIONS = ("loadJsonContent", "loadTextContent", "loadFileAsBase64", "loadYamlContent")
 EXTENSION_LINE = re.compile(r"^(\s*)extension\s+\S+.*$", re.MULTILINE)
 SECRET_FUNCTIONS = re.compile(r"\blist(Keys|ConnectionStrings|Secrets|AccountSas|ServiceSas)\s*\(")
 SECRET_NAME = re.compile(r"secret|password|key", re.IGNORECASE)
@@ -155,6 +185,318 @@ def parameter_file_problems(root: Path) -> tuple[int, int]:
     return 1, 0
 
 
+# --- structure helpers (tree-sitter-bicep) ---------------------------------------------------
+
+
+def node_text(node) -> str:
+    return node.text.decode("utf-8") if node.text is not None else ""
+
+
+def literal(node) -> str | None:
+    """The value of a string node without interpolation, else None."""
+    if node is None or node.type != "string":
+        return None
+    if any(child.type == "interpolation" for child in node.named_children):
+        return None
+    return "".join(node_text(c) for c in node.named_children if c.type in ("string_content", "escape_sequence"))
+
+
+def object_properties(obj) -> dict[str, object]:
+    """{key: value node} of an object node."""
+    props = {}
+    if obj is None or obj.type != "object":
+        return props
+    for prop in obj.named_children:
+        if prop.type != "object_property" or len(prop.named_children) < 2:
+            continue
+        key = prop.named_children[0]
+        name = literal(key) if key.type == "string" else node_text(key)
+        if name is not None:
+            props[name] = prop.named_children[-1]
+    return props
+
+
+class Template:
+    """One parsed .bicep file: its variables, parameters (with decorators) and modules."""
+
+    def __init__(self, parser: Parser, path: Path):
+        self.path = path
+        self.text = path.read_text(encoding="utf-8")
+        self.tree = parser.parse(mask_extension_lines(self.text).encode("utf-8"))
+        self.variables: dict[str, object] = {}
+        self.parameters: dict[str, tuple[object, object | None]] = {}  # name -> (declaration, decorators)
+        self.modules: list[tuple[str, str, object | None, object | None]] = []  # (symbol, path, condition, body)
+        previous = None
+        for node in self.tree.root_node.named_children:
+            if node.type == "variable_declaration" and len(node.named_children) >= 2:
+                self.variables[node_text(node.named_children[0])] = node.named_children[-1]
+            elif node.type == "parameter_declaration" and node.named_children:
+                decorators = previous if previous is not None and previous.type == "decorators" else None
+                self.parameters[node_text(node.named_children[0])] = (node, decorators)
+            elif node.type == "module_declaration" and len(node.named_children) >= 3:
+                symbol = node_text(node.named_children[0])
+                target = literal(node.named_children[1]) or ""
+                rest = node.named_children[2]
+                if rest.type == "if_statement":
+                    condition = rest.named_children[0] if rest.named_children else None
+                    body = rest.named_children[-1] if len(rest.named_children) >= 2 else None
+                else:
+                    condition, body = None, rest
+                self.modules.append((symbol, target, condition, body))
+            if node.type != "comment":
+                previous = node
+
+    def expand(self, node, seen: frozenset[str] = frozenset()) -> str:
+        """The text of an expression with every variable replaced by its own (expanded) text."""
+        if node is None:
+            return ""
+        if node.type == "identifier" and node_text(node) in self.variables and node_text(node) not in seen:
+            name = node_text(node)
+            return "(" + self.expand(self.variables[name], seen | {name}) + ")"
+        if not node.children:
+            return node_text(node)
+        pieces = []
+        cursor = node.start_byte
+        source = node.text or b""
+        for child in node.children:
+            pieces.append(source[cursor - node.start_byte : child.start_byte - node.start_byte].decode("utf-8"))
+            pieces.append(self.expand(child, seen))
+            cursor = child.end_byte
+        pieces.append(source[cursor - node.start_byte :].decode("utf-8"))
+        return "".join(pieces)
+
+    def identifiers(self, node, seen: frozenset[str] = frozenset()) -> set[str]:
+        """Every identifier an expression depends on, through variables (which are included)."""
+        found: set[str] = set()
+        if node is None:
+            return found
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type == "object_property" and current.named_children:
+                stack.extend(current.named_children[1:])  # the key is not a reference
+                continue
+            if current.type == "call_expression" and current.named_children:
+                stack.extend(current.named_children[1:])  # nor is the function's name
+                continue
+            if current.type == "identifier":
+                name = node_text(current)
+                found.add(name)
+                if name in self.variables and name not in seen:
+                    found |= self.identifiers(self.variables[name], seen | {name})
+                continue
+            stack.extend(current.named_children)
+        return found
+
+    def decorator_args(self, name: str) -> dict[str, str]:
+        """{decorator name: argument text} of parameter `name`."""
+        _, decorators = self.parameters[name]
+        result = {}
+        if decorators is None:
+            return result
+        for decorator in decorators.named_children:
+            call = decorator.named_children[0] if decorator.named_children else None
+            if call is None or call.type != "call_expression" or not call.named_children:
+                continue
+            args = call.named_children[1] if len(call.named_children) > 1 else None
+            result[node_text(call.named_children[0])] = node_text(args.named_children[0]) if args and args.named_children else ""
+        return result
+
+
+def report(ok: bool, label: str, problems: list[str]) -> tuple[int, int]:
+    if ok:
+        print(f"ok    {label}")
+        return 1, 0
+    print(f"FAIL  {label}")
+    for problem in problems:
+        print(f"      {problem}")
+    return 0, 1
+
+
+def max_instances_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Every maximumInstanceCount parameter has exactly the platform's range (and a default in it)."""
+    low, high = FLEX_MAX_INSTANCES_RANGE
+    problems = []
+    found = 0
+    for path, template in templates.items():
+        if "maximumInstanceCount" not in template.parameters:
+            continue
+        found += 1
+        rel = path.relative_to(root)
+        args = template.decorator_args("maximumInstanceCount")
+        for decorator, want in (("minValue", low), ("maxValue", high)):
+            got = args.get(decorator)
+            if got is None:
+                problems.append(f"{rel}: maximumInstanceCount has no @{decorator}({want})")
+            elif got.strip() != str(want):
+                problems.append(f"{rel}: maximumInstanceCount has @{decorator}({got}), the platform's is {want}")
+        declaration, _ = template.parameters["maximumInstanceCount"]
+        default = declaration.named_children[-1]
+        if default.type == "number" and not low <= int(node_text(default)) <= high:
+            problems.append(f"{rel}: maximumInstanceCount default {node_text(default)} is outside {low}..{high}")
+    if not found:
+        problems.append("no maximumInstanceCount parameter found under infra/")
+    return problems
+
+
+def module_file(main: Path, target: str) -> Path:
+    return (main.parent / target).resolve()
+
+
+def app_registration_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Pass 1 (the weak object) only while the app does not exist; pass 2 then needs another appId source."""
+    main_path = (root / "infra" / "main.bicep").resolve()
+    main = templates.get(main_path)
+    if main is None:
+        return ["infra/main.bicep not found"]
+    try:
+        values = json.loads((root / "infra" / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"infra/main.parameters.json unreadable ({exc})"]
+    pattern = re.compile(r"^\$\{" + PREVIOUS_CLIENT_ID_ENV + r"(=[^}]*)?\}$")
+    fed = {name for name, v in values.items() if isinstance(v, dict) and pattern.match(str(v.get("value", "")))}
+    problems = []
+    if not fed:
+        problems.append(
+            f"no parameter in infra/main.parameters.json takes ${{{PREVIOUS_CLIENT_ID_ENV}}} (the client id the "
+            "previous provision stored), so main.bicep cannot tell that the app registration already exists"
+        )
+    if not re.search(rf"^\s*output\s+{PREVIOUS_CLIENT_ID_ENV}\s", main.text, re.MULTILINE):
+        problems.append(f"infra/main.bicep has no output {PREVIOUS_CLIENT_ID_ENV}, so azd never stores it")
+    passes = []
+    for symbol, target, condition, body in main.modules:
+        if not target.endswith("app-registration.bicep"):
+            continue
+        params = object_properties(object_properties(body).get("params"))
+        finalize = node_text(params["finalize"]) if "finalize" in params else "false"
+        passes.append((symbol, finalize, condition, params))
+    if not passes:
+        problems.append("infra/main.bicep deploys no modules/app-registration.bicep")
+    first = {symbol for symbol, finalize, _, _ in passes if finalize == "false"}
+    for symbol, finalize, condition, params in passes:
+        if finalize == "false":
+            used = main.identifiers(condition)
+            if not fed & used:
+                problems.append(
+                    f"module {symbol} (pass 1: no identifierUris, no preAuthorizedApplications) is deployed on every "
+                    f"provision: its condition {main.expand(condition) or '(none)'} does not depend on "
+                    f"{' / '.join(sorted(fed)) or 'the previous client id'}, so re-provisioning strips the App ID URI "
+                    "and the Teams pre-authorizations until pass 2"
+                )
+        elif finalize == "true":
+            sources = main.identifiers(params.get("appId"))
+            if first and not sources - first - set(main.variables):
+                problems.append(
+                    f"module {symbol} (pass 2) takes its appId only from pass 1 ({', '.join(sorted(first))}), "
+                    "which does not run once the app exists"
+                )
+    return problems
+
+
+def sovereign_cloud_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Modules with the Microsoft Graph extension run only in AzureCloud; elsewhere fail() explains."""
+    main_path = (root / "infra" / "main.bicep").resolve()
+    main = templates.get(main_path)
+    if main is None:
+        return ["infra/main.bicep not found"]
+    problems = []
+    if GRAPH_EXTENSION_LINE.search(main.text):
+        problems.append("infra/main.bicep declares the Microsoft Graph extension itself; keep Graph resources in modules")
+    graph_modules = 0
+    for symbol, target, condition, _ in main.modules:
+        path = module_file(main_path, target)
+        if not path.is_file() or not GRAPH_EXTENSION_LINE.search(path.read_text(encoding="utf-8")):
+            continue
+        graph_modules += 1
+        expanded = main.expand(condition)
+        missing = []
+        if not re.search(r"environment\(\)\.name", expanded):
+            missing.append("environment().name")
+        if "azurecloud" not in expanded.lower():
+            missing.append("'AzureCloud'")
+        if not re.search(r"\bfail\(\s*'", expanded):
+            missing.append("fail('...')")
+        if missing:
+            problems.append(
+                f"module {symbol} ({target}) uses the Microsoft Graph extension, which deploys only in the public "
+                f"cloud, but its condition lacks {', '.join(missing)}: {expanded or '(unconditional)'}"
+            )
+    if not graph_modules:
+        problems.append("no module of infra/main.bicep uses the Microsoft Graph extension (expected the app registration)")
+    return problems
+
+
+def client_apps_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """infra/teams-client-apps.json is well formed, loaded by the Bicep, and the only copy of its ids."""
+    problems = []
+    path = root / TEAMS_CLIENT_APPS
+    ids: list[str] = []
+    try:
+        apps = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"{TEAMS_CLIENT_APPS}: {exc}"]
+    if not isinstance(apps, list) or not apps:
+        problems.append(f"{TEAMS_CLIENT_APPS}: expected a non-empty JSON array")
+        apps = []
+    for index, app in enumerate(apps):
+        if not isinstance(app, dict) or set(app) != {"clientId", "name"}:
+            problems.append(f"{TEAMS_CLIENT_APPS}[{index}]: expected exactly {{\"clientId\", \"name\"}}, got {app!r}")
+            continue
+        if not isinstance(app["clientId"], str) or not GUID.match(app["clientId"]):
+            problems.append(f"{TEAMS_CLIENT_APPS}[{index}]: clientId {app['clientId']!r} is not a lower-case GUID")
+        else:
+            ids.append(app["clientId"])
+        if not isinstance(app["name"], str) or not app["name"].strip():
+            problems.append(f"{TEAMS_CLIENT_APPS}[{index}]: name must be a non-empty string")
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        problems.append(f"{TEAMS_CLIENT_APPS}: client ids listed twice: {', '.join(duplicates)}")
+
+    load_call = re.compile(r"\b(" + "|".join(LOAD_FUNCTIONS) + r")\(\s*'([^']+)'")
+    loaded_by: list[Path] = []
+    for bicep, template in templates.items():
+        rel = bicep.relative_to(root)
+        for function, target in load_call.findall(template.text):
+            resolved = (bicep.parent / target).resolve()
+            if not resolved.is_file():
+                problems.append(f"{rel}: {function}('{target}') does not resolve to a file")
+            elif resolved == path.resolve():
+                loaded_by.append(bicep)
+        for client_id in ids:
+            if client_id in template.text.lower():
+                problems.append(f"{rel}: repeats {client_id} of {TEAMS_CLIENT_APPS}; load the file instead")
+    preauthorizing = [b for b, t in templates.items() if re.search(r"\bpreAuthorizedApplications\s*:", t.text)]
+    if not preauthorizing:
+        problems.append("no .bicep file sets preAuthorizedApplications")
+    for bicep in preauthorizing:
+        if bicep not in loaded_by:
+            problems.append(
+                f"{bicep.relative_to(root)} sets preAuthorizedApplications without loadJsonContent('{TEAMS_CLIENT_APPS.name}')"
+            )
+    return problems
+
+
+def template_rule_results(root: Path, parser: Parser, files: list[Path]) -> tuple[int, int]:
+    templates = {}
+    for path in files:
+        try:
+            templates[path.resolve()] = Template(parser, path)
+        except (OSError, UnicodeDecodeError):
+            continue
+    passed = failed = 0
+    low, high = FLEX_MAX_INSTANCES_RANGE
+    for label, problems in (
+        (f"maximumInstanceCount is @minValue({low}) @maxValue({high}) everywhere", max_instances_problems(root, templates)),
+        ("re-provisioning skips pass 1 of the app registration once the app exists", app_registration_problems(root, templates)),
+        ("the Microsoft Graph modules are gated to AzureCloud with fail() elsewhere", sovereign_cloud_problems(root, templates)),
+        (f"{TEAMS_CLIENT_APPS} is the one list of pre-authorized Teams clients", client_apps_problems(root, templates)),
+    ):
+        p, f = report(not problems, label, problems)
+        passed += p
+        failed += f
+    return passed, failed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=REPO_ROOT, help="repository root (default: %(default)s)")
@@ -192,6 +534,9 @@ def main() -> int:
             print(f"ok    {rel}")
 
     p, f = parameter_file_problems(root)
+    passed += p
+    failed += f
+    p, f = template_rule_results(root, parser, files)
     passed += p
     failed += f
     print(f"bicep: {passed} passed, {failed} failed")

@@ -32,6 +32,8 @@ param applicationInsightsConnectionString string
 ])
 param instanceMemoryMB int = 512
 
+// Same range as main.bicep (platform: 1..1000 since the 2026 roll-out, 40..1000 before it);
+// scripts/check_bicep.py keeps the two in step.
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
