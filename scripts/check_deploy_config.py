@@ -8,7 +8,14 @@ the registries this project reaches, so its rules are checked in code):
     Bicep puts on the Function App, with `host: function`,
     `language: custom`, an existing `project` folder and `dist: dist.zip`
     (what scripts/package-linux.sh writes);
-  * every hook `run:` that names a script points at an executable file.
+  * every hook `run:` that names a script points at an executable file;
+  * `language: custom` is an azd ALPHA feature (azd 1.20.0 or later, and only
+    after `azd config set alpha.language.custom on` or with
+    AZD_ALPHA_ENABLE_LANGUAGE_CUSTOM=true; otherwise azd refuses to load the
+    project). So when a service uses it, azure.yaml's requiredVersions.azd
+    must exclude older azd, and docs/deployment.md and README.md (where users
+    start) must each name the minimum version and both ways to switch it on
+    (AZD_CUSTOM_LANGUAGE_MENTIONS).
 
 teams/ (validated against the Teams manifest JSON schema of the template's
 manifestVersion, taken from the npm package @microsoft/app-manifest, which
@@ -53,6 +60,23 @@ MANIFEST_PACKAGE = "@microsoft/app-manifest"
 MANIFEST_PACKAGE_VERSION = "1.1.2"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "remote-expert"
 SAMPLE_CLIENT_ID = "3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"
+
+# `language: custom` in azure.yaml. Source: Azure/azure-dev, read 2026-08 (HEAD ae35809f):
+#   * CHANGELOG.md, 1.20.0 (2025-10-08): "[#5771] Add custom language support" (not in 1.19.x);
+#   * cli/azd/resources/alpha_features.yaml: id `language.custom` (still alpha in 1.31.2);
+#   * cli/azd/cmd/container.go: a service with language 'custom' while the feature is off fails the
+#     project load: "<service> service is using language 'custom' (alpha) but it is not enabled.
+#     Please enable it using the command: "azd config set alpha.language.custom on"";
+#   * cli/azd/pkg/alpha/alpha_feature_manager.go: AZD_ALPHA_ENABLE_LANGUAGE_CUSTOM overrides the
+#     config, parsed with Go's strconv.ParseBool, so `true` works and `on` does NOT (the config
+#     file, by contrast, takes `on`/`off`).
+AZD_CUSTOM_LANGUAGE_MIN_VERSION = (1, 20, 0)
+AZD_CUSTOM_LANGUAGE_MENTIONS = (
+    "1.20.0",
+    "azd config set alpha.language.custom on",
+    "AZD_ALPHA_ENABLE_LANGUAGE_CUSTOM=true",
+)
+AZD_CUSTOM_LANGUAGE_DOCS = ("docs/deployment.md", "README.md")
 SAMPLE_HOST = "tab.contoso.example"
 
 
@@ -82,6 +106,57 @@ def azd_service_tag(root: Path) -> set[str]:
         names.update(re.findall(r"param\s+azdServiceName\s+string\s*=\s*'([^']+)'", text))
         names.update(re.findall(r"'azd-service-name':\s*'([^']+)'", text))
     return names
+
+
+def version_tuple(text: str) -> tuple[int, ...] | None:
+    match = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?", text.strip())
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def required_azd_problems(required: object) -> list[str]:
+    """requiredVersions.azd must rule out every azd older than AZD_CUSTOM_LANGUAGE_MIN_VERSION."""
+    minimum = ".".join(map(str, AZD_CUSTOM_LANGUAGE_MIN_VERSION))
+    if not isinstance(required, str) or not required.strip():
+        return [f"requiredVersions.azd is not set; language: custom needs \">= {minimum}\""]
+    lower_bounds = re.findall(r"(>=|>)\s*(v?[0-9][0-9A-Za-z.+-]*)", required)
+    if "||" in required or not lower_bounds:
+        return [f"requiredVersions.azd is {required!r}; expected a lower bound such as \">= {minimum}\""]
+    problems = []
+    for _operator, text in lower_bounds:
+        version = version_tuple(text)
+        if version is None:
+            problems.append(f"requiredVersions.azd: cannot read version {text!r}")
+        elif version < AZD_CUSTOM_LANGUAGE_MIN_VERSION:
+            problems.append(f"requiredVersions.azd {required!r} admits azd older than {minimum}")
+    return problems
+
+
+def check_custom_language(root: Path, doc: dict, checks: Checks) -> None:
+    services = doc.get("services") or {}
+    custom = [name for name, service in services.items() if isinstance(service, dict) and service.get("language") == "custom"]
+    if not custom:
+        return
+    required = (doc.get("requiredVersions") or {}).get("azd") if isinstance(doc.get("requiredVersions"), dict) else None
+    problems = required_azd_problems(required)
+    checks.report(not problems, "azure.yaml: requiredVersions.azd rules out azd without language: custom", problems)
+
+    problems = []
+    for rel in AZD_CUSTOM_LANGUAGE_DOCS:
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+        except OSError as exc:
+            problems.append(f"{rel}: {exc}")
+            continue
+        for needle in AZD_CUSTOM_LANGUAGE_MENTIONS:
+            if needle not in text:
+                problems.append(f"{rel} does not say {needle!r}")
+    checks.report(
+        not problems,
+        f"docs: service {', '.join(custom)} uses language: custom (azd alpha); "
+        + " and ".join(AZD_CUSTOM_LANGUAGE_DOCS)
+        + " say how to enable it",
+        problems,
+    )
 
 
 def check_azure_yaml(root: Path, checks: Checks) -> None:
@@ -148,6 +223,8 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
                     elif not os.access(target, os.X_OK):
                         problems.append(f"{hook_name}: {script} is not executable")
     checks.report(not problems, "azure.yaml: hook scripts exist and are executable", problems)
+
+    check_custom_language(root, doc, checks)
 
 
 def fetch_teams_schema(version: str) -> Path:
