@@ -65,7 +65,7 @@ impl KeySet {
         }
     }
 
-    pub fn len(&self) -> usize {
+    fn key_count(&self) -> usize {
         self.keys.len()
     }
 }
@@ -224,7 +224,7 @@ impl SigningKeys {
         }
         match result {
             Ok(set) => {
-                let count = set.len();
+                let count = set.key_count();
                 self.current.store(Some(Arc::new(set)));
                 tracing::info!(keys = count, "signing keys loaded");
                 Ok(count)
