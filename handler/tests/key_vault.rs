@@ -577,7 +577,7 @@ async fn acs_without_an_access_key_is_called_with_the_identitys_entra_token(shar
             .identity
             .requests()
             .iter()
-            .any(|r| r.resource.as_deref() == Some("https://communication.azure.com"))
+            .any(|r| r.resource.as_deref() == Some("https://communication.azure.com/"))
     );
 }
 

@@ -4,8 +4,9 @@
 //! It authenticates the call the way ACS does. With an access key it recomputes the HMAC from
 //! the request as received (method, path and query, `x-ms-date`, `Host`, body hash) and refuses
 //! a wrong signature, a body that does not match `x-ms-content-sha256`, or an `x-ms-date` more
-//! than 15 minutes off. Without a key, it wants a managed-identity token for
-//! `https://communication.azure.com`. It then insists that the Teams token is an on-behalf-of
+//! than 15 minutes off. Without a key, it wants a managed-identity token for the resource
+//! `https://communication.azure.com/` (trailing slash: what the Azure SDKs' scope
+//! `https://communication.azure.com//.default` names). It then insists that the Teams token is an on-behalf-of
 //! token for the ACS Teams scopes, issued to `appId`, whose user is `userId`.
 
 use std::collections::{HashMap, VecDeque};
@@ -78,7 +79,7 @@ impl FakeAcs {
         format!("endpoint={}/;accesskey={ACCESS_KEY}", self.endpoint())
     }
 
-    /// Also accept managed-identity tokens for `https://communication.azure.com` instead of HMAC.
+    /// Also accept managed-identity tokens for `https://communication.azure.com/` instead of HMAC.
     pub fn trust_managed_identity(&self, tokens: IssuedTokens) {
         self.lock().identity_tokens = Some(tokens);
     }
@@ -185,7 +186,7 @@ fn exchange(
     let authorization = header("authorization");
     let authenticated_by = if let Some(token) = authorization.strip_prefix("Bearer ") {
         let trusted = state.identity_tokens.as_ref().and_then(|t| t.lookup(token));
-        if trusted.is_none_or(|issued| issued.resource != "https://communication.azure.com") {
+        if trusted.is_none_or(|issued| issued.resource != "https://communication.azure.com/") {
             return ("entra", 401, error("Unauthorized", "Invalid Entra token."));
         }
         "entra"

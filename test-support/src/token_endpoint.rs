@@ -28,7 +28,28 @@ pub struct Grant {
     pub object_id: String,
     pub scope: String,
     pub client_id: String,
+    /// The token's `scp`: for Graph's `.default`, the delegated permissions the app registration
+    /// lists that the tenant consented to; otherwise the scopes asked for.
+    pub permissions: Vec<String>,
 }
+
+impl Grant {
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+/// The delegated Graph permissions the app registration lists (`infra/`), which `.default`
+/// stands for once a tenant consented to all of them.
+pub const APP_GRAPH_PERMISSIONS: &[&str] = &[
+    "OnlineMeetings.ReadWrite",
+    "Calendars.ReadWrite",
+    "Chat.Create",
+    "ChatMessage.Send",
+    "People.Read",
+    "User.Read",
+    "User.ReadBasic.All",
+];
 
 /// A scripted answer, used instead of issuing a token.
 #[derive(Debug, Clone)]
@@ -43,9 +64,12 @@ impl Refusal {
         Refusal::entra(400, "invalid_grant", 65001, None)
     }
 
-    /// MFA or another interaction is needed.
+    /// MFA or another interaction is needed: Conditional Access answers with a claims challenge
+    /// the client must satisfy (v2-oauth2-on-behalf-of-flow.md, "Error response example").
     pub fn interaction_required() -> Refusal {
-        Refusal::entra(400, "interaction_required", 50079, None)
+        let mut refusal = Refusal::entra(400, "interaction_required", 50079, None);
+        refusal.body["claims"] = json!(INTERACTION_CLAIMS);
+        refusal
     }
 
     /// AADSTS50013: the assertion (the SSO token) is expired or otherwise invalid.
@@ -73,6 +97,9 @@ impl Refusal {
     }
 }
 
+/// The claims challenge the fake sends with `interaction_required`.
+pub const INTERACTION_CLAIMS: &str = r#"{"access_token":{"capolids":{"essential":true,"values":["9ab03e19-ed42-4168-b6b7-7001fb3e933a"]}}}"#;
+
 #[derive(Debug, Default)]
 struct State {
     client_id: Option<String>,
@@ -83,6 +110,9 @@ struct State {
     issued: HashMap<String, Grant>,
     lifetime_secs: u64,
     delay_ms: u64,
+    /// Graph permissions each tenant has not consented to (a permission added to the app
+    /// registration after the tenant's admin consented).
+    withheld: HashMap<String, Vec<String>>,
 }
 
 /// Tokens the endpoint issued, shared with the Graph and ACS fakes.
@@ -132,6 +162,15 @@ impl TokenEndpoint {
     /// The next exchanges are answered with these refusals, in order.
     pub fn refuse_next(&self, refusals: impl IntoIterator<Item = Refusal>) {
         self.lock().refusals.extend(refusals);
+    }
+
+    /// `tenant`'s consent lacks these Graph permissions: Graph tokens issued there for
+    /// `.default` do not carry them.
+    pub fn withhold_graph_permissions(&self, tenant: &str, permissions: &[&str]) {
+        self.lock().withheld.insert(
+            tenant.to_owned(),
+            permissions.iter().map(|p| (*p).to_owned()).collect(),
+        );
     }
 
     pub fn set_token_lifetime(&self, seconds: u64) {
@@ -220,17 +259,41 @@ fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -
         state.issued.len() + 1,
         uuid::Uuid::new_v4().simple()
     );
+    let scope = field("scope");
+    let permissions = if scope == "https://graph.microsoft.com/.default" {
+        let withheld = state.withheld.get(tenant).cloned().unwrap_or_default();
+        APP_GRAPH_PERMISSIONS
+            .iter()
+            .filter(|p| !withheld.iter().any(|w| w == *p))
+            .map(|p| (*p).to_owned())
+            .collect()
+    } else {
+        scope.split(' ').map(str::to_owned).collect()
+    };
     let grant = Grant {
         tenant_id: tenant.to_owned(),
         object_id: object_id.to_owned(),
-        scope: field("scope").to_owned(),
+        scope: scope.to_owned(),
         client_id: field("client_id").to_owned(),
+        permissions,
+    };
+    // Like Entra, the answer's `scope` lists what the token carries: for `.default`, the
+    // consented permissions, each with its resource (v2-oauth2-on-behalf-of-flow.md).
+    let granted_scope = if scope == "https://graph.microsoft.com/.default" {
+        grant
+            .permissions
+            .iter()
+            .map(|p| format!("https://graph.microsoft.com/{p}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        scope.to_owned()
     };
     state.issued.insert(token.clone(), grant);
     use warp::Reply;
     warp::reply::json(&json!({
         "token_type": "Bearer",
-        "scope": field("scope"),
+        "scope": granted_scope,
         "expires_in": state.lifetime_secs,
         "ext_expires_in": state.lifetime_secs,
         "access_token": token,
