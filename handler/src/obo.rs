@@ -90,7 +90,7 @@ impl DelegatedToken {
         let wanted = permission.to_ascii_lowercase();
         self.granted
             .as_ref()
-            .map(|granted| granted.iter().any(|p| *p == wanted))
+            .map(|granted| granted.contains(&wanted))
     }
 }
 

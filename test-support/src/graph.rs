@@ -612,15 +612,15 @@ fn get_event(state: &State, caller: &Grant, id: &str, query: &HashMap<String, St
     };
     match select(&event_view(event, *visible), query) {
         Ok(selected) => json_status(&selected, 200),
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
-/// `$select`: only the named properties, and 400 for a property the resource does not have
-/// (Graph refuses unknown `$select` fields rather than dropping them).
-fn select(full: &Value, query: &HashMap<String, String>) -> Result<Value, Response> {
+/// `$select`: only the named properties; `None` (answered 400) for a property the resource
+/// does not have, as Graph refuses unknown `$select` fields rather than dropping them.
+fn selected(full: &Value, query: &HashMap<String, String>) -> Option<Value> {
     let Some(fields) = query.get("$select") else {
-        return Ok(full.clone());
+        return Some(full.clone());
     };
     let mut selected = Map::new();
     if let Some(id) = full.get("id") {
@@ -631,10 +631,14 @@ fn select(full: &Value, query: &HashMap<String, String>) -> Result<Value, Respon
             Some(value) => {
                 selected.insert(field.to_owned(), value.clone());
             }
-            None => return Err(error(StatusCode::BAD_REQUEST, "BadRequest")),
+            None => return None,
         }
     }
-    Ok(Value::Object(selected))
+    Some(Value::Object(selected))
+}
+
+fn select(full: &Value, query: &HashMap<String, String>) -> Result<Value, Box<Response>> {
+    selected(full, query).ok_or_else(|| Box::new(error(StatusCode::BAD_REQUEST, "BadRequest")))
 }
 
 fn create_chat(state: &mut State, caller: &Grant, body: &Value) -> Response {
@@ -787,7 +791,7 @@ fn people(state: &State, caller: &Grant, query: &HashMap<String, String>) -> Res
     for person in contacts.chain(organization).take(top(query)) {
         match select(&person, query) {
             Ok(selected) => found.push(selected),
-            Err(response) => return response,
+            Err(response) => return *response,
         }
     }
     json_status(&json!({"value": found}), 200)
@@ -841,7 +845,7 @@ fn user(state: &State, caller: &Grant, id: &str, query: &HashMap<String, String>
     });
     match select(&full, query) {
         Ok(selected) => json_status(&selected, 200),
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 

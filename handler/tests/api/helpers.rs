@@ -12,9 +12,7 @@ use test_support::graph::FakeGraph;
 use test_support::tokens::TokenBuilder;
 use tokio::sync::oneshot;
 
-pub use test_support::directory::{
-    EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID, GUEST_OID, SPECIALIST_OID,
-};
+pub use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
 
 pub const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
 pub const APP_ID_URI: &str = "api://tab.contoso.example/6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";

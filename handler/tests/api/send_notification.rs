@@ -1,6 +1,7 @@
 //! `POST /api/notifications/chat`: a message from the caller, escaped, into the right chat.
 
 use serde_json::{Value, json};
+use test_support::directory::{GUEST_OID, SPECIALIST_OID};
 use test_support::graph::Scripted;
 use warp::http::Method;
 
