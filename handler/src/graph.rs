@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -82,7 +82,7 @@ const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 
 /// One caller's view of Graph: whose token, which correlation id, until when.
 pub struct GraphCall<'a> {
-    pub token: &'a SecretString,
+    pub token: &'a DelegatedToken,
     pub correlation_id: &'a CorrelationId,
     pub deadline: Instant,
 }
@@ -190,12 +190,17 @@ impl GraphClient {
             backoff: self.backoff,
             request_id_header: "request-id",
         };
-        upstream
+        let result = upstream
             .send(call.deadline, || {
                 build()
-                    .bearer_auth(call.token.expose_secret())
+                    .bearer_auth(call.token.token.expose_secret())
                     .header("client-request-id", &client_request_id)
             })
-            .await
+            .await;
+        if let Err(GraphError::Status { status: 401, .. }) = &result {
+            // Expired early or revoked: never offer this token again.
+            call.token.mark_refused();
+        }
+        result
     }
 }

@@ -82,9 +82,31 @@ pub struct DelegatedToken {
     /// The permissions Entra says the token carries (the answer's `scope`), lower-case and
     /// without the resource prefix; `None` when Entra did not say.
     pub granted: Option<Vec<String>>,
+    /// Set when the resource refused the token (401: expired early, revoked, the user's
+    /// sessions ended): the cache must not hand it out again.
+    refused: std::sync::atomic::AtomicBool,
 }
 
 impl DelegatedToken {
+    pub fn new(token: SecretString, use_until: Instant, granted: Option<Vec<String>>) -> Self {
+        DelegatedToken {
+            token,
+            use_until,
+            granted,
+            refused: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The resource answered 401 to this token; the next request gets a new one.
+    pub fn mark_refused(&self) {
+        self.refused
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_refused(&self) -> bool {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether the token carries `permission` (e.g. `Chat.Create`); `None` when unknown.
     pub fn grants(&self, permission: &str) -> Option<bool> {
         let wanted = permission.to_ascii_lowercase();
@@ -262,14 +284,40 @@ impl OnBehalfOf {
             object_id: caller.identity.object_id,
             scopes: scopes.request,
         };
-        let exchange = async {
+        let exchange = || async {
             match tokio::time::timeout_at(deadline, self.exchange(caller, scopes, deadline)).await {
                 Ok(result) => result.map(Arc::new),
                 Err(_) => Err(OboError::Timeout),
             }
         };
+        let cached = self
+            .cache
+            .try_get_with(key.clone(), exchange())
+            .await
+            .map_err(|shared| OboError::clone(&shared))?;
+        if !cached.is_refused() {
+            return Ok(cached);
+        }
+        // Refused by the resource since it was cached: drop it (unless another request has
+        // already replaced it) and exchange again.
         self.cache
-            .try_get_with(key, exchange)
+            .entry(key)
+            .and_compute_with(|entry| async move {
+                match entry {
+                    Some(entry) if entry.value().is_refused() => moka::ops::compute::Op::Remove,
+                    _ => moka::ops::compute::Op::Nop,
+                }
+            })
+            .await;
+        self.cache
+            .try_get_with(
+                CacheKey {
+                    tenant_id: caller.identity.tenant_id,
+                    object_id: caller.identity.object_id,
+                    scopes: scopes.request,
+                },
+                exchange(),
+            )
             .await
             .map_err(|shared| OboError::clone(&shared))
     }
@@ -369,11 +417,11 @@ impl OnBehalfOf {
             return match serde_json::from_slice::<TokenResponse>(&body) {
                 Ok(issued) => {
                     let lifetime = Duration::from_secs(issued.expires_in);
-                    Attempt::Issued(DelegatedToken {
-                        token: SecretString::from(issued.access_token),
-                        use_until: started + lifetime.saturating_sub(EXPIRY_MARGIN),
-                        granted: issued.scope.as_deref().map(granted_permissions),
-                    })
+                    Attempt::Issued(DelegatedToken::new(
+                        SecretString::from(issued.access_token),
+                        started + lifetime.saturating_sub(EXPIRY_MARGIN),
+                        issued.scope.as_deref().map(granted_permissions),
+                    ))
                 }
                 Err(_) => Attempt::Failed(OboError::Upstream {
                     status: status.as_u16(),

@@ -64,6 +64,10 @@ impl Case {
         prepare: impl FnOnce(&FakeKeyVault, &FakeAcs),
     ) -> Case {
         shared.identity.reset();
+        // The app's identities: the system-assigned one and this user-assigned one.
+        shared
+            .identity
+            .assign_user_identity(USER_ASSIGNED_CLIENT_ID);
         let entra = FakeEntra::start().await.unwrap();
         let vault = FakeKeyVault::start(shared.identity.issued_tokens())
             .await

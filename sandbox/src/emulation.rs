@@ -105,6 +105,9 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     };
     let state = AppState::build_with(config, overrides)?;
 
+    // Listen for Ctrl-C and SIGTERM before saying we are ready: a script that reads the banner
+    // and stops us at once must find the handlers in place.
+    let shutdown = shutdown_signal()?;
     let expires = unix_now() + options.token_hours * 3600;
     let field_worker_token = entra
         .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
@@ -143,26 +146,32 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         );
     }
 
-    startup::run(listener, state, shutdown_signal()).await;
+    startup::run(listener, state, shutdown).await;
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.
     drop((identity, entra, graph, acs, vault));
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Completes on Ctrl-C or SIGTERM; the handlers are registered when this is called, not when
+/// the future is first polled.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
-        if let Ok(mut terminate) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
             tokio::select! {
-                _ = ctrl_c => {},
+                _ = interrupt.recv() => {},
                 _ = terminate.recv() => {},
             }
-            return;
-        }
+        })
     }
-    let _ = ctrl_c.await;
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

@@ -17,7 +17,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use warp::Filter;
 use warp::http::{HeaderMap, Method, StatusCode};
 use warp::reply::Response;
@@ -154,6 +153,30 @@ fn url_query_value(query: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Identity API versions that have the Teams token exchange (the REST reference's version
+/// list); others are refused as the service does.
+const API_VERSIONS: &[&str] = &[
+    "2021-03-07",
+    "2022-06-01",
+    "2022-10-01",
+    "2023-08-01",
+    "2023-10-01",
+    "2025-03-02-preview",
+    "2025-06-30",
+    "2026-07-22",
+    "2026-09-23",
+];
+
+/// The service writes times with seven fractional digits and an explicit `+00:00`.
+fn service_time(time: OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]+00:00"
+    );
+    time.to_offset(time::UtcOffset::UTC)
+        .format(FORMAT)
+        .unwrap_or_default()
+}
+
 fn error(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
 }
@@ -175,7 +198,18 @@ fn exchange(
     if method != Method::POST || path != "/teamsUser/:exchangeAccessToken" {
         return ("none", 404, error("NotFound", "Unknown operation."));
     }
-    if url_query_value(query, "api-version").is_empty() {
+    let api_version = url_query_value(query, "api-version");
+    if !api_version.is_empty() && !API_VERSIONS.contains(&api_version.as_str()) {
+        return (
+            "none",
+            400,
+            error(
+                "UnsupportedApiVersion",
+                "The HTTP resource does not support the requested api-version.",
+            ),
+        );
+    }
+    if api_version.is_empty() {
         return (
             "none",
             400,
@@ -241,7 +275,7 @@ fn exchange(
         200,
         json!({
             "token": format!("acs-{}-{}", state.records.len() + 1, uuid::Uuid::new_v4().simple()),
-            "expiresOn": expires.format(&Rfc3339).unwrap_or_default(),
+            "expiresOn": service_time(expires),
         }),
     )
 }

@@ -299,10 +299,17 @@ async fn handle(
             body: body.clone(),
             caller,
         });
+        // Scripted answers stand in for what Graph does with an authenticated request: an
+        // unauthenticated one is refused first, as Graph would.
+        let authenticated = state
+            .grants
+            .lookup(bearer)
+            .is_some_and(|g| g.scope.contains("https://graph.microsoft.com/"));
         let position = state
             .scripted
             .iter()
-            .position(|s| s.method == method && path.starts_with(&s.path_prefix));
+            .position(|s| s.method == method && path.starts_with(&s.path_prefix))
+            .filter(|_| authenticated);
         position.and_then(|i| state.scripted.remove(i))
     };
     if let Some(scripted) = &scripted {
@@ -322,6 +329,14 @@ async fn handle(
     else {
         return error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
     };
+    // Graph reads a request body only as JSON it was told about.
+    let json_declared = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if matches!(method.as_str(), "POST" | "PATCH") && !json_declared {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType");
+    }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     if let Some((permission, code)) = required_permission(&method, &segments, &query)
         && !caller.has_permission(permission)
@@ -448,6 +463,12 @@ fn create_meeting(
     body: &Value,
     subject: Option<&str>,
 ) -> Response {
+    if let Err(field) = check_meeting_body(body) {
+        return json_status(
+            &json!({"error": {"code": "BadRequest", "message": format!("Invalid value for {field}.")}}),
+            400,
+        );
+    }
     let key = uuid::Uuid::new_v4().simple().to_string();
     let thread_id = format!("19:meeting_{key}@thread.v2");
     let meeting = json!({
@@ -501,6 +522,73 @@ fn create_meeting(
     );
     state.meetings.push(meeting.clone());
     json_status(&meeting, 201)
+}
+
+/// What Graph validates of an `onlineMeeting` body (onlinemeeting-post.md, the resource's
+/// property types and enums); the first offending property is named.
+fn check_meeting_body(body: &Value) -> Result<(), &'static str> {
+    const KNOWN: &[&str] = &[
+        "subject",
+        "startDateTime",
+        "endDateTime",
+        "participants",
+        "lobbyBypassSettings",
+        "allowedPresenters",
+    ];
+    let fields = body.as_object().ok_or("the body")?;
+    if fields.keys().any(|k| !KNOWN.contains(&k.as_str())) {
+        return Err("an unknown property");
+    }
+    let time_ok = |name: &str| {
+        body[name].as_str().is_some_and(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).is_ok()
+        })
+    };
+    if !time_ok("startDateTime") {
+        return Err("startDateTime");
+    }
+    if !time_ok("endDateTime") {
+        return Err("endDateTime");
+    }
+    if fields.contains_key("subject") && !body["subject"].is_string() {
+        return Err("subject");
+    }
+    const SCOPES: &[&str] = &[
+        "organization",
+        "organizationAndFederated",
+        "everyone",
+        "invited",
+        "organizer",
+    ];
+    if let Some(lobby) = fields.get("lobbyBypassSettings")
+        && !lobby["scope"]
+            .as_str()
+            .is_some_and(|scope| SCOPES.contains(&scope))
+    {
+        return Err("lobbyBypassSettings.scope");
+    }
+    const PRESENTERS: &[&str] = &["everyone", "organization", "roleIsPresenter", "organizer"];
+    if let Some(allowed) = fields.get("allowedPresenters")
+        && !allowed.as_str().is_some_and(|a| PRESENTERS.contains(&a))
+    {
+        return Err("allowedPresenters");
+    }
+    for attendee in body["participants"]["attendees"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        if !attendee["identity"]["user"]["id"].is_string() {
+            return Err("participants.attendees.identity.user.id");
+        }
+        if !attendee["role"]
+            .as_str()
+            .is_some_and(|r| ["attendee", "presenter", "producer", "coorganizer"].contains(&r))
+        {
+            return Err("participants.attendees.role");
+        }
+    }
+    Ok(())
 }
 
 fn owned_by(meeting: &Value, caller: &Grant) -> bool {
