@@ -35,6 +35,8 @@ const CHATS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.Manag
 #[derive(Debug, Clone)]
 pub struct ExchangeRecord {
     pub api_version: String,
+    /// The request's `x-ms-date`, which the HMAC signature covers.
+    pub date: String,
     pub authenticated_by: &'static str,
     pub status: u16,
     pub body: Value,
@@ -46,6 +48,8 @@ struct State {
     identity_tokens: Option<IssuedTokens>,
     records: Vec<ExchangeRecord>,
     scripted: VecDeque<(u16, Value)>,
+    /// `Retry-After` seconds sent with scripted 429/503 answers, when set.
+    scripted_retry_after: Option<u64>,
     lifetime_secs: i64,
 }
 
@@ -63,6 +67,7 @@ impl FakeAcs {
             identity_tokens: None,
             records: Vec::new(),
             scripted: VecDeque::new(),
+            scripted_retry_after: None,
             lifetime_secs: 3600,
         }));
         let server = spawn(routes(state.clone())).await?;
@@ -86,6 +91,11 @@ impl FakeAcs {
     /// The next requests get these answers (after authentication), in order.
     pub fn script(&self, answers: impl IntoIterator<Item = (u16, Value)>) {
         self.lock().scripted.extend(answers);
+    }
+
+    /// Scripted 429 and 503 answers carry `Retry-After: seconds`.
+    pub fn set_scripted_retry_after(&self, seconds: u64) {
+        self.lock().scripted_retry_after = Some(seconds);
     }
 
     /// How long issued tokens live, in seconds.
@@ -125,8 +135,14 @@ fn routes(
                 let api_version = url_query_value(&query, "api-version");
                 let (authenticated_by, status, answer) =
                     exchange(&mut state, &method, path.as_str(), &query, &headers, &body);
+                let date = headers
+                    .get("x-ms-date")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
                 state.records.push(ExchangeRecord {
                     api_version,
+                    date,
                     authenticated_by,
                     status,
                     body: serde_json::from_slice(&body).unwrap_or(Value::Null),
@@ -139,6 +155,11 @@ fn routes(
                 response
                     .headers_mut()
                     .insert("ms-cv", warp::http::HeaderValue::from_static("fakeAcsCv.0"));
+                if let (Some(seconds), 429 | 503) = (state.scripted_retry_after, status.as_u16()) {
+                    response
+                        .headers_mut()
+                        .insert("retry-after", warp::http::HeaderValue::from(seconds));
+                }
                 response
             },
         )

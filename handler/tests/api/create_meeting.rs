@@ -501,7 +501,7 @@ async fn create_meeting_returns_503_when_the_token_endpoint_is_down() {
     problem(response, 503, "unavailable").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_requests_of_one_user_make_one_token_call() {
     // Arrange: a slow token endpoint, so the requests really overlap.
     let app = spawn_app().await;
@@ -525,7 +525,7 @@ async fn fifty_concurrent_requests_of_one_user_make_one_token_call() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delegated_tokens_never_cross_users_or_tenants() {
     // Arrange: 100 users in 5 tenants, each with their own SSO token.
     let app = spawn_app_with(|config| {
@@ -590,4 +590,38 @@ async fn create_meeting_answers_504_within_the_deadline_when_graph_hangs() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn an_on_behalf_of_token_within_five_minutes_of_expiry_is_not_reused() {
+    // Entra may issue a token that lives only five minutes more; it is renewed at once.
+    let app = spawn_app().await;
+    app.entra.token_endpoint().set_token_lifetime(300);
+
+    assert_eq!(post_meeting(&app).await.status(), 201);
+    assert_eq!(post_meeting(&app).await.status(), 201);
+
+    assert_eq!(app.token_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_graph_token_that_graph_refuses_is_dropped_not_reused() {
+    // Arrange: the field worker's Graph token is cached, then revoked (sessions ended).
+    let app = spawn_app().await;
+    assert_eq!(post_meeting(&app).await.status(), 201);
+    app.entra
+        .token_endpoint()
+        .revoke_user(FIELD_TENANT, FIELD_WORKER_OID);
+
+    // Act
+    let refused = post_meeting(&app).await;
+    let next = post_meeting(&app).await;
+
+    // Assert: Graph said 401 once; the next request exchanged again and succeeded.
+    let body = problem(refused, 502, "upstream_error").await;
+    assert!(body["detail"].as_str().unwrap().contains("401"), "{body}");
+    assert_eq!(next.status(), 201);
+    assert_eq!(app.token_requests().len(), 2);
+    let creates = app.graph.requests_to("POST", "/me/onlineMeetings");
+    assert_eq!(creates.len(), 3);
 }
