@@ -523,6 +523,54 @@ async fn routes_that_need_the_secret_answer_503_while_the_vault_is_down(shared: 
     assert!(case.graph.requests().is_empty());
 }
 
+async fn an_identity_endpoint_that_is_down_shows_in_health_and_heals(shared: &Shared) {
+    // Arrange: the federated credential, and the platform's identity endpoint down from start.
+    let case = Case::start(
+        shared,
+        &[
+            ("ENTRA_CLIENT_CREDENTIAL", "managed-identity"),
+            ("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID),
+        ],
+        |_, _| shared.identity.set_down(true),
+    )
+    .await;
+
+    // Act and assert: health names the dependency, the route that needs it answers 503.
+    let health = case
+        .wait_for_check("managedIdentity", |c| c == "degraded")
+        .await;
+    assert_eq!(health["status"], "degraded");
+    let refused = case.my_profile().await;
+    assert_eq!(refused.status(), 503);
+    assert!(case.entra.token_endpoint().requests().is_empty());
+
+    // Act: the endpoint comes back.
+    shared.identity.set_down(false);
+    let served = case.my_profile().await;
+
+    // Assert
+    assert_eq!(served.status(), 200);
+    let health = case.wait_for_check("managedIdentity", |c| c == "ok").await;
+    assert_eq!(health["checks"]["clientCredential"], "ok");
+}
+
+async fn a_throttling_vault_is_retried_by_the_sdk_then_reported(shared: &Shared) {
+    // One 429 is absorbed by the SDK's retry; a vault that keeps throttling is a 503.
+    let case = Case::start(shared, &[], |vault, _| vault.throttle_next(1)).await;
+    let health = case.wait_for_check("clientCredential", |c| c == "ok").await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(case.my_profile().await.status(), 200);
+
+    let case = Case::start(shared, &[], |vault, _| vault.throttle_next(1000)).await;
+    case.wait_for_check("clientCredential", |c| c == "degraded")
+        .await;
+    assert_eq!(case.my_profile().await.status(), 503);
+    assert_eq!(
+        case.client_secret().await.unwrap_err(),
+        "Key Vault: answered 429"
+    );
+}
+
 async fn the_federated_credential_signs_the_on_behalf_of_exchange(shared: &Shared) {
     // Arrange
     let case = Case::start(
@@ -666,6 +714,8 @@ fn main() -> ExitCode {
         a_secret_rotated_in_the_vault_is_picked_up_when_entra_refuses_the_old_one,
         routes_that_need_the_secret_answer_503_while_the_vault_is_down,
         the_federated_credential_signs_the_on_behalf_of_exchange,
+        an_identity_endpoint_that_is_down_shows_in_health_and_heals,
+        a_throttling_vault_is_retried_by_the_sdk_then_reported,
         acs_without_an_access_key_is_called_with_the_identitys_entra_token,
         acs_with_the_key_from_the_vault_signs_with_hmac,
     ];

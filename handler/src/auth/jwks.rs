@@ -302,10 +302,14 @@ impl SigningKeys {
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }
-        let body = response
-            .bytes()
+        let body = crate::upstream::read_capped(response, crate::upstream::MAX_JSON_BODY)
             .await
-            .map_err(|e| FetchError::Unreachable(Arc::new(e)))?;
+            .map_err(|error| match error {
+                crate::upstream::UpstreamError::Transport(e) => {
+                    FetchError::Unreachable(Arc::new(e))
+                }
+                _ => FetchError::Malformed("document larger than any key set"),
+            })?;
         serde_json::from_slice(&body).map_err(|_| FetchError::Malformed("not the expected JSON"))
     }
 
