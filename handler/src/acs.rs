@@ -91,7 +91,13 @@ impl ConnectionString {
                             matches!(u.scheme(), "https" | "http") && u.host_str().is_some()
                         })
                         .filter(|u| u.query().is_none() && u.fragment().is_none())
-                        .ok_or("is malformed: endpoint is not an https URL")?;
+                        // An ACS endpoint is an origin. A path would mean the text was not
+                        // what it seems: a lost `;` turns `/;accesskey=…` into a path that
+                        // carries the key into anything that prints the endpoint.
+                        .filter(|u| {
+                            u.path() == "/" && u.username().is_empty() && u.password().is_none()
+                        })
+                        .ok_or("is malformed: endpoint is not an https origin")?;
                     endpoint = Some(url);
                 }
                 "accesskey" if access_key.is_none() => {
@@ -501,6 +507,8 @@ mod tests {
             "endpoint=https://x.example/;accesskey=not base64!",
             "endpoint=https://x.example/;accesskey=",
             "endpoint=https://x.example/;endpoint=https://y.example/",
+            "endpoint=https://x.example/accesskey=c2VjcmV0",
+            "endpoint=https://user:pw@x.example/;accesskey=c2VjcmV0",
             "endpoint=https://x.example/;sharedkey=abc",
             "garbage",
         ] {

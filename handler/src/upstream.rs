@@ -223,45 +223,6 @@ fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration>
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_is_seconds_or_an_http_date() {
-        let now = time::macros::datetime!(2026-12-02 13:00:00 UTC);
-        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Wed, 02 Dec 2026 13:00:30 GMT", now),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 02 Dec 2026 12:59:00 GMT", now),
-            Some(Duration::ZERO),
-            "a date in the past"
-        );
-        assert_eq!(
-            parse_retry_after("99999", now),
-            Some(MAX_RETRY_AFTER),
-            "capped"
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-3", now), None);
-    }
-
-    #[test]
-    fn only_identifiers_pass_as_upstream_codes() {
-        assert_eq!(
-            safe_code("Request_ResourceNotFound").as_deref(),
-            Some("Request_ResourceNotFound")
-        );
-        assert_eq!(safe_code("a b"), None);
-        assert_eq!(safe_code(""), None);
-        assert_eq!(safe_code(&"x".repeat(81)), None);
-        assert_eq!(safe_code("<script>"), None);
-    }
-}
-
 /// The service's own error code (e.g. `Request_ResourceNotFound`), never its message or body.
 /// The whole answer goes to the log, for support.
 async fn error_code(response: reqwest::Response) -> String {
@@ -330,4 +291,43 @@ pub async fn read_json<T: DeserializeOwned>(
         tracing::warn!(error = %error, "upstream answer does not have the expected shape");
         UpstreamError::Parse
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = time::macros::datetime!(2026-12-02 13:00:00 UTC);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 02 Dec 2026 13:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 02 Dec 2026 12:59:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past"
+        );
+        assert_eq!(
+            parse_retry_after("99999", now),
+            Some(MAX_RETRY_AFTER),
+            "capped"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn only_identifiers_pass_as_upstream_codes() {
+        assert_eq!(
+            safe_code("Request_ResourceNotFound").as_deref(),
+            Some("Request_ResourceNotFound")
+        );
+        assert_eq!(safe_code("a b"), None);
+        assert_eq!(safe_code(""), None);
+        assert_eq!(safe_code(&"x".repeat(81)), None);
+        assert_eq!(safe_code("<script>"), None);
+    }
 }
