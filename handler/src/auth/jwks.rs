@@ -21,7 +21,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use super::claims::TokenVersion;
+use super::token_version::TokenVersion;
 use crate::readiness::Readiness;
 
 /// The placeholder Entra puts in its multitenant issuer values.

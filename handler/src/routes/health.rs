@@ -8,7 +8,7 @@ use warp::{Filter, Rejection, Reply};
 
 use super::{FunctionSpec, function};
 use crate::readiness::Readiness;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct HealthReport {
