@@ -28,6 +28,7 @@ pub mod acs;
 pub mod auth;
 pub mod config;
 pub mod correlation;
+pub mod domain;
 pub mod error;
 pub mod graph;
 pub mod obo;

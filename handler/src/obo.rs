@@ -21,7 +21,6 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::secrets::{ClientAuthentication, ClientCredential, Secrets, SecretsError};
 use crate::upstream::safe_code;
 
@@ -145,42 +144,6 @@ pub enum OboError {
     Upstream { status: u16, code: String },
     #[error("Entra did not answer in time")]
     Timeout,
-}
-
-impl OboError {
-    pub fn into_api_error(self, retry_after: Duration) -> ApiError {
-        match self {
-            OboError::ConsentRequired { scopes } => ApiError::ConsentRequired { scopes },
-            OboError::InteractionRequired { claims, .. } => {
-                ApiError::InteractionRequired { claims }
-            }
-            OboError::AssertionRejected(code) => {
-                ApiError::InvalidToken(format!("on-behalf-of refused the assertion (AADSTS{code})"))
-            }
-            OboError::Credential(error) => ApiError::Unavailable {
-                dependency: error.dependency(),
-                reason: error.to_string(),
-                retry_after,
-            },
-            OboError::Unavailable(reason) => ApiError::Unavailable {
-                dependency: "Entra token endpoint",
-                reason,
-                retry_after,
-            },
-            OboError::Throttled { retry_after: asked } => ApiError::Throttled {
-                service: "Entra ID",
-                retry_after: asked.unwrap_or(retry_after),
-            },
-            OboError::Upstream { status, code } => ApiError::Upstream {
-                service: "Entra ID",
-                status,
-                code,
-            },
-            OboError::Timeout => ApiError::UpstreamTimeout {
-                service: "Entra ID",
-            },
-        }
-    }
 }
 
 /// How one token request ended, before retry decisions.
