@@ -30,6 +30,7 @@ use crate::config::check_acs_endpoint;
 use crate::obo::{OboError, OnBehalfOf, ScopeSet};
 use crate::readiness::Readiness;
 use crate::secrets::{Secrets, SecretsError};
+use crate::token_cache::{self, UseUntil};
 use crate::upstream::{Upstream, UpstreamError, read_json};
 
 pub const SERVICE: &str = "Azure Communication Services";
@@ -79,8 +80,6 @@ pub const ACS_SCOPES: ScopeSet = ScopeSet {
 /// `https://communication.azure.com/`, trailing slash included, which is why every Azure SDK
 /// (Java, .NET, Python, JavaScript) asks for this double-slash form.
 pub const ENTRA_SCOPE: &str = "https://communication.azure.com//.default";
-
-const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// The three headers of an HMAC-authenticated ACS request.
 #[derive(Debug, PartialEq, Eq)]
@@ -169,16 +168,9 @@ struct CacheKey {
     object_id: Uuid,
 }
 
-struct UntilUseBy;
-
-impl moka::Expiry<CacheKey, Arc<AcsToken>> for UntilUseBy {
-    fn expire_after_create(
-        &self,
-        _key: &CacheKey,
-        value: &Arc<AcsToken>,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(value.use_until.saturating_duration_since(Instant::now()))
+impl UseUntil for AcsToken {
+    fn use_until(&self) -> Instant {
+        self.use_until
     }
 }
 
@@ -228,10 +220,7 @@ impl AcsClient {
                 backoff: options.retry_backoff,
                 request_id_header: "ms-cv",
             },
-            cache: moka::future::Cache::builder()
-                .max_capacity(options.cache_capacity)
-                .expire_after(UntilUseBy)
-                .build(),
+            cache: token_cache::cache(options.cache_capacity),
         }
     }
 
@@ -303,7 +292,7 @@ impl AcsClient {
                 .to_offset(time::UtcOffset::UTC)
                 .format(&Rfc3339)
                 .unwrap_or(issued.expires_on),
-            use_until: started + lifetime.saturating_sub(EXPIRY_MARGIN),
+            use_until: token_cache::use_until(started, lifetime),
         })
     }
 

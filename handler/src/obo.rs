@@ -22,10 +22,9 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::secrets::{ClientAuthentication, ClientCredential, Secrets, SecretsError};
+use crate::token_cache::{self, UseUntil};
 use crate::upstream::safe_code;
 
-/// Tokens are renewed this long before Entra says they expire.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Retries while Entra may not have noticed a fresh consent yet (1 s, 2 s, 4 s by default).
 const CONSENT_RETRIES: u32 = 3;
 
@@ -76,7 +75,7 @@ struct CacheKey {
 /// An access token obtained on behalf of a user.
 pub struct DelegatedToken {
     pub token: SecretString,
-    /// When to stop using it (already `EXPIRY_MARGIN` before the real expiry).
+    /// When to stop using it (already `token_cache::EXPIRY_MARGIN` before the real expiry).
     pub use_until: Instant,
     /// The permissions Entra says the token carries (the answer's `scope`), lower-case and
     /// without the resource prefix; `None` when Entra did not say.
@@ -198,16 +197,9 @@ impl std::fmt::Debug for OnBehalfOf {
     }
 }
 
-struct UntilUseBy;
-
-impl moka::Expiry<CacheKey, Arc<DelegatedToken>> for UntilUseBy {
-    fn expire_after_create(
-        &self,
-        _key: &CacheKey,
-        value: &Arc<DelegatedToken>,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(value.use_until.saturating_duration_since(Instant::now()))
+impl UseUntil for DelegatedToken {
+    fn use_until(&self) -> Instant {
+        self.use_until
     }
 }
 
@@ -226,10 +218,7 @@ impl OnBehalfOf {
             client_id: client_id.to_string(),
             secrets,
             consent_backoff,
-            cache: moka::future::Cache::builder()
-                .max_capacity(capacity)
-                .expire_after(UntilUseBy)
-                .build(),
+            cache: token_cache::cache(capacity),
         }
     }
 
@@ -390,7 +379,7 @@ impl OnBehalfOf {
                     let lifetime = Duration::from_secs(issued.expires_in);
                     Attempt::Issued(DelegatedToken::new(
                         SecretString::from(issued.access_token),
-                        started + lifetime.saturating_sub(EXPIRY_MARGIN),
+                        token_cache::use_until(started, lifetime),
                         issued.scope.as_deref().map(granted_permissions),
                     ))
                 }
