@@ -69,7 +69,7 @@ impl FakeEntra {
     /// The same over https, with a certificate signed by the test CA
     /// (`http::TEST_CA_PEM_PATH`), reached as `https://localhost:<port>`.
     pub async fn start_tls() -> std::io::Result<FakeEntra> {
-        FakeEntra::start_with("https", |routes| spawn_tls(routes)).await
+        FakeEntra::start_with("https", spawn_tls).await
     }
 
     /// The authority's routes (metadata, keys, token endpoint) served by `serve`.
