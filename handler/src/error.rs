@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde::Serialize;
+use utoipa::ToSchema;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reject::Reject;
 use warp::reply::Response;
@@ -22,7 +23,157 @@ use crate::secrets::SecretsError;
 use crate::upstream::{UNREACHABLE_RETRY_AFTER, UpstreamError};
 
 /// `type` URIs are stable identifiers of each problem kind, documented in `docs/api.md`.
-const PROBLEM_TYPE_PREFIX: &str = "urn:remote-expert:problem:";
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:remote-expert:problem:";
+
+/// The machine-readable `code` of a problem answer, the one thing a tab branches on. Each code
+/// has exactly one HTTP status; the OpenAPI description lists, per operation, the codes it can
+/// answer (`FunctionSpec::problems`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemCode {
+    BadRequest,
+    InvalidToken,
+    InteractionRequired,
+    TenantNotAllowed,
+    InsufficientScope,
+    ConsentRequired,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    PayloadTooLarge,
+    Throttled,
+    Internal,
+    UpstreamError,
+    Unavailable,
+    UpstreamTimeout,
+}
+
+impl ProblemCode {
+    /// Every code, in the order of `docs/api.md`'s table.
+    pub const ALL: [ProblemCode; 15] = [
+        ProblemCode::BadRequest,
+        ProblemCode::InvalidToken,
+        ProblemCode::InteractionRequired,
+        ProblemCode::TenantNotAllowed,
+        ProblemCode::InsufficientScope,
+        ProblemCode::ConsentRequired,
+        ProblemCode::NotFound,
+        ProblemCode::MethodNotAllowed,
+        ProblemCode::RequestTimeout,
+        ProblemCode::PayloadTooLarge,
+        ProblemCode::Throttled,
+        ProblemCode::Internal,
+        ProblemCode::UpstreamError,
+        ProblemCode::Unavailable,
+        ProblemCode::UpstreamTimeout,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::BadRequest => "bad_request",
+            ProblemCode::InvalidToken => "invalid_token",
+            ProblemCode::InteractionRequired => "interaction_required",
+            ProblemCode::TenantNotAllowed => "tenant_not_allowed",
+            ProblemCode::InsufficientScope => "insufficient_scope",
+            ProblemCode::ConsentRequired => "consent_required",
+            ProblemCode::NotFound => "not_found",
+            ProblemCode::MethodNotAllowed => "method_not_allowed",
+            ProblemCode::RequestTimeout => "request_timeout",
+            ProblemCode::PayloadTooLarge => "payload_too_large",
+            ProblemCode::Throttled => "throttled",
+            ProblemCode::Internal => "internal",
+            ProblemCode::UpstreamError => "upstream_error",
+            ProblemCode::Unavailable => "unavailable",
+            ProblemCode::UpstreamTimeout => "upstream_timeout",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ProblemCode::BadRequest => StatusCode::BAD_REQUEST,
+            ProblemCode::InvalidToken | ProblemCode::InteractionRequired => {
+                StatusCode::UNAUTHORIZED
+            }
+            ProblemCode::TenantNotAllowed
+            | ProblemCode::InsufficientScope
+            | ProblemCode::ConsentRequired => StatusCode::FORBIDDEN,
+            ProblemCode::NotFound => StatusCode::NOT_FOUND,
+            ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ProblemCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemCode::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            ProblemCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemCode::UpstreamError => StatusCode::BAD_GATEWAY,
+            ProblemCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemCode::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemCode::BadRequest => "Bad request",
+            ProblemCode::InvalidToken => "Invalid token",
+            ProblemCode::InteractionRequired => "Interaction required",
+            ProblemCode::TenantNotAllowed => "Tenant not allowed",
+            ProblemCode::InsufficientScope => "Insufficient scope",
+            ProblemCode::ConsentRequired => "Consent required",
+            ProblemCode::NotFound => "Not found",
+            ProblemCode::MethodNotAllowed => "Method not allowed",
+            ProblemCode::RequestTimeout => "Request timeout",
+            ProblemCode::PayloadTooLarge => "Payload too large",
+            ProblemCode::Throttled => "Throttled",
+            ProblemCode::Internal => "Internal error",
+            ProblemCode::UpstreamError => "Upstream error",
+            ProblemCode::Unavailable => "Service unavailable",
+            ProblemCode::UpstreamTimeout => "Upstream timeout",
+        }
+    }
+
+    /// When the code is answered, for a tab developer: the `docs/api.md` table in one line each.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ProblemCode::BadRequest => "malformed input; `detail` names the field",
+            ProblemCode::InvalidToken => {
+                "the bearer token is missing, malformed, badly signed, expired, not yet valid, or for another audience or issuer"
+            }
+            ProblemCode::InteractionRequired => {
+                "Entra ID needs the user to satisfy a claims challenge (MFA, Conditional Access) first: get a token with `getAuthToken({claims: [body.claims]})` and retry"
+            }
+            ProblemCode::TenantNotAllowed => {
+                "the user's organization is not allowed by this deployment"
+            }
+            ProblemCode::InsufficientScope => {
+                "the token lacks `access_as_user`, or comes from a client app that is not allowed (`detail` says which)"
+            }
+            ProblemCode::ConsentRequired => {
+                "the user or an administrator of their organization must consent to the listed `scopes`; after consent, retry once with `x-consent-retry: 1`"
+            }
+            ProblemCode::NotFound => {
+                "the user, photo or chat does not exist, or the path is unknown"
+            }
+            ProblemCode::MethodNotAllowed => {
+                "the path is served, but not with this method; `Allow` lists the methods"
+            }
+            ProblemCode::RequestTimeout => {
+                "the request body did not arrive within 15 s; the connection is closed"
+            }
+            ProblemCode::PayloadTooLarge => "the request body is over 64 KiB",
+            ProblemCode::Throttled => {
+                "Graph, ACS or Entra ID kept answering 429 after the retries; wait `Retry-After` seconds"
+            }
+            ProblemCode::Internal => "a bug; nothing internal is disclosed",
+            ProblemCode::UpstreamError => {
+                "Graph, ACS or Entra ID answered with an unexpected error; `detail` gives its status and error code, never its message"
+            }
+            ProblemCode::Unavailable => {
+                "a dependency (Entra ID's signing keys or token endpoint, Key Vault, Graph or ACS) cannot be reached now; retry after `Retry-After` seconds"
+            }
+            ProblemCode::UpstreamTimeout => {
+                "the upstream calls did not finish within the 25 s request deadline"
+            }
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -252,83 +403,63 @@ impl ApiError {
 /// How Entra ID is named in answers.
 const ENTRA: &str = "Entra ID";
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem details object, as every error is answered.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// `urn:remote-expert:problem:` followed by the `code`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^urn:remote-expert:problem:[a-z_]+$")]
     problem_type: String,
+    /// The code's short, fixed title.
     title: &'a str,
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// For people: what went wrong, never upstream text, tokens or secrets.
     detail: String,
-    code: &'a str,
+    code: ProblemCode,
+    /// With `consent_required`: the permissions to consent to.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
     scopes: Option<&'a [String]>,
-    /// The claims challenge as Entra wrote it (JSON text), for `getAuthToken({claims})`.
+    /// With `interaction_required`: the claims challenge as Entra ID wrote it (JSON text), for
+    /// `authentication.getAuthToken({claims: [claims]})`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     claims: Option<&'a str>,
 }
 
 impl ApiError {
-    pub fn status(&self) -> StatusCode {
+    /// Which kind of problem this is; its status and title follow from it.
+    pub fn kind(&self) -> ProblemCode {
         match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::MissingToken
-            | ApiError::InvalidToken(_)
-            | ApiError::InteractionRequired { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::TenantNotAllowed
-            | ApiError::InsufficientScope
-            | ApiError::ClientAppNotAllowed
-            | ApiError::ConsentRequired { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
-            ApiError::UpstreamTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadRequest(_) => ProblemCode::BadRequest,
+            ApiError::MissingToken | ApiError::InvalidToken(_) => ProblemCode::InvalidToken,
+            ApiError::TenantNotAllowed => ProblemCode::TenantNotAllowed,
+            ApiError::InsufficientScope | ApiError::ClientAppNotAllowed => {
+                ProblemCode::InsufficientScope
+            }
+            ApiError::ConsentRequired { .. } => ProblemCode::ConsentRequired,
+            ApiError::InteractionRequired { .. } => ProblemCode::InteractionRequired,
+            ApiError::NotFound(_) => ProblemCode::NotFound,
+            ApiError::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
+            ApiError::PayloadTooLarge { .. } => ProblemCode::PayloadTooLarge,
+            ApiError::RequestTimeout { .. } => ProblemCode::RequestTimeout,
+            ApiError::Unavailable { .. } => ProblemCode::Unavailable,
+            ApiError::Throttled { .. } => ProblemCode::Throttled,
+            ApiError::Upstream { .. } => ProblemCode::UpstreamError,
+            ApiError::UpstreamTimeout { .. } => ProblemCode::UpstreamTimeout,
+            ApiError::Internal(_) => ProblemCode::Internal,
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind().status()
     }
 
     /// The machine-readable `code` of API.md.
     pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::MissingToken | ApiError::InvalidToken(_) => "invalid_token",
-            ApiError::TenantNotAllowed => "tenant_not_allowed",
-            ApiError::InsufficientScope | ApiError::ClientAppNotAllowed => "insufficient_scope",
-            ApiError::ConsentRequired { .. } => "consent_required",
-            ApiError::InteractionRequired { .. } => "interaction_required",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::RequestTimeout { .. } => "request_timeout",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::Throttled { .. } => "throttled",
-            ApiError::Upstream { .. } => "upstream_error",
-            ApiError::UpstreamTimeout { .. } => "upstream_timeout",
-            ApiError::Internal(_) => "internal",
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest(_) => "Bad request",
-            ApiError::MissingToken | ApiError::InvalidToken(_) => "Invalid token",
-            ApiError::TenantNotAllowed => "Tenant not allowed",
-            ApiError::InsufficientScope | ApiError::ClientAppNotAllowed => "Insufficient scope",
-            ApiError::ConsentRequired { .. } => "Consent required",
-            ApiError::InteractionRequired { .. } => "Interaction required",
-            ApiError::NotFound(_) => "Not found",
-            ApiError::MethodNotAllowed { .. } => "Method not allowed",
-            ApiError::PayloadTooLarge { .. } => "Payload too large",
-            ApiError::RequestTimeout { .. } => "Request timeout",
-            ApiError::Unavailable { .. } => "Service unavailable",
-            ApiError::Throttled { .. } => "Throttled",
-            ApiError::Upstream { .. } => "Upstream error",
-            ApiError::UpstreamTimeout { .. } => "Upstream timeout",
-            ApiError::Internal(_) => "Internal error",
-        }
+        self.kind().as_str()
     }
 
     /// What the caller is told. Written for a Teams tab developer; never an upstream body.
@@ -412,18 +543,15 @@ impl ApiError {
         }
     }
 
-    /// Builds the problem+json answer; takes `&self` so rejections, which are only lent out by
-    /// warp, can be answered too.
-    pub fn to_response(&self) -> Response {
-        self.log();
-        let status = self.status();
-        let code = self.code();
-        let problem = Problem {
-            problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
-            title: self.title(),
-            status: status.as_u16(),
+    /// The problem details of the answer.
+    pub(crate) fn problem(&self) -> Problem<'_> {
+        let kind = self.kind();
+        Problem {
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{}", kind.as_str()),
+            title: kind.title(),
+            status: kind.status().as_u16(),
             detail: self.detail(),
-            code,
+            code: kind,
             scopes: match self {
                 ApiError::ConsentRequired { scopes } => Some(scopes),
                 _ => None,
@@ -432,8 +560,15 @@ impl ApiError {
                 ApiError::InteractionRequired { claims } => claims.as_deref(),
                 _ => None,
             },
-        };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        }
+    }
+
+    /// Builds the problem+json answer; takes `&self` so rejections, which are only lent out by
+    /// warp, can be answered too.
+    pub fn to_response(&self) -> Response {
+        self.log();
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = Response::new(body.into());
         *response.status_mut() = status;
         let headers = response.headers_mut();

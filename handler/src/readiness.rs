@@ -4,8 +4,11 @@
 //! operator's log, never for whoever can reach `/api/health`.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The state of one dependency: `starting` (not answered yet since start-up; counts as ok),
+/// `ok`, or `degraded` (the last attempt failed and none has succeeded since).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Readiness {
     /// Not answered yet since start-up, and nothing has failed: a fresh instance on a scale-out

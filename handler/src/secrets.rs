@@ -458,14 +458,14 @@ impl Secrets {
         })
     }
 
-    /// Health checks of the client credential and, when one is used, the managed identity (the
-    /// ACS connection string is `AcsClient`'s).
-    pub fn health(&self) -> Vec<(&'static str, Readiness)> {
-        let mut checks = vec![("clientCredential", self.client_credential.health())];
-        if let Some(identity) = &self.identity {
-            checks.push(("managedIdentity", identity.health()));
-        }
-        checks
+    /// Health check of the client credential (the ACS connection string is `AcsClient`'s).
+    pub fn client_credential_health(&self) -> Readiness {
+        self.client_credential.health()
+    }
+
+    /// Health check of the managed identity, when one is used.
+    pub fn managed_identity_health(&self) -> Option<Readiness> {
+        self.identity.as_ref().map(|identity| identity.health())
     }
 
     /// A managed-identity token for `scope` (cached by the SDK until shortly before expiry).

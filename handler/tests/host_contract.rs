@@ -467,6 +467,10 @@ fn example_requests(
             ("GET".into(), "/api/health", None, String::new(), 200),
         ),
         (
+            "OpenApi",
+            ("GET".into(), "/api/openapi.json", None, String::new(), 200),
+        ),
+        (
             "TokenValidate",
             (
                 "POST".into(),

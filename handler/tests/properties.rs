@@ -175,9 +175,9 @@ proptest! {
         prop_assume!(!term.trim().is_empty());
         let encoded: String = url::form_urlencoded::byte_serialize(term.as_bytes()).collect();
         let query = format!("q={encoded}&top={top}");
-        let (parsed_term, parsed_top) = search_contacts::validate(&query).unwrap();
-        prop_assert_eq!(parsed_term, term.trim());
-        prop_assert_eq!(parsed_top, top);
+        let parsed = search_contacts::validate(&query).unwrap();
+        prop_assert_eq!(parsed.q, term.trim());
+        prop_assert_eq!(parsed.top, top);
         // Appending another parameter (a second `top`, or a mangled one) is never accepted.
         prop_assert!(search_contacts::validate(&format!("{query}{extra}")).is_err(), "{}{}", query, extra);
     }

@@ -1,8 +1,11 @@
 //! Entra's two access-token formats, which differ in issuer, claims and published keys.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The token's `ver`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub enum TokenVersion {
+    #[serde(rename = "1.0")]
     V1,
+    #[serde(rename = "2.0")]
     V2,
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 const MAX_DURATION: time::Duration = time::Duration::hours(24);
 
@@ -51,8 +52,10 @@ pub fn utc(time: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Who may skip the lobby, in Graph's words (`lobbyBypassSettings.scope`).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+/// Who may skip the lobby, in Graph's words (`lobbyBypassSettings.scope`). For someone outside
+/// the organizer's company to skip it, keep `organizationAndFederated` (their tenant must be
+/// federated with the organizer's) or use `everyone`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum LobbyBypass {
     Organization,
@@ -62,7 +65,7 @@ pub enum LobbyBypass {
 }
 
 /// A participant's role, in Graph's words (`meetingParticipantInfo.role`).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum MeetingRole {
     #[default]

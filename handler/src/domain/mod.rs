@@ -6,7 +6,7 @@ mod meeting;
 mod message;
 mod user;
 
-pub use ids::parse_guid;
+pub use ids::{GUID_PATTERN, Guid, parse_guid};
 pub use meeting::{LobbyBypass, MeetingRole, MeetingWindow, utc};
 pub use message::MessageText;
-pub use user::{UserPrincipalName, UserRef};
+pub use user::{USER_PRINCIPAL_NAME_PATTERN, UserPrincipalName, UserRef};

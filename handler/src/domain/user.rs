@@ -1,6 +1,16 @@
 //! How a caller names a user: `me`, an object id, or a user principal name.
 
-use super::ids::parse_guid;
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
+
+use super::ids::{Guid, parse_guid};
+
+/// What `UserPrincipalName::parse` accepts, as an ECMA-262 pattern: 1 to 113 allowed characters,
+/// `@`, and a domain of 3 to 255 letters, digits, dots and hyphens with at least one dot.
+pub const USER_PRINCIPAL_NAME_PATTERN: &str =
+    "^[A-Za-z0-9'._!#^~+&-]{1,113}@(?=[A-Za-z0-9.-]{3,255}$)[A-Za-z0-9-]*\\.[A-Za-z0-9.-]*$";
 
 /// A plausible user principal name: `name@domain`, in the characters Entra allows (guest UPNs
 /// contain `#EXT#`), at most 113 characters before the `@` plus the domain.
@@ -27,6 +37,25 @@ impl UserPrincipalName {
     }
 }
 
+impl utoipa::PartialSchema for UserPrincipalName {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(USER_PRINCIPAL_NAME_PATTERN))
+            .description(Some(
+                "A user principal name, `name@domain`; guests' contain `#EXT#`.",
+            ))
+            .examples(["robin@experts.example"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for UserPrincipalName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("UserPrincipalName")
+    }
+}
+
 /// A user of the caller's directory, as the profile and photo routes accept one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserRef {
@@ -34,6 +63,46 @@ pub enum UserRef {
     /// An object id, as the caller spelled it (Graph takes either case).
     Id(String),
     Upn(UserPrincipalName),
+}
+
+/// `{id}` of the profile and photo routes: `me`, an object id or a user principal name.
+impl utoipa::PartialSchema for UserRef {
+    fn schema() -> RefOr<Schema> {
+        let me = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["me"]))
+            .description(Some("The signed-in user."));
+        OneOfBuilder::new()
+            .item(me)
+            .item(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                <Guid as utoipa::ToSchema>::name(),
+            )))
+            .item(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                <UserPrincipalName as utoipa::ToSchema>::name(),
+            )))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for UserRef {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("UserRef")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        for (name, schema) in [
+            (
+                <Guid as utoipa::ToSchema>::name(),
+                <Guid as utoipa::PartialSchema>::schema(),
+            ),
+            (
+                <UserPrincipalName as utoipa::ToSchema>::name(),
+                <UserPrincipalName as utoipa::PartialSchema>::schema(),
+            ),
+        ] {
+            schemas.push((name.into_owned(), schema));
+        }
+    }
 }
 
 impl UserRef {

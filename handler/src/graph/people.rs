@@ -2,6 +2,7 @@
 //! directory (`/users?$search`, which needs `ConsistencyLevel: eventual`, aad-advanced-queries.md).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{Collection, Error, GraphCall, GraphClient};
 
@@ -54,9 +55,12 @@ impl Person {
 }
 
 /// A directory user from `/users`, which is also what the contacts route answers.
-#[derive(Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Deserialize, Serialize, PartialEq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
+    /// The user's object id in the caller's directory: a `userId` of the meeting and chat
+    /// routes.
+    #[schema(example = "0b1d0000-0000-4000-8000-000000000004")]
     pub id: String,
     pub display_name: Option<String>,
     pub mail: Option<String>,

@@ -2,6 +2,7 @@
 //! (profilephoto-get.md, `/photo/$value`).
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{Error, GraphCall, GraphClient, encode_segment};
 use crate::domain::UserRef;
@@ -12,10 +13,14 @@ const PROFILE_FIELDS: &str =
 /// Graph stores profile photos of at most 4 MB (profilephoto-update.md).
 const MAX_PHOTO_BYTES: usize = 4 * 1024 * 1024;
 
-/// A profile as Graph returns it, which is also what the route answers.
-#[derive(Debug, Deserialize, Serialize)]
+/// A profile as Graph returns it, which is also what the route answers. `jobTitle`,
+/// `department` and `officeLocation` of other users are `null` unless the app has
+/// `User.Read.All`.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
+    /// The user's object id in the caller's directory.
+    #[schema(example = "0b1d0000-0000-4000-8000-000000000001")]
     id: String,
     display_name: Option<String>,
     mail: Option<String>,

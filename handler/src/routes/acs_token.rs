@@ -1,12 +1,14 @@
 //! `AcsToken`: an Azure Communication Services token acting as the signed-in Teams user.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
 use super::FunctionSpec;
-use super::context::{RequestContext, within_deadline};
-use super::filters::protected;
+use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::filters::{CALLER_PROBLEMS, protected};
+use crate::domain::Guid;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -15,17 +17,41 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "acs/token",
     methods: &[Method::POST],
     allow: "POST",
+    problems: &[CALLER_PROBLEMS, UPSTREAM_PROBLEMS],
 };
 
-#[derive(Serialize)]
+/// An ACS access token of the signed-in Teams user.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct IssuedToken<'a> {
+    /// For `AzureCommunicationTokenCredential` of the ACS Calling and Chat SDKs.
     token: &'a str,
+    /// When the token expires (it matches the user's Entra ID token); ask again when it is near.
+    #[schema(format = DateTime)]
     expires_on: &'a str,
+    /// The caller's object id: the Teams user's id in ACS (`microsoftTeamsUserId`).
+    #[schema(value_type = Guid)]
     teams_user_id: String,
 }
 
 /// POST /api/acs/token, bearer token, no body → 200 `{token, expiresOn, teamsUserId}`.
+#[utoipa::path(
+    post,
+    path = "/api/acs/token",
+    operation_id = "AcsToken",
+    tag = "calling",
+    summary = "An ACS token of the signed-in Teams user",
+    description = "An Azure Communication Services access token of the signed-in Teams user, for the \
+        ACS Calling and Chat SDKs: calls and chats made with it are the user's own. No body. The \
+        handler returns the same token until five minutes before it expires. 403 \
+        `consent_required` names the two ACS scopes; 503 when the ACS resource is not configured \
+        or its connection string cannot be read.",
+    responses(
+        (status = 200, description = "The ACS token.", body = IssuedToken,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+    ),
+    security(("entraId" = ["access_as_user"])),
+)]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected(FUNCTION, &state).then(|context: RequestContext| Box::pin(exchange(context)))
 }

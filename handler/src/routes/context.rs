@@ -7,10 +7,24 @@ use tokio::time::Instant;
 
 use crate::auth::Caller;
 use crate::correlation::CorrelationId;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::graph::{self, GRAPH_SCOPES, GraphCall, GraphClient};
 use crate::obo::DelegatedToken;
 use crate::state::AppState;
+
+/// What a function that acts for the caller upstream can answer besides its own problems: the
+/// on-behalf-of exchange (consent, a claims challenge, an assertion Entra ID refuses), then the
+/// Graph or ACS call (not found, throttled, an unexpected answer, unreachable, too slow).
+pub const UPSTREAM_PROBLEMS: &[ProblemCode] = &[
+    ProblemCode::InvalidToken,
+    ProblemCode::InteractionRequired,
+    ProblemCode::ConsentRequired,
+    ProblemCode::NotFound,
+    ProblemCode::Throttled,
+    ProblemCode::UpstreamError,
+    ProblemCode::Unavailable,
+    ProblemCode::UpstreamTimeout,
+];
 
 pub struct RequestContext {
     pub state: AppState,

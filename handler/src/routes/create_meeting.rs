@@ -12,15 +12,18 @@
 //! the answer is 201 with the event's join URL and `"warnings": ["lobby_not_applied"]`.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
 use super::FunctionSpec;
-use super::context::{Graph, RequestContext, within_deadline};
-use super::filters::protected;
-use super::json_body::json_body;
-use crate::domain::{LobbyBypass, MeetingRole, MeetingWindow, UserPrincipalName, parse_guid, utc};
+use super::context::{Graph, RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::filters::{CALLER_PROBLEMS, protected};
+use super::json_body::{BODY_PROBLEMS, json_body};
+use crate::domain::{
+    Guid, LobbyBypass, MeetingRole, MeetingWindow, UserPrincipalName, parse_guid, utc,
+};
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::meetings::{Attendee, Event, NewEvent, NewOnlineMeeting, OnlineMeeting};
@@ -31,41 +34,67 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "meetings",
     methods: &[Method::POST],
     allow: "POST",
+    problems: &[CALLER_PROBLEMS, BODY_PROBLEMS, UPSTREAM_PROBLEMS],
 };
 
-const MAX_PARTICIPANTS: usize = 50;
-const MAX_SUBJECT_CHARS: usize = 255;
+pub(crate) const MAX_PARTICIPANTS: usize = 50;
+pub(crate) const MAX_SUBJECT_CHARS: usize = 255;
 /// First wait before looking for an event's online meeting again; doubled each time, capped.
 const MEETING_POLL_FIRST_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 const MEETING_POLL_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// What the invitation path keeps back for its own answer: polling stops this long before the
 /// request deadline, so the 201 is sent in time.
 const ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
-/// The answer's warning when the lobby setting could not be applied to an invitation's meeting.
-const LOBBY_NOT_APPLIED: &str = "lobby_not_applied";
 const MEETING_NOT_FOUND: &str = "The meeting could not be found.";
 
-/// The request body.
-#[derive(Debug, Deserialize)]
+/// The request body. Unknown fields are refused, so a typo cannot go unnoticed.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateMeeting {
+    /// 1 to 255 characters once trimmed, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$",
+        example = "Pump 7 vibration"
+    )]
     subject: String,
+    /// RFC 3339.
+    #[schema(format = DateTime, example = "2026-11-26T14:00:00Z")]
     start_date_time: String,
+    /// RFC 3339; after `startDateTime`, at most 24 hours later.
+    #[schema(format = DateTime, example = "2026-11-26T15:00:00Z")]
     end_date_time: String,
+    /// Who takes part besides the organizer (the caller).
     #[serde(default)]
+    #[schema(max_items = 50)]
     participants: Vec<Participant>,
+    /// Default `organizationAndFederated`.
     #[serde(default)]
+    #[schema(nullable = false)]
     lobby_bypass: Option<LobbyBypass>,
+    /// `false` (default): a standalone meeting, no calendar entry. `true`: a calendar event, and
+    /// Exchange mails invitations to the participants that have a `upn`; from then on the
+    /// answer is never an error (a retry would mail everyone again).
     #[serde(default)]
     send_invites: bool,
 }
 
-#[derive(Debug, Deserialize)]
+/// A participant; someone from another organization is given with their `tenantId`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Participant {
+    /// The user's object id (in their own tenant).
+    #[schema(value_type = Guid)]
     user_id: String,
+    /// The user's tenant, for someone from another organization.
+    #[schema(value_type = Option<Guid>, nullable = false)]
     tenant_id: Option<String>,
+    /// Needed for the invitation mail with `sendInvites`.
+    #[schema(value_type = Option<UserPrincipalName>, nullable = false)]
     upn: Option<String>,
+    /// Default `attendee`. With any `presenter`, only presenters present.
+    #[schema(nullable = false)]
     role: Option<MeetingRole>,
 }
 
@@ -116,17 +145,38 @@ impl ValidMeeting {
     }
 }
 
-#[derive(Serialize)]
+/// The meeting created. With `sendInvites` and the warning `lobby_not_applied`, `id` is the
+/// calendar event's id and `chatThreadId` is `null` (`joinWebUrl` too, in the rare case Graph
+/// had not filled in the event's join URL yet).
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct MeetingCreated {
+    /// The online meeting's id (or the calendar event's, see above).
     id: String,
+    /// The URL that joins the meeting.
     join_web_url: Option<String>,
+    /// The meeting chat: a `chatId` for `POST /api/notifications/chat`.
     chat_thread_id: Option<String>,
     subject: String,
+    /// RFC 3339 UTC.
+    #[schema(format = DateTime)]
     start_date_time: String,
+    /// RFC 3339 UTC.
+    #[schema(format = DateTime)]
     end_date_time: String,
+    /// Present only when something did not go as asked: `lobby_not_applied` when the invitations
+    /// were sent but the lobby setting could not be applied (Teams' default lobby then holds).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<&'static str>,
+    warnings: Vec<MeetingWarning>,
+}
+
+/// Something that did not go as asked, though the meeting exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum MeetingWarning {
+    /// The invitations were sent, but the lobby setting could not be applied to the
+    /// invitation's meeting.
+    LobbyNotApplied,
 }
 
 /// What the route learned of the meeting it created.
@@ -137,7 +187,7 @@ struct Outcome {
     subject: Option<String>,
     start_date_time: Option<String>,
     end_date_time: Option<String>,
-    warnings: Vec<&'static str>,
+    warnings: Vec<MeetingWarning>,
 }
 
 impl From<OnlineMeeting> for Outcome {
@@ -155,6 +205,21 @@ impl From<OnlineMeeting> for Outcome {
 }
 
 /// POST /api/meetings, bearer token, JSON `CreateMeeting` → 201 the meeting.
+#[utoipa::path(
+    post,
+    path = "/api/meetings",
+    operation_id = "CreateMeeting",
+    tag = "meetings",
+    summary = "Create the Teams meeting of a session",
+    description = "Creates a Teams meeting organized by the caller (Graph `POST /me/onlineMeetings`; \
+        with `sendInvites`, a calendar event that is an online meeting). Participants from another \
+        organization are given with their `tenantId`.",
+    request_body(content = CreateMeeting, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The meeting was created.", body = MeetingCreated),
+    ),
+    security(("entraId" = ["access_as_user"])),
+)]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected(FUNCTION, &state)
         .and(json_body::<CreateMeeting>(
@@ -220,7 +285,7 @@ async fn create_with_invitations(
         subject: None,
         start_date_time: None,
         end_date_time: None,
-        warnings: vec![LOBBY_NOT_APPLIED],
+        warnings: vec![MeetingWarning::LobbyNotApplied],
     };
     match applied {
         Ok(Ok(online)) => Ok(online.into()),

@@ -16,11 +16,19 @@ use crate::auth::{
     AmbiguousCredentials, CONSENT_RETRY_HEADER, Caller, TokenValidator, bearer_token,
 };
 use crate::correlation::CorrelationId;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::state::AppState;
 
 /// Largest request body accepted, as the contract promises.
 pub const MAX_BODY_BYTES: u64 = 64 * 1024;
+
+/// What `caller` answers for a request it refuses.
+pub const CALLER_PROBLEMS: &[ProblemCode] = &[
+    ProblemCode::InvalidToken,
+    ProblemCode::TenantNotAllowed,
+    ProblemCode::InsufficientScope,
+    ProblemCode::Unavailable,
+];
 
 /// The state, for a handler: warp's `with_db` of its todos example.
 pub fn with_state(

@@ -4,10 +4,11 @@ use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
 use super::FunctionSpec;
-use super::context::{RequestContext, within_deadline};
-use super::filters::protected_with_param;
+use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::filters::{CALLER_PROBLEMS, protected_with_param};
 use super::get_user_profile::{parse_user, per_user_cache};
-use crate::error::ApiError;
+use crate::domain::UserRef;
+use crate::error::{ApiError, ProblemCode};
 use crate::graph;
 use crate::state::AppState;
 
@@ -16,9 +17,61 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "users/{id}/photo",
     methods: &[Method::GET],
     allow: "GET",
+    problems: &[
+        CALLER_PROBLEMS,
+        &[ProblemCode::BadRequest],
+        UPSTREAM_PROBLEMS,
+    ],
 };
 
+/// How long a browser may keep a photo (for the same `Authorization` only).
+pub(crate) const PHOTO_CACHE_CONTROL: &str = "private, max-age=3600";
+
+/// The raster types a browser shows inertly, the only ones served.
+pub(crate) const SERVED_IMAGE_TYPES: [&str; 4] =
+    ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/// The schema of the photo's bytes.
+struct Image;
+
+impl utoipa::PartialSchema for Image {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .description(Some("The image's bytes."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Image {}
+
 /// GET /api/users/{id}/photo, bearer token → 200 the image bytes with their content type.
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}/photo",
+    operation_id = "GetUserPhoto",
+    tag = "people",
+    summary = "A user's photo",
+    description = "The photo's bytes with their own `Content-Type`. Only JPEG, PNG, GIF and WebP \
+        are passed on; a photo Graph serves in any other type (SVG can carry script) is answered \
+        like a missing one: 404 `not_found`, show initials instead.",
+    params(("id" = UserRef, Path, description = "`me`, an object id, or a user principal name.")),
+    responses(
+        (status = 200, description = "The photo.", content(
+            (Image = "image/jpeg"),
+            (Image = "image/png"),
+            (Image = "image/gif"),
+            (Image = "image/webp"),
+        ), headers(
+            ("Cache-Control" = String, description = "`private, max-age=3600`"),
+            ("Vary" = String, description = "`Authorization`"),
+        )),
+    ),
+    security(("entraId" = ["access_as_user"])),
+)]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected_with_param(FUNCTION, &state).then(photo)
 }
@@ -53,7 +106,7 @@ async fn photo(id: String, context: RequestContext) -> Result<warp::reply::Respo
             warp::http::header::CONTENT_TYPE,
             warp::http::HeaderValue::from_static(content_type),
         );
-        per_user_cache(&mut response, "private, max-age=3600");
+        per_user_cache(&mut response, PHOTO_CACHE_CONTROL);
         Ok(response)
     })
     .await
@@ -68,7 +121,7 @@ fn servable_image_type(content_type: &str) -> Option<&'static str> {
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    ["image/jpeg", "image/png", "image/gif", "image/webp"]
+    SERVED_IMAGE_TYPES
         .into_iter()
         .find(|allowed| *allowed == essence)
 }

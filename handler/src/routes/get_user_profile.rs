@@ -7,11 +7,12 @@ use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
 use super::FunctionSpec;
-use super::context::{RequestContext, within_deadline};
-use super::filters::protected_with_param;
+use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::filters::{CALLER_PROBLEMS, protected_with_param};
 use crate::domain::UserRef;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::graph;
+use crate::graph::users::Profile;
 use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -19,9 +20,37 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "users/{id}",
     methods: &[Method::GET],
     allow: "GET",
+    problems: &[
+        CALLER_PROBLEMS,
+        &[ProblemCode::BadRequest],
+        UPSTREAM_PROBLEMS,
+    ],
 };
 
+/// How long a browser may keep a profile (for the same `Authorization` only).
+pub(crate) const PROFILE_CACHE_CONTROL: &str = "private, max-age=300";
+
 /// GET /api/users/{id}, bearer token → 200 the profile.
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}",
+    operation_id = "GetUserProfile",
+    tag = "people",
+    summary = "A user's profile",
+    description = "The profile of a user of the caller's directory, as Graph knows them. Anything \
+        but `me`, an object id or a user principal name as `{id}` is 400; a user Graph does not \
+        know is 404.",
+    params(("id" = UserRef, Path, description = "`me`, an object id, or a user principal name \
+        (percent-encode the `@` or not, both work).")),
+    responses(
+        (status = 200, description = "The user's profile.", body = Profile, headers(
+            ("Cache-Control" = String, description = "`private, max-age=300`"),
+            ("Vary" = String, description = "`Authorization`: a browser shared by two people never \
+                shows one person's answer to the other."),
+        )),
+    ),
+    security(("entraId" = ["access_as_user"])),
+)]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected_with_param(FUNCTION, &state).then(profile)
 }
@@ -57,7 +86,7 @@ async fn profile(id: String, context: RequestContext) -> Result<warp::reply::Res
             .await
             .map_err(|e| graph.error(&e, &[permission], "The user was not found."))?;
         let mut response = warp::reply::json(&profile).into_response();
-        per_user_cache(&mut response, "private, max-age=300");
+        per_user_cache(&mut response, PROFILE_CACHE_CONTROL);
         Ok(response)
     })
     .await

@@ -12,7 +12,14 @@ use serde::de::DeserializeOwned;
 use warp::{Filter, Rejection};
 
 use super::MAX_BODY_BYTES;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
+
+/// What `json_body` answers for a body it cannot use.
+pub const BODY_PROBLEMS: &[ProblemCode] = &[
+    ProblemCode::BadRequest,
+    ProblemCode::RequestTimeout,
+    ProblemCode::PayloadTooLarge,
+];
 
 /// Extracts a `T` from a JSON body, or rejects with 413, 408 (not complete within
 /// `read_timeout`) or a 400 naming what is wrong.

@@ -11,6 +11,7 @@
 //! | `GetUserProfile` | `get_user_profile` |
 //! | `GetUserPhoto` | `get_user_photo` |
 //! | `AcsToken` | `acs_token` |
+//! | `OpenApi` | `open_api` |
 //!
 //! Paths carry the Functions route prefix (`/api/...`) because the host forwards requests on
 //! their original path. Each route names itself for the request log before anything else, and
@@ -25,6 +26,7 @@ pub mod get_user_profile;
 pub mod health;
 pub mod json_body;
 pub mod notify_chat;
+pub mod open_api;
 pub mod search_contacts;
 pub mod token_validate;
 
@@ -36,7 +38,7 @@ use warp::{Filter, Reply};
 
 pub use filters::MAX_BODY_BYTES;
 
-use crate::error::handle_rejection;
+use crate::error::{ProblemCode, handle_rejection};
 use crate::state::AppState;
 
 /// One Azure Function: the name of its folder under `functions/`, the `route` and `methods` of
@@ -50,7 +52,14 @@ pub struct FunctionSpec {
     pub methods: &'static [Method],
     /// The `Allow` header value for a wrong method.
     pub allow: &'static str,
+    /// The problems it can answer, in groups (the filters it is built from, then its own), for
+    /// the OpenAPI description; `ANY_PROBLEMS` come on top.
+    pub problems: &'static [&'static [ProblemCode]],
 }
+
+/// What any function can answer: a declared body over the limit (`filters::body_size_limit`
+/// runs before every function), and a bug.
+pub const ANY_PROBLEMS: &[ProblemCode] = &[ProblemCode::PayloadTooLarge, ProblemCode::Internal];
 
 /// Every function the handler serves.
 pub const FUNCTIONS: &[FunctionSpec] = &[
@@ -62,6 +71,7 @@ pub const FUNCTIONS: &[FunctionSpec] = &[
     get_user_profile::FUNCTION,
     get_user_photo::FUNCTION,
     acs_token::FUNCTION,
+    open_api::FUNCTION,
 ];
 
 /// Every function, composed, with errors already turned into problem answers.
@@ -74,6 +84,7 @@ pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Inf
         .or(get_user_profile::route(state.clone()))
         .or(get_user_photo::route(state.clone()))
         .or(acs_token::route(state))
+        .or(open_api::route())
         // Boxed so that cloning the route tree, which the server does per connection and warp
         // per request, is one reference count instead of a copy of every route's state.
         .map(Reply::into_response)

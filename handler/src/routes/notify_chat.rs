@@ -4,16 +4,22 @@
 //! The message is the caller's plain text. It is HTML-escaped before it goes into Graph's
 //! HTML body, so nothing a caller sends can become markup in someone's Teams client.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{Ref, RefOr, Schema};
 use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
 use super::FunctionSpec;
-use super::context::{Graph, RequestContext, within_deadline};
-use super::filters::protected;
-use super::json_body::json_body;
-use crate::domain::{MessageText, parse_guid};
+use super::context::{Graph, RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::filters::{CALLER_PROBLEMS, protected};
+use super::json_body::{BODY_PROBLEMS, json_body};
+use crate::domain::{Guid, MessageText, parse_guid};
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::chats::{Member, MemberRole};
@@ -24,41 +30,143 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "notifications/chat",
     methods: &[Method::POST],
     allow: "POST",
+    problems: &[CALLER_PROBLEMS, BODY_PROBLEMS, UPSTREAM_PROBLEMS],
 };
 
-const MAX_RECIPIENTS: usize = 20;
-const MAX_LINK_TITLE_CHARS: usize = 200;
-const MAX_URL_LEN: usize = 2048;
+pub(crate) const MAX_RECIPIENTS: usize = 20;
+pub(crate) const MAX_LINK_TITLE_CHARS: usize = 200;
+pub(crate) const MAX_URL_LEN: usize = 2048;
+pub(crate) const MAX_CHAT_ID_LEN: usize = 256;
 
-#[derive(Debug, Deserialize)]
+/// The request body: exactly one of `chatId` and `recipients`, and the message. Its OpenAPI
+/// schema is `NotifyChatBody`, which adds the "exactly one" rule to these fields.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NotifyChat {
+    /// An existing chat the caller is in, e.g. a meeting's `chatThreadId`.
+    #[schema(value_type = Option<ChatId>, nullable = false)]
     chat_id: Option<String>,
+    /// 1 to 20 people: a chat with them is created, or the existing one-on-one chat reused.
+    /// Graph reuses only one-on-one chats, so keep the `chatId` of the answer for the next
+    /// messages of a session.
+    #[schema(min_items = 1, max_items = 20, nullable = false)]
     recipients: Option<Vec<Recipient>>,
+    /// Plain text, 1 to 4000 characters, not blank; HTML-escaped (line breaks kept), so `<b>`
+    /// arrives as the text `<b>`.
+    #[schema(
+        min_length = 1,
+        max_length = 4000,
+        pattern = "\\S",
+        example = "Pump 7 is vibrating above limits, can you join?"
+    )]
     message: String,
+    /// A link added below the message.
+    #[schema(nullable = false)]
     link: Option<Link>,
+}
+
+/// The schema of a `NotifyChat` request body: its fields, with exactly one of `chatId` and
+/// `recipients`.
+struct NotifyChatBody;
+
+impl utoipa::PartialSchema for NotifyChatBody {
+    fn schema() -> RefOr<Schema> {
+        let requires = |field: &str| ObjectBuilder::new().required(field);
+        // At least one, and not both. utoipa has no `not` schema; as an extension it is written
+        // where the keyword belongs.
+        let not_both = ObjectBuilder::new().extensions(Some(Extensions::from_iter([(
+            "not",
+            serde_json::json!({
+                "properties": {"chatId": {}, "recipients": {}},
+                "required": ["chatId", "recipients"],
+            }),
+        )])));
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name(<NotifyChat as ToSchema>::name()))
+            .item(
+                AnyOfBuilder::new()
+                    .item(requires("chatId"))
+                    .item(requires("recipients")),
+            )
+            .item(not_both)
+            .description(Some(
+                "Exactly one of `chatId` and `recipients`, and the `message`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for NotifyChatBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("NotifyChatBody")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((
+            <NotifyChat as ToSchema>::name().into_owned(),
+            <NotifyChat as utoipa::PartialSchema>::schema(),
+        ));
+        <NotifyChat as ToSchema>::schemas(schemas);
+    }
+}
+
+/// The schema of a Teams chat id, as `is_chat_id` accepts it.
+struct ChatId;
+
+impl utoipa::PartialSchema for ChatId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^19:[A-Za-z0-9:._-]*@[A-Za-z0-9:@._-]*$"))
+            .max_length(Some(MAX_CHAT_ID_LEN))
+            .description(Some(
+                "A Teams chat id: `19:` and the thread's own id, e.g. `19:meeting_…@thread.v2`.",
+            ))
+            .examples(["19:meeting_NjE5ZGQ4YjQtZjE2Zi00@thread.v2"])
+            .into()
+    }
+}
+
+impl ToSchema for ChatId {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ChatId")
+    }
 }
 
 /// A recipient is an object id, or an object with the id and, for someone in another
 /// organization, their tenant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Recipient {
+    #[schema(value_type = Guid)]
     Id(String),
     Qualified(QualifiedRecipient),
 }
 
-#[derive(Debug, Deserialize)]
+/// A recipient with their tenant, for someone from another organization.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct QualifiedRecipient {
+    #[schema(value_type = Guid)]
     user_id: String,
+    #[schema(value_type = Option<Guid>, nullable = false)]
     tenant_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A link shown below the message.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Link {
+    /// An https URL.
+    #[schema(
+        format = "uri",
+        max_length = 2048,
+        pattern = "^https://[^/?#\\s]+",
+        example = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjE5ZGQ4YjQtZjE2Zi00%40thread.v2/0"
+    )]
     url: String,
+    /// The link's text, at most 200 characters; the URL when absent.
+    #[schema(max_length = 200, nullable = false, example = "Join the session")]
     title: Option<String>,
 }
 
@@ -74,14 +182,33 @@ struct ValidNotification {
     html: String,
 }
 
-#[derive(Serialize)]
+/// The message was posted.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Notified {
+    /// The chat; send the next messages of the session with it.
+    #[schema(value_type = ChatId)]
     chat_id: String,
+    /// The message's id in that chat.
     message_id: String,
 }
 
 /// POST /api/notifications/chat, bearer token, JSON `NotifyChat` → 201 `{chatId, messageId}`.
+#[utoipa::path(
+    post,
+    path = "/api/notifications/chat",
+    operation_id = "NotifyChat",
+    tag = "chats",
+    summary = "Post a notification into a chat",
+    description = "Posts a message from the caller into a chat: an existing one (`chatId`, e.g. the \
+        meeting chat), or a one-on-one or group chat with the `recipients`, created or reused, \
+        across organizations too. An unknown `chatId`, or one the caller is not in, is 404.",
+    request_body(content = NotifyChatBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The message was posted.", body = Notified),
+    ),
+    security(("entraId" = ["access_as_user"])),
+)]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected(FUNCTION, &state)
         .and(json_body::<NotifyChat>(
@@ -173,7 +300,9 @@ fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
         }
         (None, Some(recipients)) => {
             if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
-                return Err(bad("Field `recipients` must have 1 to 20 entries."));
+                return Err(bad(&format!(
+                    "Field `recipients` must have 1 to {MAX_RECIPIENTS} entries."
+                )));
             }
             let mut people = Vec::with_capacity(recipients.len());
             for (index, recipient) in recipients.into_iter().enumerate() {
@@ -200,7 +329,7 @@ fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
         _ => return Err(bad("Exactly one of `chatId` and `recipients` is required.")),
     };
     let message = MessageText::parse(body.message)
-        .ok_or_else(|| bad("Field `message` must be 1 to 4000 characters."))?;
+        .ok_or_else(|| bad("Field `message` must be 1 to 4000 characters, not all blank."))?;
     let mut html = format!(
         "<p>{}</p>",
         escape_html(message.as_str()).replace('\n', "<br>")
@@ -211,11 +340,22 @@ fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
             .filter(|u| {
                 u.scheme() == "https" && u.host_str().is_some() && link.url.len() <= MAX_URL_LEN
             })
-            .ok_or_else(|| bad("Field `link.url` must be an https URL."))?;
-        let title = link.title.unwrap_or_else(|| url.to_string());
-        if title.chars().count() > MAX_LINK_TITLE_CHARS {
-            return Err(bad("Field `link.title` must be at most 200 characters."));
+            .ok_or_else(|| {
+                bad(&format!(
+                    "Field `link.url` must be an https URL of at most {MAX_URL_LEN} characters."
+                ))
+            })?;
+        // The limit is the caller's title's: a long URL shown as its own text is fine.
+        if link
+            .title
+            .as_ref()
+            .is_some_and(|title| title.chars().count() > MAX_LINK_TITLE_CHARS)
+        {
+            return Err(bad(&format!(
+                "Field `link.title` must be at most {MAX_LINK_TITLE_CHARS} characters."
+            )));
         }
+        let title = link.title.unwrap_or_else(|| url.to_string());
         html.push_str(&format!(
             "<p><a href=\"{}\">{}</a></p>",
             escape_html(url.as_str()),
@@ -229,7 +369,7 @@ fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
 /// `@unq.gbl.spaces`.
 fn is_chat_id(text: &str) -> bool {
     text.starts_with("19:")
-        && text.len() <= 256
+        && text.len() <= MAX_CHAT_ID_LEN
         && text.contains('@')
         && text
             .chars()

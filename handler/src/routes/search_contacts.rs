@@ -5,13 +5,14 @@
 use std::collections::HashSet;
 
 use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
 use super::FunctionSpec;
-use super::context::{RequestContext, within_deadline};
-use super::filters::protected;
-use crate::error::ApiError;
+use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::filters::{CALLER_PROBLEMS, protected};
+use crate::error::{ApiError, ProblemCode};
 use crate::graph;
 use crate::graph::people::{Contact, Person};
 use crate::state::AppState;
@@ -21,18 +22,60 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "contacts",
     methods: &[Method::GET],
     allow: "GET",
+    problems: &[
+        CALLER_PROBLEMS,
+        &[ProblemCode::BadRequest],
+        UPSTREAM_PROBLEMS,
+    ],
 };
 
-const MAX_QUERY_CHARS: usize = 100;
-const DEFAULT_TOP: usize = 10;
-const MAX_TOP: usize = 25;
+pub(crate) const MAX_QUERY_CHARS: usize = 100;
+pub(crate) const DEFAULT_TOP: usize = 10;
+pub(crate) const MAX_TOP: usize = 25;
 
-#[derive(Serialize)]
+/// The query string: `q` and `top`, each at most once, and no other parameter (a typo is
+/// refused rather than ignored).
+#[derive(Debug, PartialEq, Eq, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactsQuery {
+    /// Text to find in names and mail addresses: 1 to 100 characters once trimmed, not blank,
+    /// no control characters.
+    #[param(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$",
+        example = "pump"
+    )]
+    pub q: String,
+    /// How many contacts at most.
+    #[param(value_type = u8, minimum = 1, maximum = 25, default = 10, required = false)]
+    pub top: usize,
+}
+
+/// The contacts found, the caller's relevant people first, without duplicates.
+#[derive(Serialize, ToSchema)]
 struct Contacts {
+    #[schema(max_items = 25)]
     value: Vec<Contact>,
 }
 
 /// GET /api/contacts?q=TEXT&top=N, bearer token → 200 `{value: [contact…]}`.
+#[utoipa::path(
+    get,
+    path = "/api/contacts",
+    operation_id = "SearchContacts",
+    tag = "people",
+    summary = "Find people to call",
+    description = "The caller's relevant people (Graph `/me/people`) first, then directory users whose \
+        name or mail matches (`/users?$search`), without duplicates. Only users of the caller's own \
+        directory (and its guests) are listed: every `id` works as a `userId` of the other routes. \
+        Graph does not list users of other tenants: keep the ids of external experts in your app.",
+    params(ContactsQuery),
+    responses(
+        (status = 200, description = "The contacts found (possibly none).", body = Contacts),
+    ),
+    security(("entraId" = ["access_as_user"])),
+)]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected(FUNCTION, &state)
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
@@ -43,7 +86,7 @@ async fn search(
     context: RequestContext,
     raw_query: String,
 ) -> Result<warp::reply::Response, ApiError> {
-    let (term, top) = validate(&raw_query)?;
+    let ContactsQuery { q: term, top } = validate(&raw_query)?;
     within_deadline(context.deadline, graph::SERVICE, async {
         let graph = context.graph().await?;
         let call = graph.call();
@@ -62,14 +105,15 @@ async fn search(
     .await
 }
 
-pub fn validate(raw_query: &str) -> Result<(String, usize), ApiError> {
+/// The query of a request, checked: `q` trimmed.
+pub fn validate(raw_query: &str) -> Result<ContactsQuery, ApiError> {
     let (q, top) = query_parameters(raw_query)?;
     let term = q.map(|q| q.trim().to_owned()).unwrap_or_default();
     let chars = term.chars().count();
     if chars == 0 || chars > MAX_QUERY_CHARS || term.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(
-            "Query parameter `q` must be 1 to 100 characters.".to_owned(),
-        ));
+        return Err(ApiError::BadRequest(format!(
+            "Query parameter `q` must be 1 to {MAX_QUERY_CHARS} characters."
+        )));
     }
     let top = match top {
         None => DEFAULT_TOP,
@@ -78,12 +122,12 @@ pub fn validate(raw_query: &str) -> Result<(String, usize), ApiError> {
             .ok()
             .filter(|t| (1..=MAX_TOP).contains(t))
             .ok_or_else(|| {
-                ApiError::BadRequest(
-                    "Query parameter `top` must be a number from 1 to 25.".to_owned(),
-                )
+                ApiError::BadRequest(format!(
+                    "Query parameter `top` must be a number from 1 to {MAX_TOP}."
+                ))
             })?,
     };
-    Ok((term, top))
+    Ok(ContactsQuery { q: term, top })
 }
 
 /// `q` and `top`, each at most once; any other parameter is refused, so a typo is noticed.

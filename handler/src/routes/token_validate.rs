@@ -6,9 +6,13 @@ use time::format_description::well_known::Rfc3339;
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
+use utoipa::ToSchema;
+
 use super::FunctionSpec;
 use super::context::RequestContext;
-use super::filters::protected;
+use super::filters::{CALLER_PROBLEMS, protected};
+use crate::auth::TokenVersion;
+use crate::domain::Guid;
 use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -16,22 +20,49 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "token/validate",
     methods: &[Method::POST],
     allow: "POST",
+    problems: &[CALLER_PROBLEMS],
 };
 
-#[derive(Serialize)]
+/// Who the backend thinks the caller is. Identify a user by `(tenantId, objectId)`: the same
+/// person has a different `objectId` in each tenant.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ValidatedToken<'a> {
+    /// The user's tenant (`tid`).
+    #[schema(value_type = Guid)]
     tenant_id: String,
+    /// The user's object id in that tenant (`oid`).
+    #[schema(value_type = Guid)]
     object_id: String,
+    /// `preferred_username` (v2.0) or `upn` / `unique_name` (v1.0); for display only.
     user_principal_name: Option<&'a str>,
+    /// The user's display name; for display only.
     name: Option<&'a str>,
+    /// The token's `aud`: the app's client id or application ID URI.
     audience: &'a str,
+    /// The token's delegated scopes (`scp`), `access_as_user` among them.
     scopes: Vec<&'a str>,
-    token_version: &'static str,
+    token_version: TokenVersion,
+    /// The token's `exp`, RFC 3339 UTC.
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
 /// POST /api/token/validate, bearer token, no body → 200 with the caller's identity.
+#[utoipa::path(
+    post,
+    path = "/api/token/validate",
+    operation_id = "TokenValidate",
+    tag = "identity",
+    summary = "Validate the SSO token",
+    description = "Validates the bearer token and returns who the backend thinks the caller is. \
+        No body. A tab can call it once after sign-in to check its setup.",
+    responses(
+        (status = 200, description = "The token is valid for this app.", body = ValidatedToken,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+    ),
+    security(("entraId" = ["access_as_user"])),
+)]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     protected(FUNCTION, &state).map(|context: RequestContext| describe(&context))
 }
@@ -49,7 +80,7 @@ fn describe(context: &RequestContext) -> warp::reply::Response {
         name: identity.name.as_deref(),
         audience: &identity.audience,
         scopes: identity.scopes().collect(),
-        token_version: identity.version.as_str(),
+        token_version: identity.version,
         expires_at,
     };
     warp::reply::with_header(warp::reply::json(&body), "cache-control", "no-store").into_response()

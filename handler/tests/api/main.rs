@@ -10,6 +10,7 @@ mod faults;
 mod function_json;
 mod health;
 mod helpers;
+mod open_api;
 mod routing;
 mod search_contacts;
 mod send_notification;
