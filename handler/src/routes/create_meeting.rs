@@ -71,7 +71,6 @@ struct CreateMeeting {
     participants: Vec<Participant>,
     /// Default `organizationAndFederated`.
     #[serde(default)]
-    #[schema(nullable = false)]
     lobby_bypass: Option<LobbyBypass>,
     /// `false` (default): a standalone meeting, no calendar entry. `true`: a calendar event, and
     /// Exchange mails invitations to the participants that have a `upn`; from then on the
@@ -88,13 +87,12 @@ struct Participant {
     #[schema(value_type = Guid)]
     user_id: String,
     /// The user's tenant, for someone from another organization.
-    #[schema(value_type = Option<Guid>, nullable = false)]
+    #[schema(value_type = Option<Guid>)]
     tenant_id: Option<String>,
     /// Needed for the invitation mail with `sendInvites`.
-    #[schema(value_type = Option<UserPrincipalName>, nullable = false)]
+    #[schema(value_type = Option<UserPrincipalName>)]
     upn: Option<String>,
     /// Default `attendee`. With any `presenter`, only presenters present.
-    #[schema(nullable = false)]
     role: Option<MeetingRole>,
 }
 

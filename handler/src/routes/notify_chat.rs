@@ -44,12 +44,12 @@ pub(crate) const MAX_CHAT_ID_LEN: usize = 256;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NotifyChat {
     /// An existing chat the caller is in, e.g. a meeting's `chatThreadId`.
-    #[schema(value_type = Option<ChatId>, nullable = false)]
+    #[schema(value_type = Option<ChatId>)]
     chat_id: Option<String>,
     /// 1 to 20 people: a chat with them is created, or the existing one-on-one chat reused.
     /// Graph reuses only one-on-one chats, so keep the `chatId` of the answer for the next
     /// messages of a session.
-    #[schema(min_items = 1, max_items = 20, nullable = false)]
+    #[schema(min_items = 1, max_items = 20)]
     recipients: Option<Vec<Recipient>>,
     /// Plain text, 1 to 4000 characters, not blank; HTML-escaped (line breaks kept), so `<b>`
     /// arrives as the text `<b>`.
@@ -61,7 +61,6 @@ struct NotifyChat {
     )]
     message: String,
     /// A link added below the message.
-    #[schema(nullable = false)]
     link: Option<Link>,
 }
 
@@ -71,13 +70,17 @@ struct NotifyChatBody;
 
 impl utoipa::PartialSchema for NotifyChatBody {
     fn schema() -> RefOr<Schema> {
-        let requires = |field: &str| ObjectBuilder::new().required(field);
-        // At least one, and not both. utoipa has no `not` schema; as an extension it is written
-        // where the keyword belongs.
+        // A field counts as given when it is present and not `null`, as serde reads an Option.
+        let given = |field: &str, kind: Type| {
+            ObjectBuilder::new()
+                .required(field)
+                .property(field, ObjectBuilder::new().schema_type(kind))
+        };
+        // utoipa has no `not` schema; as an extension it is written where the keyword belongs.
         let not_both = ObjectBuilder::new().extensions(Some(Extensions::from_iter([(
             "not",
             serde_json::json!({
-                "properties": {"chatId": {}, "recipients": {}},
+                "properties": {"chatId": {"type": "string"}, "recipients": {"type": "array"}},
                 "required": ["chatId", "recipients"],
             }),
         )])));
@@ -85,12 +88,12 @@ impl utoipa::PartialSchema for NotifyChatBody {
             .item(Ref::from_schema_name(<NotifyChat as ToSchema>::name()))
             .item(
                 AnyOfBuilder::new()
-                    .item(requires("chatId"))
-                    .item(requires("recipients")),
+                    .item(given("chatId", Type::String))
+                    .item(given("recipients", Type::Array)),
             )
             .item(not_both)
             .description(Some(
-                "Exactly one of `chatId` and `recipients`, and the `message`.",
+                "Exactly one of `chatId` and `recipients` (not `null`), and the `message`.",
             ))
             .into()
     }
@@ -149,7 +152,7 @@ enum Recipient {
 struct QualifiedRecipient {
     #[schema(value_type = Guid)]
     user_id: String,
-    #[schema(value_type = Option<Guid>, nullable = false)]
+    #[schema(value_type = Option<Guid>)]
     tenant_id: Option<String>,
 }
 
@@ -159,14 +162,14 @@ struct QualifiedRecipient {
 struct Link {
     /// An https URL.
     #[schema(
-        format = "uri",
+        format = "iri",
         max_length = 2048,
         pattern = "^https://[^/?#\\s]+",
         example = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_NjE5ZGQ4YjQtZjE2Zi00%40thread.v2/0"
     )]
     url: String,
     /// The link's text, at most 200 characters; the URL when absent.
-    #[schema(max_length = 200, nullable = false, example = "Join the session")]
+    #[schema(max_length = 200, example = "Join the session")]
     title: Option<String>,
 }
 

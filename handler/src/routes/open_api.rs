@@ -466,50 +466,38 @@ impl Modify for EveryAnswer {
     }
 }
 
+/// The request headers an operation reads. The backend takes any value and ignores one it
+/// cannot use (a malformed correlation id is replaced, not refused), so their schemas are plain
+/// strings and the descriptions say what is used.
 fn add_request_headers(operation: &mut Operation, upstream: bool) {
-    let parameters = operation.parameters.get_or_insert_with(Vec::new);
-    parameters.push(RefOr::T(
-        ParameterBuilder::new()
-            .name(RESPONSE_HEADER)
-            .parameter_in(ParameterIn::Header)
-            .required(Required::False)
-            .description(Some(
-                "Your correlation id (letters, digits, `-_.:`, up to 64 characters), to tie \
-                 your logs to ours; else the trace id of `traceparent` is used.",
-            ))
-            .schema(Some(correlation_id()))
-            .build(),
-    ));
-    parameters.push(RefOr::T(
-        ParameterBuilder::new()
-            .name("traceparent")
-            .parameter_in(ParameterIn::Header)
-            .required(Required::False)
-            .description(Some("A W3C Trace Context `traceparent`."))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some("^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")),
-            ))
-            .build(),
-    ));
-    if upstream {
-        parameters.push(RefOr::T(
+    let header = |name: &str, description: &str| {
+        RefOr::T(
             ParameterBuilder::new()
-                .name(CONSENT_RETRY_HEADER)
+                .name(name)
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
-                .description(Some(
-                    "`1` right after the user completed consent: the backend then retries \
-                     Entra ID's refusal (after 1, 2 and 4 s, within the deadline), which can \
-                     lag behind a fresh consent. Without it a refusal is answered at once.",
-                ))
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .enum_values(Some(["1"])),
-                ))
+                .description(Some(description))
+                .schema(Some(string()))
                 .build(),
+        )
+    };
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    parameters.push(header(
+        RESPONSE_HEADER,
+        "Your correlation id, to tie your logs to ours: 1 to 64 letters, digits and `-_.:` \
+         (anything else is ignored, and a new id is used).",
+    ));
+    parameters.push(header(
+        "traceparent",
+        "A W3C Trace Context `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`): without \
+         `x-ms-client-request-id`, its trace id is the correlation id.",
+    ));
+    if upstream {
+        parameters.push(header(
+            CONSENT_RETRY_HEADER,
+            "`1` right after the user completed consent: the backend then retries Entra ID's \
+             refusal (after 1, 2 and 4 s, within the deadline), which can lag behind a fresh \
+             consent. Any other value, or none, and a refusal is answered at once.",
         ));
     }
 }
