@@ -6,7 +6,7 @@ use std::error::Error;
 
 use handler::config::Config;
 use handler::secrets::SdkTransport;
-use handler::startup::{self, AppState, Overrides};
+use handler::startup::{AppState, Overrides};
 use serde_json::json;
 use test_support::acs::FakeAcs;
 use test_support::azure_transport::VaultRedirect;
@@ -17,7 +17,10 @@ use test_support::key_vault::FakeKeyVault;
 use test_support::managed_identity::FakeManagedIdentity;
 use test_support::tokens::unix_now;
 
+use crate::cors::{self, AllowedOrigins};
 use crate::options::Options;
+use crate::personas::{self, NEWCO_TENANT};
+use crate::web;
 
 /// The sandbox's own multitenant app registration.
 const CLIENT_ID: &str = "5a4db0c5-0000-4000-8000-000000000001";
@@ -79,12 +82,19 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     vault.set_secret("entra-client-secret", &client_secret);
     vault.set_secret("acs-connection-string", &acs.connection_string());
 
+    // Newco's user has to consent before the on-behalf-of exchange works (see `personas`).
+    let consents = tokens.consents();
+    consents.set_client_id(CLIENT_ID);
+    let newcomer = personas::newcomer_in_directory();
+    consents.require(newcomer.tenant_id, newcomer.id, newcomer.user_principal_name);
+    graph.add_user(newcomer);
+
     let settings: HashMap<&str, String> = HashMap::from([
         ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
         ("ENTRA_APP_ID_URI", APP_ID_URI.to_owned()),
         (
             "ENTRA_ALLOWED_TENANTS",
-            format!("{FIELD_TENANT},{EXPERT_TENANT}"),
+            format!("{FIELD_TENANT},{EXPERT_TENANT},{NEWCO_TENANT}"),
         ),
         ("ENTRA_AUTHORITY_HOST", entra.authority()),
         ("GRAPH_ENDPOINT", graph.endpoint()),
@@ -92,11 +102,27 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         ("IDENTITY_ENDPOINT", identity.endpoint()),
         ("IDENTITY_HEADER", header),
     ]);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let listener = bind(options.port).await?;
     let address = listener.local_addr()?;
     let url = format!("http://{address}");
+    // The tab and the host page on origins of their own, as in Teams: the tab is cross-origin
+    // to the API (CORS) and to its host (postMessage).
+    let next = |offset: u16| match options.port {
+        0 => 0,
+        port => port.saturating_add(offset),
+    };
+    let tab_listener = bind(next(1)).await?;
+    let host_listener = bind(next(2)).await?;
+    let tab_origin = format!("http://{}", tab_listener.local_addr()?);
+    let host_origin = format!("http://{}", host_listener.local_addr()?);
+    let host_url = format!("{host_origin}/");
+
+    let mut tab_origins = vec![tab_origin.clone()];
+    tab_origins.extend(options.tab_origins.iter().cloned());
+    for origin in &tab_origins {
+        consents.register_redirect_uri(&format!("{origin}/auth-end.html"));
+    }
+
     let mut settings = settings;
     settings.insert("FUNCTIONS_CUSTOMHANDLER_PORT", address.port().to_string());
     let config = Config::from_lookup(|name| settings.get(name).cloned())?;
@@ -104,6 +130,31 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         sdk_transport: Some(SdkTransport(VaultRedirect::transport(vault.addr()))),
     };
     let state = AppState::build_with(config, overrides)?;
+
+    let tab = web::TabSite {
+        dir: web::tab_dir(),
+        config: json!({
+            "apiBaseUrl": url,
+            "clientId": CLIENT_ID,
+            "authority": entra.authority(),
+            "validMessageOrigins": [host_origin],
+            "partnerExperts": personas::partner_experts(),
+            "sandbox": true,
+        }),
+        csp: web::tab_csp(&url, std::slice::from_ref(&host_origin)),
+    };
+    let host = web::HostSite {
+        dir: web::host_dir(),
+        tab_url: format!("{tab_origin}/"),
+        tab_origin: tab_origin.clone(),
+        authority: entra.authority(),
+        client_id: CLIENT_ID.to_owned(),
+        graph_state_url: format!("{}/sandbox/state", graph.endpoint()),
+    };
+    let (_tab_server, _host_server) = (
+        serve_site(tab_listener, web::tab_routes(tab)).await?,
+        serve_site(host_listener, web::host_routes(host)).await?,
+    );
 
     let expires = unix_now() + options.token_hours * 3600;
     let field_worker_token = entra
@@ -124,6 +175,8 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
             json!({
                 "sandbox": true,
                 "url": url,
+                "hostUrl": host_url,
+                "tabUrl": format!("{tab_origin}/"),
                 "graphStateUrl": state_url,
                 "clientId": CLIENT_ID,
                 "fieldWorker": {"tenantId": FIELD_TENANT, "objectId": FIELD_WORKER_OID, "token": field_worker_token},
@@ -134,6 +187,8 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         println!(
             "{}",
             crate::banner::text(
+                &host_url,
+                &format!("{tab_origin}/"),
                 &url,
                 &state_url,
                 &field_worker_token,
@@ -143,11 +198,31 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         );
     }
 
-    startup::run(listener, state, shutdown_signal()).await;
+    // The handler behind the platform's CORS, as the Functions host runs it.
+    let routes = cors::layer(AllowedOrigins::new(tab_origins), handler::routes::routes(state));
+    handler::server::serve(listener, routes, shutdown_signal()).await;
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.
     drop((identity, entra, graph, acs, vault));
     Ok(())
+}
+
+async fn bind(port: u16) -> Result<tokio::net::TcpListener, Box<dyn Error>> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}").into())
+}
+
+/// Serves a site until the sandbox stops.
+async fn serve_site<F>(
+    listener: tokio::net::TcpListener,
+    routes: F,
+) -> std::io::Result<test_support::http::Running>
+where
+    F: warp::Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    test_support::http::spawn_on(listener.into_std()?, routes).await
 }
 
 async fn shutdown_signal() {

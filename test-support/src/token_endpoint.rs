@@ -18,6 +18,7 @@ use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::consent::Consents;
 use crate::http::lock;
 use crate::managed_identity::IssuedTokens;
 
@@ -83,6 +84,8 @@ struct State {
     issued: HashMap<String, Grant>,
     lifetime_secs: u64,
     delay_ms: u64,
+    /// Users whose consent is missing (see `consent`); none unless a test or the sandbox asks.
+    consents: Consents,
 }
 
 /// Tokens the endpoint issued, shared with the Graph and ACS fakes.
@@ -152,6 +155,12 @@ impl TokenEndpoint {
         Grants(self.state.clone())
     }
 
+    /// Who still has to consent; the same registry backs the authorize and admin-consent pages
+    /// that this endpoint's authority serves.
+    pub fn consents(&self) -> Consents {
+        self.lock().consents.clone()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
@@ -160,6 +169,7 @@ impl TokenEndpoint {
         &self,
     ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
         let state = self.state.clone();
+        let consent_pages = self.consents().routes();
         warp::post()
             .and(warp::path!(String / "oauth2" / "v2.0" / "token"))
             .and(warp::body::form::<HashMap<String, String>>())
@@ -173,6 +183,8 @@ impl TokenEndpoint {
                     exchange(&state, &tenant, form)
                 }
             })
+            .or(consent_pages)
+            .unify()
     }
 }
 
@@ -214,6 +226,9 @@ fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -
     let object_id = claims["oid"].as_str().unwrap_or_default();
     if assertion_tenant != tenant || object_id.is_empty() {
         return refuse(&Refusal::entra(400, "invalid_grant", 50013, None));
+    }
+    if !state.consents.allows(tenant, object_id) {
+        return refuse(&Refusal::consent_required());
     }
     let token = format!(
         "obo-{}-{}",
