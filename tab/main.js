@@ -5,7 +5,7 @@ import { createApi, ApiProblem } from './api.js';
 import { loadConfig, ConfigError } from './config.js';
 import * as teams from './teams.js';
 import { ProblemPanel } from './screens/problem-panel.js';
-import { showIdentity } from './screens/identity.js';
+import { showIdentity, showProfile } from './screens/identity.js';
 import { SearchScreen } from './screens/search.js';
 import { SessionScreen } from './screens/session.js';
 import { CallingScreen } from './screens/calling.js';
@@ -78,18 +78,28 @@ async function main() {
   });
   const calling = new CallingScreen(document.getElementById('calling'), { api, guard, announce });
 
-  announce('Signing in…');
+  const identity = document.getElementById('identity');
+  let me;
   try {
-    const me = await guard((options) => api.whoAmI(options));
-    showIdentity(document.getElementById('identity'), me, context);
-    document.getElementById('signing-in').hidden = true;
-    announce(`Signed in as ${me.name ?? me.userPrincipalName ?? me.objectId}.`);
-    search.enable();
-    session.enable();
-    calling.enable();
+    me = await guard((options) => api.whoAmI(options));
   } catch {
+    // The problem panel says why; nothing else can work without a sign-in.
     document.getElementById('signing-in').textContent = 'Not signed in.';
-    announce('Not signed in.');
+    return;
+  }
+  showIdentity(identity, me, context);
+  document.getElementById('signing-in').hidden = true;
+  document.getElementById('screens').hidden = false;
+  announce(`Signed in as ${me.name ?? me.userPrincipalName ?? me.objectId}.`);
+  search.enable();
+  session.enable();
+  calling.enable();
+  // The first call on the user's behalf to Microsoft Graph: a missing consent shows up here,
+  // before the person starts searching.
+  try {
+    showProfile(identity, await guard((options) => api.profile('me', options)));
+  } catch {
+    // shown by the problem panel
   }
 }
 

@@ -11,6 +11,7 @@ let config;
 let persona;
 let frameContext = 'content';
 let tabOrigin;
+let tabUrl;
 let popup = null;
 let pendingAuth = null;
 let popupWatch = null;
@@ -139,17 +140,25 @@ function open() {
   document.body.dataset.frame = frameContext;
   sessionId = uuid();
   answerAuth([false, 'The tab was reopened.']);
-  const url = new URL(config.tabUrl);
-  url.searchParams.set('persona', persona.id);
-  frame.src = url.href;
+  frame.src = tabUrl.href;
   status.textContent = `Tab opened as ${persona.name} (${persona.organization}), ${frameContext === 'sidePanel' ? 'meeting side panel' : 'personal tab'}.`;
   const query = new URLSearchParams({ persona: persona.id, frame: frameContext });
+  if (tabUrl.href !== config.tabUrl) query.set('tab', tabUrl.href);
   history.replaceState(null, '', `?${query}`);
 }
 
 async function start() {
   config = await (await fetch('host-config.json')).json();
-  tabOrigin = new URL(config.tabUrl).origin;
+  const asked = new URLSearchParams(window.location.search);
+  // ?tab=URL frames another copy of the tab (one in development, or behind an https proxy):
+  // https, or http on this machine.
+  tabUrl = new URL(config.tabUrl);
+  if (asked.get('tab')) {
+    const other = new URL(asked.get('tab'));
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(other.hostname);
+    if (other.protocol === 'https:' || (other.protocol === 'http:' && loopback)) tabUrl = other;
+  }
+  tabOrigin = tabUrl.origin;
   document.getElementById('graph-state').href = config.graphStateUrl;
   const holder = document.getElementById('personas');
   for (const p of config.personas) {
@@ -161,7 +170,6 @@ async function start() {
     label.append(input, ` ${p.label}`);
     holder.append(label);
   }
-  const asked = new URLSearchParams(window.location.search);
   const form = document.getElementById('pick');
   const chosen = config.personas.some((p) => p.id === asked.get('persona')) ? asked.get('persona') : config.personas[0].id;
   form.elements.persona.value = chosen;

@@ -146,7 +146,6 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let host = web::HostSite {
         dir: web::host_dir(),
         tab_url: format!("{tab_origin}/"),
-        tab_origin: tab_origin.clone(),
         authority: entra.authority(),
         client_id: CLIENT_ID.to_owned(),
         graph_state_url: format!("{}/sandbox/state", graph.endpoint()),

@@ -13,3 +13,10 @@ export function showIdentity(root, me, context) {
   root.querySelector('[data-mismatch]').hidden = !mismatch;
   root.hidden = false;
 }
+
+/** The caller's own profile (GET /api/users/me): job, department, office. */
+export function showProfile(root, profile) {
+  const parts = [profile.jobTitle, profile.department, profile.officeLocation].filter(Boolean);
+  root.querySelector('[data-profile]').textContent = parts.join(', ');
+  root.querySelector('[data-profile-row]').hidden = parts.length === 0;
+}
