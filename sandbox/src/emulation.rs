@@ -131,17 +131,18 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     };
     let state = AppState::build_with(config, overrides)?;
 
+    let api_url = options.api_url.clone().unwrap_or_else(|| url.clone());
     let tab = web::TabSite {
         dir: web::tab_dir(),
         config: json!({
-            "apiBaseUrl": url,
+            "apiBaseUrl": api_url,
             "clientId": CLIENT_ID,
             "authority": entra.authority(),
             "validMessageOrigins": [host_origin],
             "partnerExperts": personas::partner_experts(),
             "sandbox": true,
         }),
-        csp: web::tab_csp(&url, std::slice::from_ref(&host_origin)),
+        csp: web::tab_csp(&api_url, std::slice::from_ref(&host_origin)),
     };
     let host = web::HostSite {
         dir: web::host_dir(),

@@ -7,13 +7,17 @@ pub struct Options {
     /// More origins the tab is served from (e.g. through an https proxy): allowed by CORS and
     /// registered as consent redirect URIs, like a deployment's tab origin.
     pub tab_origins: Vec<String>,
+    /// The API's address as the tab should call it, when a proxy puts it elsewhere (e.g. https).
+    pub api_url: Option<String>,
 }
 
-const USAGE: &str = "usage: sandbox [--port N] [--tokens-json] [--token-hours N] [--tab-origin URL]...
+const USAGE: &str = "usage: sandbox [--port N] [--tokens-json] [--token-hours N] [--tab-origin URL]... [--api-url URL]
   --port N         port of the handler on 127.0.0.1 (default 7071; 0 picks free ports); the tab
                    and the emulated Teams host page take N+1 and N+2
   --tab-origin URL another origin the tab is served from (e.g. https://tab.example through a
                    proxy): allowed by CORS and as consent redirect, like Host.CORS
+  --api-url URL    the API's address as the tab calls it, when a proxy serves it elsewhere
+                   (written into the tab's config.json and Content-Security-Policy)
   --tokens-json    print one JSON line (url, tokens, ids) for scripts instead of the banner
   --token-hours N  lifetime of the printed SSO tokens in hours (default 8, at most 24)";
 
@@ -24,6 +28,7 @@ impl Options {
             tokens_json: false,
             token_hours: 8,
             tab_origins: Vec::new(),
+            api_url: None,
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -41,6 +46,13 @@ impl Options {
                         .ok_or(format!("--token-hours needs 1 to 24\n{USAGE}"))?;
                 }
                 "--tokens-json" => options.tokens_json = true,
+                "--api-url" => {
+                    let url = args
+                        .next()
+                        .filter(|u| is_origin(u))
+                        .ok_or(format!("--api-url needs an origin such as https://api.example\n{USAGE}"))?;
+                    options.api_url = Some(url);
+                }
                 "--tab-origin" => {
                     let origin = args
                         .next()

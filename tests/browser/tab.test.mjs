@@ -184,13 +184,15 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
   });
 
   test('a user whose organization has not consented grants permissions in the popup and carries on', async (t) => {
-    // TeamsJS opens sign-in windows for https pages only: the host and the tab are put on https
-    // origins by request routing (no certificates); the API stays on the sandbox's loopback port.
+    // TeamsJS opens sign-in windows for https pages only: the host, the tab and the API are put
+    // on https origins by request routing (no certificates), as in Azure. (The API cannot stay on
+    // loopback: Chromium refuses an https page's request to a loopback address.)
     const TAB = 'https://tab.sandbox.test';
+    const API = 'https://api.sandbox.test';
     const HOST = 'https://teams.microsoft.com';
-    const { info, context, refused } = await story(t, {
-      sandboxArgs: ['--tab-origin', TAB],
-      routes: (i) => ({ [TAB]: new URL(i.tabUrl).origin, [HOST]: new URL(i.hostUrl).origin }),
+    const { context, refused } = await story(t, {
+      sandboxArgs: ['--tab-origin', TAB, '--api-url', API],
+      routes: (i) => ({ [TAB]: new URL(i.tabUrl).origin, [HOST]: new URL(i.hostUrl).origin, [API]: i.url }),
     });
     const { page, tab } = await openTab(context, `${HOST}/`, { persona: 'not-consented', tab: `${TAB}/` });
     const alert = tab.getByRole('alert');
