@@ -85,6 +85,12 @@ export function explain(problem) {
         message: 'Microsoft 365 took too long to answer. Nothing was lost; try again.',
         action: retry,
       };
+    case 'request_timeout':
+      return {
+        title: 'Connection too slow',
+        message: 'The request took too long to reach Remote Expert. Check your connection and try again.',
+        action: retry,
+      };
     case 'upstream_error':
       return {
         title: 'Microsoft 365 refused',

@@ -59,3 +59,13 @@ export function notifySuccess(result) {
 export function notifyFailure(reason) {
   sdk.authentication.notifyFailure(reason);
 }
+
+/** On the configuration page: Save adds the tab at `contentUrl`. */
+export function offerTabConfiguration({ contentUrl, suggestedDisplayName }) {
+  sdk.pages.config.registerOnSaveHandler((saveEvent) => {
+    sdk.pages.config
+      .setConfig({ entityId: 'remote-expert', contentUrl, websiteUrl: contentUrl, suggestedDisplayName })
+      .then(() => saveEvent.notifySuccess(), (error) => saveEvent.notifyFailure(String(error?.message ?? error)));
+  });
+  sdk.pages.config.setValidityState(true);
+}

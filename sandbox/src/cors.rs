@@ -37,7 +37,10 @@ impl AllowedOrigins {
     fn allowed<'a>(&self, headers: &'a HeaderMap) -> Option<&'a HeaderValue> {
         let origin = headers.get(ORIGIN)?;
         let text = origin.to_str().ok()?;
-        self.0.iter().any(|allowed| allowed == text).then_some(origin)
+        self.0
+            .iter()
+            .any(|allowed| allowed == text)
+            .then_some(origin)
     }
 }
 
@@ -51,9 +54,8 @@ where
     F::Future: Send,
 {
     let for_preflight = origins.clone();
-    let preflight = warp::method()
-        .and(warp::header::headers_cloned())
-        .and_then(move |method: Method, headers: HeaderMap| {
+    let preflight = warp::method().and(warp::header::headers_cloned()).and_then(
+        move |method: Method, headers: HeaderMap| {
             let origins = for_preflight.clone();
             async move {
                 if method == Method::OPTIONS
@@ -65,7 +67,8 @@ where
                     Err(warp::reject::not_found())
                 }
             }
-        });
+        },
+    );
     let actual = warp::header::headers_cloned().and(handler).map(
         move |headers: HeaderMap, mut response: Response| {
             if let Some(origin) = origins.allowed(&headers) {
@@ -121,13 +124,22 @@ mod tests {
             .path("/api/meetings")
             .header("origin", "http://127.0.0.1:7072")
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization,content-type")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
             .reply(&filter)
             .await;
         assert_eq!(preflight.status(), 204);
-        assert!(preflight.body().is_empty(), "answered here, not by the handler");
+        assert!(
+            preflight.body().is_empty(),
+            "answered here, not by the handler"
+        );
         let headers = preflight.headers();
-        assert_eq!(headers["access-control-allow-origin"], "http://127.0.0.1:7072");
+        assert_eq!(
+            headers["access-control-allow-origin"],
+            "http://127.0.0.1:7072"
+        );
         assert_eq!(headers["access-control-allow-methods"], "POST");
         assert_eq!(
             headers["access-control-allow-headers"],
@@ -140,8 +152,16 @@ mod tests {
             .header("origin", "http://127.0.0.1:7072")
             .reply(&filter)
             .await;
-        assert_eq!(answer.headers()["access-control-allow-origin"], "http://127.0.0.1:7072");
-        assert!(answer.headers().get("access-control-expose-headers").is_none());
+        assert_eq!(
+            answer.headers()["access-control-allow-origin"],
+            "http://127.0.0.1:7072"
+        );
+        assert!(
+            answer
+                .headers()
+                .get("access-control-expose-headers")
+                .is_none()
+        );
     }
 
     #[tokio::test]
@@ -155,7 +175,12 @@ mod tests {
             .reply(&filter)
             .await;
         assert_eq!(preflight.status(), 204);
-        assert!(preflight.headers().get("access-control-allow-origin").is_none());
+        assert!(
+            preflight
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none()
+        );
 
         let answer = warp::test::request()
             .path("/api/health")
@@ -163,7 +188,12 @@ mod tests {
             .reply(&filter)
             .await;
         assert_eq!(answer.body().as_ref(), b"\"from the handler\"");
-        assert!(answer.headers().get("access-control-allow-origin").is_none());
+        assert!(
+            answer
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none()
+        );
     }
 
     #[tokio::test]

@@ -86,7 +86,11 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let consents = tokens.consents();
     consents.set_client_id(CLIENT_ID);
     let newcomer = personas::newcomer_in_directory();
-    consents.require(newcomer.tenant_id, newcomer.id, newcomer.user_principal_name);
+    consents.require(
+        newcomer.tenant_id,
+        newcomer.id,
+        newcomer.user_principal_name,
+    );
     graph.add_user(newcomer);
 
     let settings: HashMap<&str, String> = HashMap::from([
@@ -199,7 +203,10 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     }
 
     // The handler behind the platform's CORS, as the Functions host runs it.
-    let routes = cors::layer(AllowedOrigins::new(tab_origins), handler::routes::routes(state));
+    let routes = cors::layer(
+        AllowedOrigins::new(tab_origins),
+        handler::routes::routes(state),
+    );
     handler::server::serve(listener, routes, shutdown_signal()).await;
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.

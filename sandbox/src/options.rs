@@ -47,10 +47,9 @@ impl Options {
                 }
                 "--tokens-json" => options.tokens_json = true,
                 "--api-url" => {
-                    let url = args
-                        .next()
-                        .filter(|u| is_origin(u))
-                        .ok_or(format!("--api-url needs an origin such as https://api.example\n{USAGE}"))?;
+                    let url = args.next().filter(|u| is_origin(u)).ok_or(format!(
+                        "--api-url needs an origin such as https://api.example\n{USAGE}"
+                    ))?;
                     options.api_url = Some(url);
                 }
                 "--tab-origin" => {
@@ -92,12 +91,22 @@ mod tests {
 
     #[test]
     fn tab_origins_are_origins_only() {
-        let options = parse(&["--tab-origin", "https://tab.sandbox.test", "--tab-origin", "http://localhost:9"]);
+        let options = parse(&[
+            "--tab-origin",
+            "https://tab.sandbox.test",
+            "--tab-origin",
+            "http://localhost:9",
+        ]);
         assert_eq!(
             options.map(|o| o.tab_origins).unwrap_or_default(),
             ["https://tab.sandbox.test", "http://localhost:9"]
         );
-        for bad in ["https://tab.example/", "tab.example", "https://", "javascript:alert(1)"] {
+        for bad in [
+            "https://tab.example/",
+            "tab.example",
+            "https://",
+            "javascript:alert(1)",
+        ] {
             assert!(parse(&["--tab-origin", bad]).is_err(), "{bad}");
         }
     }

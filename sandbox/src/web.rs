@@ -194,7 +194,10 @@ fn serve_file(dir: &Path, relative: &str, csp: &str) -> Response {
     let mut response = Response::new(bytes.into());
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(content_type));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     if content_type.starts_with("text/html")
         && let Ok(value) = HeaderValue::from_str(csp)
     {
@@ -247,9 +250,18 @@ mod tests {
 
     #[test]
     fn the_tab_may_be_framed_by_the_host_and_by_teams_and_talk_only_to_the_api() {
-        let csp = tab_csp("http://127.0.0.1:7071", &["http://127.0.0.1:7073".to_owned()]);
-        assert!(csp.contains("connect-src 'self' http://127.0.0.1:7071;"), "{csp}");
-        assert!(csp.contains("frame-ancestors http://127.0.0.1:7073 https://teams.microsoft.com"), "{csp}");
+        let csp = tab_csp(
+            "http://127.0.0.1:7071",
+            &["http://127.0.0.1:7073".to_owned()],
+        );
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:7071;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("frame-ancestors http://127.0.0.1:7073 https://teams.microsoft.com"),
+            "{csp}"
+        );
         assert!(!csp.contains("unsafe"), "{csp}");
     }
 }

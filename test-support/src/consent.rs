@@ -96,9 +96,7 @@ impl Consents {
         else {
             return false;
         };
-        state
-            .granted_users
-            .insert((user.tenant_id, user.object_id));
+        state.granted_users.insert((user.tenant_id, user.object_id));
         true
     }
 
@@ -107,7 +105,9 @@ impl Consents {
     }
 
     /// The authorize and admin-consent pages.
-    pub fn routes(&self) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
+    pub fn routes(
+        &self,
+    ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
         let consents = self.clone();
         let authorize = warp::get()
             .and(warp::path!(String / "oauth2" / "v2.0" / "authorize"))
@@ -130,7 +130,9 @@ impl Consents {
             .and(warp::method())
             .and(warp::query::<HashMap<String, String>>())
             .map(
-                move |tenant: String, method: warp::http::Method, query: HashMap<String, String>| {
+                move |tenant: String,
+                      method: warp::http::Method,
+                      query: HashMap<String, String>| {
                     consents.admin_consent(&tenant, &method, &query)
                 },
             );
@@ -140,11 +142,11 @@ impl Consents {
     fn check_client_and_redirect(
         &self,
         query: &HashMap<String, String>,
-    ) -> Result<String, Response> {
+    ) -> Result<String, Box<Response>> {
         let state = lock(&self.0);
         let client_id = query.get("client_id").map(String::as_str).unwrap_or("");
         if state.client_id.as_deref() != Some(client_id) {
-            return Err(page(
+            return Err(Box::new(page(
                 StatusCode::BAD_REQUEST,
                 "Sign-in error",
                 &format!(
@@ -152,11 +154,11 @@ impl Consents {
                     escape(client_id)
                 ),
                 None,
-            ));
+            )));
         }
         let redirect_uri = query.get("redirect_uri").cloned().unwrap_or_default();
         if !state.redirect_uris.contains(&redirect_uri) {
-            return Err(page(
+            return Err(Box::new(page(
                 StatusCode::BAD_REQUEST,
                 "Sign-in error",
                 &format!(
@@ -164,7 +166,7 @@ impl Consents {
                     escape(&redirect_uri)
                 ),
                 None,
-            ));
+            )));
         }
         Ok(redirect_uri)
     }
@@ -172,7 +174,7 @@ impl Consents {
     fn authorize_page(&self, tenant: &str, query: &HashMap<String, String>) -> Response {
         let redirect_uri = match self.check_client_and_redirect(query) {
             Ok(uri) => uri,
-            Err(refusal) => return refusal,
+            Err(refusal) => return *refusal,
         };
         let field = |name: &str| escape(query.get(name).map(String::as_str).unwrap_or(""));
         let login_hint = query.get("login_hint").cloned().unwrap_or_default();
@@ -216,7 +218,7 @@ impl Consents {
         ]);
         let redirect_uri = match self.check_client_and_redirect(&query) {
             Ok(uri) => uri,
-            Err(refusal) => return refusal,
+            Err(refusal) => return *refusal,
         };
         let state = form_encode(&decision.state);
         let fragment = if decision.decision != "grant" {
@@ -225,10 +227,7 @@ impl Consents {
                 form_encode("AADSTS65004: User declined to consent to access the app.")
             )
         } else if self.grant_user(tenant, &decision.login_hint) {
-            format!(
-                "code={}&state={state}",
-                uuid::Uuid::new_v4().simple()
-            )
+            format!("code={}&state={state}", uuid::Uuid::new_v4().simple())
         } else {
             format!(
                 "error=invalid_request&error_description={}&state={state}",
@@ -371,7 +370,10 @@ mod tests {
         let consents = Consents::default();
         consents.require("t1", "u1", "ann@t1.example");
         assert!(!consents.allows("t1", "u1"));
-        assert!(consents.allows("t1", "u2"), "unregistered users need nothing");
+        assert!(
+            consents.allows("t1", "u2"),
+            "unregistered users need nothing"
+        );
         assert!(!consents.grant_user("t1", "bob@t1.example"));
         assert!(consents.grant_user("t1", "ANN@t1.example"));
         assert!(consents.allows("t1", "u1"));
@@ -383,7 +385,10 @@ mod tests {
 
     #[test]
     fn page_text_and_redirect_values_are_escaped() {
-        assert_eq!(escape("<a href=\"x\">'"), "&lt;a href=&quot;x&quot;&gt;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">'"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;"
+        );
         assert_eq!(form_encode("a b&c=d"), "a%20b%26c%3Dd");
         assert_eq!(
             origin_of("https://tab.example:8443/auth-end.html?x#y").as_deref(),
