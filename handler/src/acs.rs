@@ -5,7 +5,7 @@
 //! `POST /teamsUser/:exchangeAccessToken` with our client id and the caller's object id. That
 //! call is authenticated either with the resource's access key (HMAC-SHA256 over method, path,
 //! date, host and body hash, as ACS documents) or, when the connection string carries no key,
-//! with a managed-identity token for `https://communication.azure.com/.default`.
+//! with a managed-identity token for `https://communication.azure.com//.default`.
 //!
 //! ACS tokens are cached per (tenant, user) until five minutes before they expire; concurrent
 //! requests of one user share one exchange.
@@ -34,7 +34,10 @@ use crate::upstream::{Upstream, UpstreamError, read_json};
 
 pub const SERVICE: &str = "Azure Communication Services";
 
-/// The newest stable Identity API version documented for the Teams token exchange.
+/// The Identity API version of the Teams token exchange. Newer stable versions exist
+/// (2026-07-22, 2026-09-23); this is the one the HMAC vectors in the tests were produced with
+/// (shared/research/acs-hmac-vectors.md) and the fakes model, and the exchange's request and
+/// answer did not change after it, so it stays until a newer one is tested the same way.
 pub const API_VERSION: &str = "2025-06-30";
 
 /// The ACS first-party API's delegated permissions a Teams user token must carry.
@@ -46,8 +49,10 @@ pub const ACS_SCOPES: ScopeSet = ScopeSet {
     ],
 };
 
-/// The scope of a managed-identity token for the ACS data plane.
-pub const ENTRA_SCOPE: &str = "https://communication.azure.com/.default";
+/// The scope of a managed-identity token for the ACS data plane. The resource is
+/// `https://communication.azure.com/`, trailing slash included, which is why every Azure SDK
+/// (Java, .NET, Python, JavaScript) asks for this double-slash form.
+pub const ENTRA_SCOPE: &str = "https://communication.azure.com//.default";
 
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 

@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use base64::Engine;
 use serde::Serialize;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reject::Reject;
@@ -34,9 +35,13 @@ pub enum ApiError {
     /// not on `ENTRA_ALLOWED_CLIENT_APPS`.
     #[error("token obtained by a client app that is not allowed")]
     ClientAppNotAllowed,
-    /// The on-behalf-of exchange needs consent to `scopes` (or user interaction).
+    /// The on-behalf-of exchange needs consent to `scopes`, or Graph refused for a permission
+    /// the tenant has not consented to.
     #[error("consent required")]
     ConsentRequired { scopes: Vec<String> },
+    /// Entra wants the user to satisfy a claims challenge (MFA, Conditional Access) first.
+    #[error("interaction required")]
+    InteractionRequired { claims: Option<String> },
     #[error("{0}")]
     NotFound(String),
     #[error("method not allowed")]
@@ -88,6 +93,9 @@ impl ApiError {
             ApiError::ConsentRequired { scopes } => ApiError::ConsentRequired {
                 scopes: scopes.clone(),
             },
+            ApiError::InteractionRequired { claims } => ApiError::InteractionRequired {
+                claims: claims.clone(),
+            },
             ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
             ApiError::MethodNotAllowed { allow } => ApiError::MethodNotAllowed { allow },
             ApiError::PayloadTooLarge { limit } => ApiError::PayloadTooLarge { limit: *limit },
@@ -133,13 +141,18 @@ struct Problem<'a> {
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     scopes: Option<&'a [String]>,
+    /// The claims challenge as Entra wrote it (JSON text), for `getAuthToken({claims})`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claims: Option<&'a str>,
 }
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::MissingToken | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MissingToken
+            | ApiError::InvalidToken(_)
+            | ApiError::InteractionRequired { .. } => StatusCode::UNAUTHORIZED,
             ApiError::TenantNotAllowed
             | ApiError::InsufficientScope
             | ApiError::ClientAppNotAllowed
@@ -164,6 +177,7 @@ impl ApiError {
             ApiError::TenantNotAllowed => "tenant_not_allowed",
             ApiError::InsufficientScope | ApiError::ClientAppNotAllowed => "insufficient_scope",
             ApiError::ConsentRequired { .. } => "consent_required",
+            ApiError::InteractionRequired { .. } => "interaction_required",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -183,6 +197,7 @@ impl ApiError {
             ApiError::TenantNotAllowed => "Tenant not allowed",
             ApiError::InsufficientScope | ApiError::ClientAppNotAllowed => "Insufficient scope",
             ApiError::ConsentRequired { .. } => "Consent required",
+            ApiError::InteractionRequired { .. } => "Interaction required",
             ApiError::NotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
@@ -214,6 +229,9 @@ impl ApiError {
             }
             ApiError::ConsentRequired { .. } => {
                 "The signed-in user (or an administrator of their organization) must consent to the listed scopes.".to_owned()
+            }
+            ApiError::InteractionRequired { .. } => {
+                "The user's organization requires more sign-in steps (for example multi-factor authentication): get a new token with the listed claims, then retry.".to_owned()
             }
             ApiError::NotFound(message) => message.clone(),
             ApiError::MethodNotAllowed { allow } => {
@@ -257,7 +275,8 @@ impl ApiError {
             ApiError::TenantNotAllowed
             | ApiError::InsufficientScope
             | ApiError::ClientAppNotAllowed
-            | ApiError::ConsentRequired { .. } => {
+            | ApiError::ConsentRequired { .. }
+            | ApiError::InteractionRequired { .. } => {
                 tracing::info!(error = %self, "request forbidden");
             }
             ApiError::Throttled { .. } | ApiError::UpstreamTimeout { .. } => {
@@ -288,6 +307,10 @@ impl ApiError {
                 ApiError::ConsentRequired { scopes } => Some(scopes),
                 _ => None,
             },
+            claims: match self {
+                ApiError::InteractionRequired { claims } => claims.as_deref(),
+                _ => None,
+            },
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = Response::new(body.into());
@@ -304,6 +327,20 @@ impl ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
                 );
+            }
+            // RFC 6750 §3 with Entra's claims challenge, as Microsoft's middle-tier guidance
+            // answers a client that must step up (the claims base64-encoded).
+            ApiError::InteractionRequired { claims } => {
+                let challenge = match claims {
+                    Some(claims) => format!(
+                        "Bearer error=\"insufficient_claims\", claims=\"{}\"",
+                        base64::engine::general_purpose::STANDARD.encode(claims)
+                    ),
+                    None => "Bearer error=\"insufficient_claims\"".to_owned(),
+                };
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
             }
             ApiError::MethodNotAllowed { allow } => {
                 headers.insert(header::ALLOW, HeaderValue::from_static(allow));
@@ -342,6 +379,8 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallib
             limit: crate::routes::MAX_BODY_BYTES,
         }
         .to_response()
+    } else if let Some(invalid) = rejection.find::<warp::reject::InvalidHeader>() {
+        ApiError::BadRequest(format!("The {} header is not valid.", invalid.name())).to_response()
     } else {
         ApiError::Internal(format!("unhandled rejection: {rejection:?}").into()).to_response()
     };

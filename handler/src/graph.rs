@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -16,7 +16,8 @@ use tokio::time::Instant;
 use crate::correlation::CorrelationId;
 use crate::upstream::{Upstream, UpstreamError, read_json};
 
-use crate::obo::ScopeSet;
+use crate::error::ApiError;
+use crate::obo::{DelegatedToken, ScopeSet};
 
 pub const SERVICE: &str = "Microsoft Graph";
 
@@ -31,6 +32,7 @@ pub const GRAPH_SCOPES: ScopeSet = ScopeSet {
         "https://graph.microsoft.com/Chat.Create",
         "https://graph.microsoft.com/ChatMessage.Send",
         "https://graph.microsoft.com/People.Read",
+        "https://graph.microsoft.com/User.Read",
         "https://graph.microsoft.com/User.ReadBasic.All",
     ],
 };
@@ -38,9 +40,49 @@ pub const GRAPH_SCOPES: ScopeSet = ScopeSet {
 /// Graph's failures are those of any upstream; see `upstream`.
 pub type GraphError = UpstreamError;
 
+/// Codes Graph's workloads answer with 403 when a delegated token lacks a permission (directory,
+/// Teams, Outlook).
+const PERMISSION_DENIED_CODES: &[&str] = &[
+    "Authorization_RequestDenied",
+    "Forbidden",
+    "ErrorAccessDenied",
+    "AccessDenied",
+];
+
+/// The answer for a failed Graph call that needed `permissions` (e.g. `Chat.Create`).
+///
+/// With `.default`, a token carries only what the tenant consented to; a permission added to
+/// the app later is missing until an administrator consents again, and Graph answers 403. That
+/// is `consent_required` with the permissions the call needs, so the tab can prompt. Whether the
+/// token lacks one is read from Entra's own answer (`scope`); a 403 for a permission the token
+/// has (e.g. posting into a chat the user is not in) stays an upstream error.
+pub fn route_error(
+    error: GraphError,
+    token: &DelegatedToken,
+    permissions: &[&str],
+    not_found: &str,
+) -> ApiError {
+    if let GraphError::Status { status: 403, code } = &error {
+        let granted: Vec<Option<bool>> = permissions.iter().map(|p| token.grants(p)).collect();
+        let lacking = granted.contains(&Some(false));
+        let unknown = granted.iter().all(Option::is_none);
+        if lacking || (unknown && PERMISSION_DENIED_CODES.contains(&code.as_str())) {
+            return ApiError::ConsentRequired {
+                scopes: permissions
+                    .iter()
+                    .map(|p| format!("{GRAPH_RESOURCE}/{p}"))
+                    .collect(),
+            };
+        }
+    }
+    error.into_api_error(SERVICE, not_found)
+}
+
+const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
+
 /// One caller's view of Graph: whose token, which correlation id, until when.
 pub struct GraphCall<'a> {
-    pub token: &'a SecretString,
+    pub token: &'a DelegatedToken,
     pub correlation_id: &'a CorrelationId,
     pub deadline: Instant,
 }
@@ -148,12 +190,17 @@ impl GraphClient {
             backoff: self.backoff,
             request_id_header: "request-id",
         };
-        upstream
+        let result = upstream
             .send(call.deadline, || {
                 build()
-                    .bearer_auth(call.token.expose_secret())
+                    .bearer_auth(call.token.token.expose_secret())
                     .header("client-request-id", &client_request_id)
             })
-            .await
+            .await;
+        if let Err(GraphError::Status { status: 401, .. }) = &result {
+            // Expired early or revoked: never offer this token again.
+            call.token.mark_refused();
+        }
+        result
     }
 }

@@ -6,10 +6,11 @@
 //! one user's token can never answer for another. Concurrent requests of one user for one scope
 //! set share a single exchange.
 //!
-//! Entra's answers are sorted the way MSAL sorts them: consent or interaction needed (after the
-//! short retries the Teams docs recommend for the seconds right after consent), an expired or
-//! revoked assertion (the caller must get a new token), a rotated client secret (read it again
-//! once), or an outage.
+//! Entra's answers are sorted the way MSAL sorts them: consent needed (answered at once, unless
+//! the tab says it has just completed consent: then retried with backoff for the seconds Entra
+//! takes to notice, as the Teams SSO docs recommend), a claims challenge the user must satisfy
+//! (MFA, Conditional Access: passed on to the tab), an expired or revoked assertion (the caller
+//! must get a new token), a rotated client secret (read it again), or an outage.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +51,9 @@ const INTERACTION_SUBERRORS: &[&str] = &[
 ];
 /// AADSTS65001: the user or an administrator has not consented.
 const CONSENT_NOT_GRANTED: i64 = 65001;
+/// AADSTS50076 / 50079: multi-factor authentication required (or required to register);
+/// AADSTS50158: an external security challenge; AADSTS53003: blocked by Conditional Access.
+const CLAIMS_CHALLENGES: &[i64] = &[50076, 50079, 50158, 53003];
 /// AADSTS50013 (assertion failed signature validation, e.g. expired) and AADSTS500133 (assertion
 /// not within its valid time range): the caller must fetch a new SSO token.
 const ASSERTION_REJECTED: &[i64] = &[50013, 500133];
@@ -75,6 +79,41 @@ pub struct DelegatedToken {
     pub token: SecretString,
     /// When to stop using it (already `EXPIRY_MARGIN` before the real expiry).
     pub use_until: Instant,
+    /// The permissions Entra says the token carries (the answer's `scope`), lower-case and
+    /// without the resource prefix; `None` when Entra did not say.
+    pub granted: Option<Vec<String>>,
+    /// Set when the resource refused the token (401: expired early, revoked, the user's
+    /// sessions ended): the cache must not hand it out again.
+    refused: std::sync::atomic::AtomicBool,
+}
+
+impl DelegatedToken {
+    pub fn new(token: SecretString, use_until: Instant, granted: Option<Vec<String>>) -> Self {
+        DelegatedToken {
+            token,
+            use_until,
+            granted,
+            refused: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The resource answered 401 to this token; the next request gets a new one.
+    pub fn mark_refused(&self) {
+        self.refused
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_refused(&self) -> bool {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the token carries `permission` (e.g. `Chat.Create`); `None` when unknown.
+    pub fn grants(&self, permission: &str) -> Option<bool> {
+        let wanted = permission.to_ascii_lowercase();
+        self.granted
+            .as_ref()
+            .map(|granted| granted.contains(&wanted))
+    }
 }
 
 impl std::fmt::Debug for DelegatedToken {
@@ -90,6 +129,10 @@ impl std::fmt::Debug for DelegatedToken {
 pub enum OboError {
     #[error("consent required")]
     ConsentRequired { scopes: Vec<String> },
+    /// Conditional Access wants more of the user (MFA, a compliant device); `claims` is Entra's
+    /// challenge, for the tab to pass to `getAuthToken`.
+    #[error("interaction required (AADSTS{code})")]
+    InteractionRequired { code: i64, claims: Option<String> },
     #[error("the SSO token was refused as an assertion (AADSTS{0})")]
     AssertionRejected(i64),
     #[error(transparent)]
@@ -108,6 +151,9 @@ impl OboError {
     pub fn into_api_error(self, retry_after: Duration) -> ApiError {
         match self {
             OboError::ConsentRequired { scopes } => ApiError::ConsentRequired { scopes },
+            OboError::InteractionRequired { claims, .. } => {
+                ApiError::InteractionRequired { claims }
+            }
             OboError::AssertionRejected(code) => {
                 ApiError::InvalidToken(format!("on-behalf-of refused the assertion (AADSTS{code})"))
             }
@@ -142,6 +188,7 @@ enum Attempt {
     Issued(DelegatedToken),
     InvalidClient,
     NeedsConsent,
+    NeedsInteraction { code: i64, claims: Option<String> },
     Failed(OboError),
 }
 
@@ -149,6 +196,8 @@ enum Attempt {
 struct TokenResponse {
     access_token: String,
     expires_in: u64,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -163,6 +212,9 @@ struct TokenErrorResponse {
     trace_id: Option<String>,
     #[serde(default)]
     correlation_id: Option<String>,
+    /// A claims challenge (JSON text) with `interaction_required`.
+    #[serde(default)]
+    claims: Option<String>,
 }
 
 pub struct OnBehalfOf {
@@ -219,7 +271,8 @@ impl OnBehalfOf {
     }
 
     /// A token for `scopes` acting as `caller`, from the cache or a new exchange, finished
-    /// before `deadline`.
+    /// before `deadline`. A refusal for missing consent is retried (with backoff, inside the
+    /// deadline) only when the caller says it has just consented (`x-consent-retry: 1`).
     pub async fn token(
         &self,
         caller: &Caller,
@@ -231,14 +284,40 @@ impl OnBehalfOf {
             object_id: caller.identity.object_id,
             scopes: scopes.request,
         };
-        let exchange = async {
+        let exchange = || async {
             match tokio::time::timeout_at(deadline, self.exchange(caller, scopes, deadline)).await {
                 Ok(result) => result.map(Arc::new),
                 Err(_) => Err(OboError::Timeout),
             }
         };
+        let cached = self
+            .cache
+            .try_get_with(key.clone(), exchange())
+            .await
+            .map_err(|shared| OboError::clone(&shared))?;
+        if !cached.is_refused() {
+            return Ok(cached);
+        }
+        // Refused by the resource since it was cached: drop it (unless another request has
+        // already replaced it) and exchange again.
         self.cache
-            .try_get_with(key, exchange)
+            .entry(key)
+            .and_compute_with(|entry| async move {
+                match entry {
+                    Some(entry) if entry.value().is_refused() => moka::ops::compute::Op::Remove,
+                    _ => moka::ops::compute::Op::Nop,
+                }
+            })
+            .await;
+        self.cache
+            .try_get_with(
+                CacheKey {
+                    tenant_id: caller.identity.tenant_id,
+                    object_id: caller.identity.object_id,
+                    scopes: scopes.request,
+                },
+                exchange(),
+            )
             .await
             .map_err(|shared| OboError::clone(&shared))
     }
@@ -250,6 +329,11 @@ impl OnBehalfOf {
         deadline: Instant,
     ) -> Result<DelegatedToken, OboError> {
         let mut consent_retries = 0;
+        let max_consent_retries = if caller.just_consented {
+            CONSENT_RETRIES
+        } else {
+            0
+        };
         let mut reread_secret = false;
         loop {
             let authentication = self.secrets.client_credential.authentication().await?;
@@ -270,9 +354,12 @@ impl OnBehalfOf {
                         code: "invalid_client".to_owned(),
                     });
                 }
+                Attempt::NeedsInteraction { code, claims } => {
+                    return Err(OboError::InteractionRequired { code, claims });
+                }
                 Attempt::NeedsConsent => {
                     let wait = self.consent_backoff * 2u32.pow(consent_retries);
-                    if consent_retries >= CONSENT_RETRIES || Instant::now() + wait >= deadline {
+                    if consent_retries >= max_consent_retries || Instant::now() + wait >= deadline {
                         return Err(OboError::ConsentRequired {
                             scopes: scopes.consent.iter().map(|s| (*s).to_owned()).collect(),
                         });
@@ -330,10 +417,11 @@ impl OnBehalfOf {
             return match serde_json::from_slice::<TokenResponse>(&body) {
                 Ok(issued) => {
                     let lifetime = Duration::from_secs(issued.expires_in);
-                    Attempt::Issued(DelegatedToken {
-                        token: SecretString::from(issued.access_token),
-                        use_until: started + lifetime.saturating_sub(EXPIRY_MARGIN),
-                    })
+                    Attempt::Issued(DelegatedToken::new(
+                        SecretString::from(issued.access_token),
+                        started + lifetime.saturating_sub(EXPIRY_MARGIN),
+                        issued.scope.as_deref().map(granted_permissions),
+                    ))
                 }
                 Err(_) => Attempt::Failed(OboError::Upstream {
                     status: status.as_u16(),
@@ -366,14 +454,31 @@ fn classify(status: u16, error: &TokenErrorResponse, retry_after: Option<Duratio
     {
         return Attempt::Failed(OboError::AssertionRejected(*code));
     }
-    let interaction = INTERACTION_ERRORS.contains(&error.error.as_str())
+    let consent = error.error_codes.contains(&CONSENT_NOT_GRANTED)
+        || error.error == "consent_required"
+        || error.suberror.as_deref() == Some("consent_required");
+    if consent {
+        return Attempt::NeedsConsent;
+    }
+    let challenge = error
+        .error_codes
+        .iter()
+        .find(|code| CLAIMS_CHALLENGES.contains(code));
+    let interaction = challenge.is_some()
+        || error.claims.is_some()
+        || INTERACTION_ERRORS.contains(&error.error.as_str())
         || error
             .suberror
             .as_deref()
-            .is_some_and(|s| INTERACTION_SUBERRORS.contains(&s))
-        || (error.error == "invalid_grant" && error.error_codes.contains(&CONSENT_NOT_GRANTED));
+            .is_some_and(|s| INTERACTION_SUBERRORS.contains(&s));
     if interaction {
-        return Attempt::NeedsConsent;
+        return Attempt::NeedsInteraction {
+            code: challenge
+                .or(error.error_codes.first())
+                .copied()
+                .unwrap_or_default(),
+            claims: error.claims.clone().filter(|c| is_claims_challenge(c)),
+        };
     }
     if status == 429 {
         return Attempt::Failed(OboError::Throttled { retry_after });
@@ -390,6 +495,25 @@ fn classify(status: u16, error: &TokenErrorResponse, retry_after: Option<Duratio
         (None, None) => "unexpected answer".to_owned(),
     };
     Attempt::Failed(OboError::Upstream { status, code })
+}
+
+/// `https://graph.microsoft.com/Chat.Create openid` → `["chat.create", "openid"]`.
+fn granted_permissions(scope: &str) -> Vec<String> {
+    scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.rsplit_once('/')
+                .map_or(s, |(_, name)| name)
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// A claims challenge is a JSON object Entra wrote; anything else is not passed on.
+fn is_claims_challenge(claims: &str) -> bool {
+    claims.len() <= 4096
+        && serde_json::from_str::<serde_json::Value>(claims).is_ok_and(|v| v.is_object())
 }
 
 #[cfg(test)]
@@ -410,6 +534,9 @@ mod tests {
             Attempt::Issued(_) => "issued".into(),
             Attempt::InvalidClient => "invalid_client".into(),
             Attempt::NeedsConsent => "consent".into(),
+            Attempt::NeedsInteraction { code, claims } => {
+                format!("interaction {code} {}", claims.unwrap_or_default())
+            }
             Attempt::Failed(e) => format!("failed: {e}"),
         }
     }
@@ -421,13 +548,29 @@ mod tests {
             (
                 400,
                 error("interaction_required", &[50079], None),
-                "consent",
+                "interaction 50079 ",
             ),
             (400, error("consent_required", &[], None), "consent"),
             (
                 400,
                 error("invalid_grant", &[50076], Some("basic_action")),
-                "consent",
+                "interaction 50076 ",
+            ),
+            (
+                400,
+                TokenErrorResponse {
+                    claims: Some(r#"{"access_token":{"acrs":{"essential":true}}}"#.into()),
+                    ..error("interaction_required", &[53003], None)
+                },
+                r#"interaction 53003 {"access_token":{"acrs":{"essential":true}}}"#,
+            ),
+            (
+                400,
+                TokenErrorResponse {
+                    claims: Some("not json".into()),
+                    ..error("interaction_required", &[50079], None)
+                },
+                "interaction 50079 ",
             ),
             (
                 400,

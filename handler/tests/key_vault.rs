@@ -64,6 +64,10 @@ impl Case {
         prepare: impl FnOnce(&FakeKeyVault, &FakeAcs),
     ) -> Case {
         shared.identity.reset();
+        // The app's identities: the system-assigned one and this user-assigned one.
+        shared
+            .identity
+            .assign_user_identity(USER_ASSIGNED_CLIENT_ID);
         let entra = FakeEntra::start().await.unwrap();
         let vault = FakeKeyVault::start(shared.identity.issued_tokens())
             .await
@@ -577,7 +581,7 @@ async fn acs_without_an_access_key_is_called_with_the_identitys_entra_token(shar
             .identity
             .requests()
             .iter()
-            .any(|r| r.resource.as_deref() == Some("https://communication.azure.com"))
+            .any(|r| r.resource.as_deref() == Some("https://communication.azure.com/"))
     );
 }
 

@@ -58,6 +58,9 @@ param graphScopeIds object = {
   'Chat.Create': '38826093-1258-4dea-98f0-00003be2b8d0'
   'ChatMessage.Send': '116b7235-7cc6-461e-b163-8e55691d839e'
   'People.Read': 'ba47897c-39ec-4d83-8086-ee8256fa737d'
+  // The signed-in user's own job title, department and office (GET /me); User.ReadBasic.All
+  // covers only the basic profile.
+  'User.Read': 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
   'User.ReadBasic.All': 'b340eb25-3456-403f-be2f-af7a0d370277'
 }
 

@@ -50,6 +50,9 @@ curl -s -X POST $SANDBOX/api/meetings -H "Authorization: Bearer $FIELD_WORKER_TO
 curl -s -X POST $SANDBOX/api/notifications/chat -H "Authorization: Bearer $FIELD_WORKER_TOKEN" \
   -H 'Content-Type: application/json' \
   -d '{{"recipients":[{{"userId":"{EXPERT_OID}","tenantId":"{EXPERT_TENANT}"}}],"message":"Pump 7 needs you"}}'
+# ...and the next messages of the session into the same chat: Graph reuses only one-on-one
+# chats, so keep the "chatId" that call returned (several recipients make a new group each time)
+#   -d '{{"chatId":"<chatId from above>","message":"Joining in 5 minutes"}}'
 
 # The expert's ACS token, to call as themselves
 curl -s -X POST $SANDBOX/api/acs/token -H "Authorization: Bearer $EXPERT_TOKEN"

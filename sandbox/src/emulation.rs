@@ -160,6 +160,9 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         serve_site(host_listener, web::host_routes(host)).await?,
     );
 
+    // Listen for Ctrl-C and SIGTERM before saying we are ready: a script that reads the banner
+    // and stops us at once must find the handlers in place.
+    let shutdown = shutdown_signal()?;
     let expires = unix_now() + options.token_hours * 3600;
     let field_worker_token = entra
         .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
@@ -207,7 +210,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         AllowedOrigins::new(tab_origins),
         handler::routes::routes(state),
     );
-    handler::server::serve(listener, routes, shutdown_signal()).await;
+    handler::server::serve(listener, routes, shutdown).await;
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.
     drop((identity, entra, graph, acs, vault));
@@ -232,19 +235,25 @@ where
     test_support::http::spawn_on(listener.into_std()?, routes).await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Completes on Ctrl-C or SIGTERM; the handlers are registered when this is called, not when
+/// the future is first polled.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
-        if let Ok(mut terminate) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
             tokio::select! {
-                _ = ctrl_c => {},
+                _ = interrupt.recv() => {},
                 _ = terminate.recv() => {},
             }
-            return;
-        }
+        })
     }
-    let _ = ctrl_c.await;
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

@@ -79,6 +79,7 @@ pub fn newcomer_in_directory() -> DirectoryUser {
         job_title: "Maintenance Planner",
         department: "Operations",
         office_location: "Newco HQ",
+        user_type: "Member",
         photo: None,
     }
 }

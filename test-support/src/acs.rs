@@ -4,8 +4,9 @@
 //! It authenticates the call the way ACS does. With an access key it recomputes the HMAC from
 //! the request as received (method, path and query, `x-ms-date`, `Host`, body hash) and refuses
 //! a wrong signature, a body that does not match `x-ms-content-sha256`, or an `x-ms-date` more
-//! than 15 minutes off. Without a key, it wants a managed-identity token for
-//! `https://communication.azure.com`. It then insists that the Teams token is an on-behalf-of
+//! than 15 minutes off. Without a key, it wants a managed-identity token for the resource
+//! `https://communication.azure.com/` (trailing slash: what the Azure SDKs' scope
+//! `https://communication.azure.com//.default` names). It then insists that the Teams token is an on-behalf-of
 //! token for the ACS Teams scopes, issued to `appId`, whose user is `userId`.
 
 use std::collections::{HashMap, VecDeque};
@@ -16,7 +17,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use warp::Filter;
 use warp::http::{HeaderMap, Method, StatusCode};
 use warp::reply::Response;
@@ -35,6 +35,8 @@ const CHATS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.Manag
 #[derive(Debug, Clone)]
 pub struct ExchangeRecord {
     pub api_version: String,
+    /// The request's `x-ms-date`, which the HMAC signature covers.
+    pub date: String,
     pub authenticated_by: &'static str,
     pub status: u16,
     pub body: Value,
@@ -46,6 +48,8 @@ struct State {
     identity_tokens: Option<IssuedTokens>,
     records: Vec<ExchangeRecord>,
     scripted: VecDeque<(u16, Value)>,
+    /// `Retry-After` seconds sent with scripted 429/503 answers, when set.
+    scripted_retry_after: Option<u64>,
     lifetime_secs: i64,
 }
 
@@ -63,6 +67,7 @@ impl FakeAcs {
             identity_tokens: None,
             records: Vec::new(),
             scripted: VecDeque::new(),
+            scripted_retry_after: None,
             lifetime_secs: 3600,
         }));
         let server = spawn(routes(state.clone())).await?;
@@ -78,7 +83,7 @@ impl FakeAcs {
         format!("endpoint={}/;accesskey={ACCESS_KEY}", self.endpoint())
     }
 
-    /// Also accept managed-identity tokens for `https://communication.azure.com` instead of HMAC.
+    /// Also accept managed-identity tokens for `https://communication.azure.com/` instead of HMAC.
     pub fn trust_managed_identity(&self, tokens: IssuedTokens) {
         self.lock().identity_tokens = Some(tokens);
     }
@@ -86,6 +91,11 @@ impl FakeAcs {
     /// The next requests get these answers (after authentication), in order.
     pub fn script(&self, answers: impl IntoIterator<Item = (u16, Value)>) {
         self.lock().scripted.extend(answers);
+    }
+
+    /// Scripted 429 and 503 answers carry `Retry-After: seconds`.
+    pub fn set_scripted_retry_after(&self, seconds: u64) {
+        self.lock().scripted_retry_after = Some(seconds);
     }
 
     /// How long issued tokens live, in seconds.
@@ -125,8 +135,14 @@ fn routes(
                 let api_version = url_query_value(&query, "api-version");
                 let (authenticated_by, status, answer) =
                     exchange(&mut state, &method, path.as_str(), &query, &headers, &body);
+                let date = headers
+                    .get("x-ms-date")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
                 state.records.push(ExchangeRecord {
                     api_version,
+                    date,
                     authenticated_by,
                     status,
                     body: serde_json::from_slice(&body).unwrap_or(Value::Null),
@@ -139,6 +155,11 @@ fn routes(
                 response
                     .headers_mut()
                     .insert("ms-cv", warp::http::HeaderValue::from_static("fakeAcsCv.0"));
+                if let (Some(seconds), 429 | 503) = (state.scripted_retry_after, status.as_u16()) {
+                    response
+                        .headers_mut()
+                        .insert("retry-after", warp::http::HeaderValue::from(seconds));
+                }
                 response
             },
         )
@@ -150,6 +171,30 @@ fn url_query_value(query: &str, name: &str) -> String {
         .filter_map(|pair| pair.split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
+        .unwrap_or_default()
+}
+
+/// Identity API versions that have the Teams token exchange (the REST reference's version
+/// list); others are refused as the service does.
+const API_VERSIONS: &[&str] = &[
+    "2021-03-07",
+    "2022-06-01",
+    "2022-10-01",
+    "2023-08-01",
+    "2023-10-01",
+    "2025-03-02-preview",
+    "2025-06-30",
+    "2026-07-22",
+    "2026-09-23",
+];
+
+/// The service writes times with seven fractional digits and an explicit `+00:00`.
+fn service_time(time: OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]+00:00"
+    );
+    time.to_offset(time::UtcOffset::UTC)
+        .format(FORMAT)
         .unwrap_or_default()
 }
 
@@ -174,7 +219,18 @@ fn exchange(
     if method != Method::POST || path != "/teamsUser/:exchangeAccessToken" {
         return ("none", 404, error("NotFound", "Unknown operation."));
     }
-    if url_query_value(query, "api-version").is_empty() {
+    let api_version = url_query_value(query, "api-version");
+    if !api_version.is_empty() && !API_VERSIONS.contains(&api_version.as_str()) {
+        return (
+            "none",
+            400,
+            error(
+                "UnsupportedApiVersion",
+                "The HTTP resource does not support the requested api-version.",
+            ),
+        );
+    }
+    if api_version.is_empty() {
         return (
             "none",
             400,
@@ -185,7 +241,7 @@ fn exchange(
     let authorization = header("authorization");
     let authenticated_by = if let Some(token) = authorization.strip_prefix("Bearer ") {
         let trusted = state.identity_tokens.as_ref().and_then(|t| t.lookup(token));
-        if trusted.is_none_or(|issued| issued.resource != "https://communication.azure.com") {
+        if trusted.is_none_or(|issued| issued.resource != "https://communication.azure.com/") {
             return ("entra", 401, error("Unauthorized", "Invalid Entra token."));
         }
         "entra"
@@ -240,7 +296,7 @@ fn exchange(
         200,
         json!({
             "token": format!("acs-{}-{}", state.records.len() + 1, uuid::Uuid::new_v4().simple()),
-            "expiresOn": expires.format(&Rfc3339).unwrap_or_default(),
+            "expiresOn": service_time(expires),
         }),
     )
 }

@@ -11,6 +11,8 @@ pub const SUPERVISOR_OID: &str = "0b1d0000-0000-4000-8000-000000000003";
 pub const TECHNICIAN_OID: &str = "0b1d0000-0000-4000-8000-000000000004";
 pub const EXPERT_OID: &str = "0b1d0000-0000-4000-8000-000000000002";
 pub const SPECIALIST_OID: &str = "0b1d0000-0000-4000-8000-000000000005";
+/// A B2B guest in the field worker's directory: an outside consultant invited into Fieldworks.
+pub const GUEST_OID: &str = "0b1d0000-0000-4000-8000-000000000006";
 
 /// A tiny but well-formed JPEG (SOI, APP0 JFIF, EOI) standing in for a profile photo.
 pub const JPEG_PHOTO: &[u8] = &[
@@ -30,6 +32,8 @@ pub struct DirectoryUser {
     pub job_title: &'static str,
     pub department: &'static str,
     pub office_location: &'static str,
+    /// `Member` or `Guest`, as Graph's `userType`.
+    pub user_type: &'static str,
     /// Content type and bytes of the photo, if the user has one.
     pub photo: Option<(&'static str, &'static [u8])>,
 }
@@ -45,6 +49,7 @@ pub fn seeded_users() -> Vec<DirectoryUser> {
             job_title: "Field Technician",
             department: "Maintenance",
             office_location: "Plant 3",
+            user_type: "Member",
             photo: Some(("image/jpeg", JPEG_PHOTO)),
         },
         DirectoryUser {
@@ -56,6 +61,7 @@ pub fn seeded_users() -> Vec<DirectoryUser> {
             job_title: "Shift Supervisor",
             department: "Maintenance",
             office_location: "Plant 3",
+            user_type: "Member",
             photo: None,
         },
         DirectoryUser {
@@ -67,6 +73,7 @@ pub fn seeded_users() -> Vec<DirectoryUser> {
             job_title: "Pump Technician",
             department: "Maintenance",
             office_location: "Plant 1",
+            user_type: "Member",
             photo: None,
         },
         DirectoryUser {
@@ -78,6 +85,7 @@ pub fn seeded_users() -> Vec<DirectoryUser> {
             job_title: "Senior Pump Engineer",
             department: "Remote Support",
             office_location: "Remote",
+            user_type: "Member",
             photo: Some(("image/png", PNG_PHOTO)),
         },
         DirectoryUser {
@@ -89,6 +97,19 @@ pub fn seeded_users() -> Vec<DirectoryUser> {
             job_title: "Hydraulics Specialist",
             department: "Remote Support",
             office_location: "Remote",
+            user_type: "Member",
+            photo: None,
+        },
+        DirectoryUser {
+            tenant_id: FIELD_TENANT,
+            id: GUEST_OID,
+            display_name: "Quinn Valve Consultant",
+            mail: "quinn@valveconsult.example",
+            user_principal_name: "quinn_valveconsult.example#EXT#@fieldworks.example",
+            job_title: "Valve Consultant",
+            department: "External",
+            office_location: "",
+            user_type: "Guest",
             photo: None,
         },
     ]

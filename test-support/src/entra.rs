@@ -130,6 +130,8 @@ impl FakeEntra {
     }
 
     pub fn publish(&self, keys: Vec<PublishedKey>) {
+        self.tokens
+            .trust_signing_keys(keys.iter().map(|k| k.key).collect());
         self.lock().keys = keys;
     }
 

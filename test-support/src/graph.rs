@@ -88,10 +88,44 @@ struct State {
     grants: Grants,
     users: Vec<DirectoryUser>,
     meetings: Vec<Value>,
+    /// Calendar events, each with when its join URL and when its online meeting become visible.
+    events: Vec<(Value, Visibility)>,
+    /// How long after `POST /me/events` the event's online meeting can be seen: Graph creates
+    /// it asynchronously and promises no moment (onlinemeeting-get.md; the event may first come
+    /// back without `onlineMeeting`).
+    online_meeting_delay: std::time::Duration,
+    /// How long the event itself comes back without `onlineMeeting` (its join URL).
+    event_join_url_delay: std::time::Duration,
     chats: HashMap<String, Chat>,
     requests: Vec<RecordedRequest>,
     scripted: VecDeque<Scripted>,
 }
+
+/// Long enough that a client reading the meeting at once does not find it.
+const DEFAULT_ONLINE_MEETING_DELAY: std::time::Duration = std::time::Duration::from_millis(150);
+const DEFAULT_EVENT_JOIN_URL_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// When the parts of an event that Graph fills in later can be seen.
+#[derive(Debug, Clone, Copy)]
+struct Visibility {
+    join_url_at: std::time::Instant,
+    meeting_at: std::time::Instant,
+}
+
+/// Someone in `/me/people` who is not a user of the directory: an Outlook contact or a person
+/// the user mailed. Their `id` is no directory object id.
+const PERSONAL_CONTACTS: &[(&str, &str, &str)] = &[
+    (
+        "AAMkADc0MjRjNDc5LTA1ODktNDZmZS04ZDc3LWFhMmU2MmQ1Y2Q1ZgBGAAAAAADhApump",
+        "Pat Pump Supplier",
+        "pat@pumpsupplies.example",
+    ),
+    (
+        "c4b1f7a0-0d6e-4b8e-9c53-2f14b0e9a7d1",
+        "Lee Pump Hotline",
+        "hotline@pumpvendor.example",
+    ),
+];
 
 #[derive(Debug)]
 pub struct FakeGraph {
@@ -105,6 +139,9 @@ impl FakeGraph {
         let state = Arc::new(Mutex::new(State {
             grants,
             users: seeded_users(),
+            events: Vec::new(),
+            online_meeting_delay: DEFAULT_ONLINE_MEETING_DELAY,
+            event_join_url_delay: DEFAULT_EVENT_JOIN_URL_DELAY,
             meetings: Vec::new(),
             chats: HashMap::new(),
             requests: Vec::new(),
@@ -155,6 +192,16 @@ impl FakeGraph {
             .get(chat_id)
             .map(|c| c.members.clone())
             .unwrap_or_default()
+    }
+
+    /// How long after an event is created its online meeting becomes visible.
+    pub fn set_online_meeting_delay(&self, delay: std::time::Duration) {
+        self.lock().online_meeting_delay = delay;
+    }
+
+    /// How long after an event is created it still comes back without its join URL.
+    pub fn set_event_join_url_delay(&self, delay: std::time::Duration) {
+        self.lock().event_join_url_delay = delay;
     }
 
     pub fn meetings(&self) -> Vec<Value> {
@@ -252,10 +299,17 @@ async fn handle(
             body: body.clone(),
             caller,
         });
+        // Scripted answers stand in for what Graph does with an authenticated request: an
+        // unauthenticated one is refused first, as Graph would.
+        let authenticated = state
+            .grants
+            .lookup(bearer)
+            .is_some_and(|g| g.scope.contains("https://graph.microsoft.com/"));
         let position = state
             .scripted
             .iter()
-            .position(|s| s.method == method && path.starts_with(&s.path_prefix));
+            .position(|s| s.method == method && path.starts_with(&s.path_prefix))
+            .filter(|_| authenticated);
         position.and_then(|i| state.scripted.remove(i))
     };
     if let Some(scripted) = &scripted {
@@ -275,12 +329,26 @@ async fn handle(
     else {
         return error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
     };
+    // Graph reads a request body only as JSON it was told about.
+    let json_declared = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if matches!(method.as_str(), "POST" | "PATCH") && !json_declared {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType");
+    }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if let Some((permission, code)) = required_permission(&method, &segments, &query)
+        && !caller.has_permission(permission)
+    {
+        return error(StatusCode::FORBIDDEN, code);
+    }
     match (method.as_str(), segments.as_slice()) {
         ("POST", ["me", "onlineMeetings"]) => create_meeting(&mut state, &caller, &body, None),
         ("GET", ["me", "onlineMeetings"]) => find_meeting(&state, &caller, &query),
         ("PATCH", ["me", "onlineMeetings", id]) => patch_meeting(&mut state, &caller, id, &body),
         ("POST", ["me", "events"]) => create_event(&mut state, &caller, &body),
+        ("GET", ["me", "events", id]) => get_event(&state, &caller, id, &query),
         ("POST", ["chats"]) => create_chat(&mut state, &caller, &body),
         ("POST", ["chats", chat_id, "messages"]) => {
             post_message(&mut state, &caller, chat_id, &body)
@@ -293,6 +361,34 @@ async fn handle(
         ("GET", ["users", id, "photo", "$value"]) => photo(&state, &caller, id),
         _ => error(StatusCode::BAD_REQUEST, "BadRequest"),
     }
+}
+
+/// The delegated permission each call needs, and the error code its workload answers when the
+/// token lacks it: Teams APIs say `Forbidden`, Outlook ones `ErrorAccessDenied`, the directory
+/// `Authorization_RequestDenied` (permissions per the API reference page of each call).
+fn required_permission(
+    method: &Method,
+    segments: &[&str],
+    query: &HashMap<String, String>,
+) -> Option<(&'static str, &'static str)> {
+    const BASIC_PROFILE: &[&str] = &["id", "displayName", "mail", "userPrincipalName"];
+    Some(match (method.as_str(), segments) {
+        (_, ["me", "onlineMeetings", ..]) => ("OnlineMeetings.ReadWrite", "Forbidden"),
+        (_, ["me", "events", ..]) => ("Calendars.ReadWrite", "ErrorAccessDenied"),
+        ("POST", ["chats"]) => ("Chat.Create", "Forbidden"),
+        ("POST", ["chats", _, "messages"]) => ("ChatMessage.Send", "Forbidden"),
+        ("GET", ["me", "people"]) => ("People.Read", "ErrorAccessDenied"),
+        // The signed-in user's full profile needs User.Read; the basic one does not.
+        ("GET", ["me"])
+            if query
+                .get("$select")
+                .is_none_or(|select| select.split(',').any(|f| !BASIC_PROFILE.contains(&f))) =>
+        {
+            ("User.Read", "Authorization_RequestDenied")
+        }
+        ("GET", ["me" | "users", ..]) => ("User.ReadBasic.All", "Authorization_RequestDenied"),
+        _ => return None,
+    })
 }
 
 fn percent_decode(text: &str) -> String {
@@ -367,6 +463,12 @@ fn create_meeting(
     body: &Value,
     subject: Option<&str>,
 ) -> Response {
+    if let Err(field) = check_meeting_body(body) {
+        return json_status(
+            &json!({"error": {"code": "BadRequest", "message": format!("Invalid value for {field}.")}}),
+            400,
+        );
+    }
     let key = uuid::Uuid::new_v4().simple().to_string();
     let thread_id = format!("19:meeting_{key}@thread.v2");
     let meeting = json!({
@@ -381,9 +483,22 @@ fn create_meeting(
             "attendees": body["participants"]["attendees"].clone(),
         },
         "lobbyBypassSettings": body["lobbyBypassSettings"].clone(),
+        "allowedPresenters": body.get("allowedPresenters").cloned().unwrap_or_else(|| json!("everyone")),
         "organizerTenantId": caller.tenant_id,
         "organizerId": caller.object_id,
     });
+    let mut meeting = meeting;
+    if meeting["allowedPresenters"] != "roleIsPresenter" {
+        // meetingparticipantinfo.md: `presenter` applies only with allowedPresenters set to
+        // roleIsPresenter; otherwise Graph keeps everyone an attendee.
+        if let Some(attendees) = meeting["participants"]["attendees"].as_array_mut() {
+            for attendee in attendees {
+                if attendee["role"] == "presenter" {
+                    attendee["role"] = json!("attendee");
+                }
+            }
+        }
+    }
     let mut members = vec![(caller.object_id.clone(), caller.tenant_id.clone())];
     if let Some(attendees) = body["participants"]["attendees"].as_array() {
         for attendee in attendees {
@@ -409,6 +524,73 @@ fn create_meeting(
     json_status(&meeting, 201)
 }
 
+/// What Graph validates of an `onlineMeeting` body (onlinemeeting-post.md, the resource's
+/// property types and enums); the first offending property is named.
+fn check_meeting_body(body: &Value) -> Result<(), &'static str> {
+    const KNOWN: &[&str] = &[
+        "subject",
+        "startDateTime",
+        "endDateTime",
+        "participants",
+        "lobbyBypassSettings",
+        "allowedPresenters",
+    ];
+    let fields = body.as_object().ok_or("the body")?;
+    if fields.keys().any(|k| !KNOWN.contains(&k.as_str())) {
+        return Err("an unknown property");
+    }
+    let time_ok = |name: &str| {
+        body[name].as_str().is_some_and(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).is_ok()
+        })
+    };
+    if !time_ok("startDateTime") {
+        return Err("startDateTime");
+    }
+    if !time_ok("endDateTime") {
+        return Err("endDateTime");
+    }
+    if fields.contains_key("subject") && !body["subject"].is_string() {
+        return Err("subject");
+    }
+    const SCOPES: &[&str] = &[
+        "organization",
+        "organizationAndFederated",
+        "everyone",
+        "invited",
+        "organizer",
+    ];
+    if let Some(lobby) = fields.get("lobbyBypassSettings")
+        && !lobby["scope"]
+            .as_str()
+            .is_some_and(|scope| SCOPES.contains(&scope))
+    {
+        return Err("lobbyBypassSettings.scope");
+    }
+    const PRESENTERS: &[&str] = &["everyone", "organization", "roleIsPresenter", "organizer"];
+    if let Some(allowed) = fields.get("allowedPresenters")
+        && !allowed.as_str().is_some_and(|a| PRESENTERS.contains(&a))
+    {
+        return Err("allowedPresenters");
+    }
+    for attendee in body["participants"]["attendees"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        if !attendee["identity"]["user"]["id"].is_string() {
+            return Err("participants.attendees.identity.user.id");
+        }
+        if !attendee["role"]
+            .as_str()
+            .is_some_and(|r| ["attendee", "presenter", "producer", "coorganizer"].contains(&r))
+        {
+            return Err("participants.attendees.role");
+        }
+    }
+    Ok(())
+}
+
 fn owned_by(meeting: &Value, caller: &Grant) -> bool {
     meeting["organizerId"] == caller.object_id.as_str()
         && meeting["organizerTenantId"] == caller.tenant_id.as_str()
@@ -427,12 +609,25 @@ fn find_meeting(state: &State, caller: &Grant, query: &HashMap<String, String>) 
         .meetings
         .iter()
         .filter(|m| owned_by(m, caller) && m["joinWebUrl"] == url.as_str())
+        .filter(|m| {
+            // The meeting of an event is not found until Graph has created it.
+            state.events.iter().all(|(event, visible)| {
+                event["onlineMeeting"]["joinUrl"] != m["joinWebUrl"]
+                    || std::time::Instant::now() >= visible.meeting_at
+            })
+        })
         .cloned()
         .collect();
     json_status(&json!({"value": found}), 200)
 }
 
 fn patch_meeting(state: &mut State, caller: &Grant, id: &str, body: &Value) -> Response {
+    const UPDATABLE: &[&str] = &["lobbyBypassSettings", "allowedPresenters", "participants"];
+    if body.as_object().is_none_or(|changes| {
+        changes.is_empty() || changes.keys().any(|k| !UPDATABLE.contains(&k.as_str()))
+    }) {
+        return error(StatusCode::BAD_REQUEST, "BadRequest");
+    }
     let Some(meeting) = state
         .meetings
         .iter_mut()
@@ -463,17 +658,75 @@ fn create_event(state: &mut State, caller: &Grant, body: &Value) -> Response {
     let Some(meeting) = state.meetings.last() else {
         return created;
     };
-    json_status(
-        &json!({
-            "id": format!("AAMk{}", uuid::Uuid::new_v4().simple()),
-            "subject": subject,
-            "isOnlineMeeting": true,
-            "onlineMeetingProvider": "teamsForBusiness",
-            "onlineMeeting": {"joinUrl": meeting["joinWebUrl"]},
-            "attendees": body["attendees"],
-        }),
-        201,
-    )
+    let event = json!({
+        "id": format!("AAMk{}", uuid::Uuid::new_v4().simple()),
+        "subject": subject,
+        "isOnlineMeeting": true,
+        "onlineMeetingProvider": "teamsForBusiness",
+        "onlineMeeting": {"joinUrl": meeting["joinWebUrl"]},
+        "attendees": body["attendees"],
+        "organizerId": caller.object_id,
+        "organizerTenantId": caller.tenant_id,
+    });
+    let now = std::time::Instant::now();
+    let visible = Visibility {
+        join_url_at: now + state.event_join_url_delay,
+        meeting_at: now + state.online_meeting_delay,
+    };
+    state.events.push((event.clone(), visible));
+    json_status(&event_view(&event, visible), 201)
+}
+
+/// An event as Graph shows it: without its online meeting's join URL until Graph filled it in.
+fn event_view(event: &Value, visible: Visibility) -> Value {
+    let mut view = event.clone();
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("organizerId");
+        fields.remove("organizerTenantId");
+        if std::time::Instant::now() < visible.join_url_at {
+            fields.insert("onlineMeeting".to_owned(), Value::Null);
+        }
+    }
+    view
+}
+
+fn get_event(state: &State, caller: &Grant, id: &str, query: &HashMap<String, String>) -> Response {
+    let Some((event, visible)) = state.events.iter().find(|(e, _)| {
+        e["id"] == id
+            && e["organizerId"] == caller.object_id.as_str()
+            && e["organizerTenantId"] == caller.tenant_id.as_str()
+    }) else {
+        return error(StatusCode::NOT_FOUND, "ErrorItemNotFound");
+    };
+    match select(&event_view(event, *visible), query) {
+        Ok(selected) => json_status(&selected, 200),
+        Err(response) => *response,
+    }
+}
+
+/// `$select`: only the named properties; `None` (answered 400) for a property the resource
+/// does not have, as Graph refuses unknown `$select` fields rather than dropping them.
+fn selected(full: &Value, query: &HashMap<String, String>) -> Option<Value> {
+    let Some(fields) = query.get("$select") else {
+        return Some(full.clone());
+    };
+    let mut selected = Map::new();
+    if let Some(id) = full.get("id") {
+        selected.insert("id".to_owned(), id.clone());
+    }
+    for field in fields.split(',') {
+        match full.get(field) {
+            Some(value) => {
+                selected.insert(field.to_owned(), value.clone());
+            }
+            None => return None,
+        }
+    }
+    Some(Value::Object(selected))
+}
+
+fn select(full: &Value, query: &HashMap<String, String>) -> Result<Value, Box<Response>> {
+    selected(full, query).ok_or_else(|| Box::new(error(StatusCode::BAD_REQUEST, "BadRequest")))
 }
 
 fn create_chat(state: &mut State, caller: &Grant, body: &Value) -> Response {
@@ -495,6 +748,18 @@ fn create_chat(state: &mut State, caller: &Grant, body: &Value) -> Response {
             return error(StatusCode::BAD_REQUEST, "InvalidRequest");
         }
         let tenant = member["tenantId"].as_str().unwrap_or(&caller.tenant_id);
+        // chat-post.md: a guest of the caller's own tenant must be added with the `guest`
+        // role; everyone else (members, and federated users of other tenants) as `owner`.
+        let guest = tenant == caller.tenant_id
+            && find_user(state, tenant, id).is_some_and(|u| u.user_type == "Guest");
+        let expected_roles = if guest {
+            json!(["guest"])
+        } else {
+            json!(["owner"])
+        };
+        if member["roles"] != expected_roles {
+            return error(StatusCode::BAD_REQUEST, "BadRequest");
+        }
         members.push((id.to_owned(), tenant.to_owned()));
     }
     let caller_listed = members
@@ -578,13 +843,45 @@ fn people(state: &State, caller: &Grant, query: &HashMap<String, String>) -> Res
     let Some(term) = search.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
         return error(StatusCode::BAD_REQUEST, "BadRequest");
     };
-    let found: Vec<Value> = state
+    let organization = state
         .users
         .iter()
         .filter(|u| u.tenant_id == caller.tenant_id && u.id != caller.object_id && matches(u, term))
-        .take(top(query))
-        .map(|u| contact_json(u, true))
-        .collect();
+        .map(|u| {
+            let mut person = contact_json(u, true);
+            person["personType"] = json!({"class": "Person", "subclass": "OrganizationUser"});
+            person
+        });
+    // people-example.md: relevant people also include the user's contacts and people they
+    // mailed, whose ids are not directory object ids.
+    let contacts = PERSONAL_CONTACTS
+        .iter()
+        .filter(|(_, name, mail)| {
+            let term = term.to_lowercase();
+            name.to_lowercase().contains(&term) || mail.contains(&term)
+        })
+        .enumerate()
+        .map(|(i, (id, name, mail))| {
+            json!({
+                "id": id,
+                "displayName": name,
+                "scoredEmailAddresses": [{"address": mail, "relevanceScore": 5.0}],
+                "userPrincipalName": null,
+                "jobTitle": null,
+                "department": null,
+                "personType": {
+                    "class": "Person",
+                    "subclass": if i == 0 { "PersonalContact" } else { "ImplicitContact" },
+                },
+            })
+        });
+    let mut found = Vec::new();
+    for person in contacts.chain(organization).take(top(query)) {
+        match select(&person, query) {
+            Ok(selected) => found.push(selected),
+            Err(response) => return *response,
+        }
+    }
     json_status(&json!({"value": found}), 200)
 }
 
@@ -631,16 +928,13 @@ fn user(state: &State, caller: &Grant, id: &str, query: &HashMap<String, String>
         "jobTitle": user.job_title,
         "department": user.department,
         "officeLocation": user.office_location,
+        "userType": user.user_type,
         "mobilePhone": "+1 555 0100",
     });
-    let selected: Map<String, Value> = match query.get("$select") {
-        Some(select) => select
-            .split(',')
-            .filter_map(|field| full.get(field).map(|v| (field.to_owned(), v.clone())))
-            .collect(),
-        None => full.as_object().cloned().unwrap_or_default(),
-    };
-    json_status(&Value::Object(selected), 200)
+    match select(&full, query) {
+        Ok(selected) => json_status(&selected, 200),
+        Err(response) => *response,
+    }
 }
 
 fn photo(state: &State, caller: &Grant, id: &str) -> Response {

@@ -112,19 +112,38 @@ where
 
 /// A server that reads each request and then drops the connection without answering, as a
 /// crashing upstream or a middlebox does. Stops when dropped.
-pub async fn spawn_hanging_up() -> std::io::Result<Running> {
+#[derive(Debug)]
+pub struct HangingUp {
+    pub addr: SocketAddr,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl HangingUp {
+    /// Requests (connections that sent something) received so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub async fn spawn_hanging_up() -> std::io::Result<HangingUp> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = requests.clone();
     let (stop, mut stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
                     if let Ok((mut stream, _)) = accepted {
+                        let counter = counter.clone();
                         tokio::spawn(async move {
                             use tokio::io::AsyncReadExt;
                             let mut request_head = [0u8; 1024];
-                            let _ = stream.read(&mut request_head).await;
+                            if matches!(stream.read(&mut request_head).await, Ok(n) if n > 0) {
+                                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
                             drop(stream);
                         });
                     }
@@ -133,5 +152,9 @@ pub async fn spawn_hanging_up() -> std::io::Result<Running> {
             }
         }
     });
-    Ok(Running { addr, _stop: stop })
+    Ok(HangingUp {
+        addr,
+        requests,
+        _stop: stop,
+    })
 }

@@ -3,7 +3,10 @@
 //! then the client retries with a managed-identity token for that resource.
 //!
 //! Tests set and rotate secrets, deny access (403, as an RBAC vault without the role does),
-//! take the vault down, and count reads.
+//! take the vault down or throttle it (429 with `Retry-After`), and count reads. Like the
+//! service it wants an `api-version` it knows, serves a named secret version (or the latest when
+//! none is named, `GET /secrets/{name}/` as the SDK sends it), and accepts only unexpired
+//! managed-identity tokens for the vault's resource.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,9 +23,25 @@ use crate::managed_identity::IssuedTokens;
 pub const VAULT_TENANT: &str = "7e4a0000-0000-4000-8000-00000000a7e4";
 pub const VAULT_RESOURCE: &str = "https://vault.azure.net";
 
+/// Secrets API versions the service answers (REST reference, "Key Vault API versions").
+const API_VERSIONS: &[&str] = &[
+    "2016-10-01",
+    "7.0",
+    "7.1",
+    "7.2",
+    "7.3",
+    "7.4",
+    "7.5",
+    "7.6",
+    "2025-07-01",
+];
+
 #[derive(Debug, Default)]
 struct State {
-    secrets: HashMap<String, (String, u32)>,
+    /// Every value each secret had, oldest first; version `i` is `{i+1:032x}`.
+    secrets: HashMap<String, Vec<String>>,
+    /// The next this many reads answer 429.
+    throttled: usize,
     down: bool,
     deny: bool,
     /// Authorized reads per secret name.
@@ -52,11 +71,16 @@ impl FakeKeyVault {
 
     /// Sets a secret; a new value is a new version, as a rotation makes.
     pub fn set_secret(&self, name: &str, value: &str) {
-        let mut state = self.lock();
-        let version = state.secrets.get(name).map_or(1, |(_, v)| v + 1);
-        state
+        self.lock()
             .secrets
-            .insert(name.to_owned(), (value.to_owned(), version));
+            .entry(name.to_owned())
+            .or_default()
+            .push(value.to_owned());
+    }
+
+    /// The next `reads` authorized reads answer 429 with `Retry-After: 1`.
+    pub fn throttle_next(&self, reads: usize) {
+        self.lock().throttled = reads;
     }
 
     pub fn set_down(&self, down: bool) {
@@ -99,28 +123,52 @@ fn routes(
         .and(warp::header::<String>("host"))
         .map(
             move |name: String,
-                  _version: warp::path::Tail,
+                  version: warp::path::Tail,
                   query: HashMap<String, String>,
                   authorization: Option<String>,
                   host: String| {
-                read_secret(&state, &tokens, &name, &query, authorization, &host)
+                let request = SecretRequest {
+                    name: &name,
+                    version: version.as_str().trim_end_matches('/'),
+                    query: &query,
+                    host: &host,
+                };
+                read_secret(&state, &tokens, &request, authorization)
             },
         )
+}
+
+struct SecretRequest<'a> {
+    name: &'a str,
+    /// Empty for the latest version.
+    version: &'a str,
+    query: &'a HashMap<String, String>,
+    host: &'a str,
 }
 
 fn read_secret(
     state: &Mutex<State>,
     tokens: &IssuedTokens,
-    name: &str,
-    query: &HashMap<String, String>,
+    request: &SecretRequest<'_>,
     authorization: Option<String>,
-    host: &str,
 ) -> Response {
     use warp::Reply;
+    let SecretRequest {
+        name,
+        version,
+        query,
+        host,
+    } = request;
     let mut state = lock(state);
-    state
-        .api_versions
-        .push(query.get("api-version").cloned().unwrap_or_default());
+    let api_version = query.get("api-version").cloned().unwrap_or_default();
+    state.api_versions.push(api_version.clone());
+    if !API_VERSIONS.contains(&api_version.as_str()) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadParameter",
+            "The specified version of the API is not recognized.",
+        );
+    }
     if state.down {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -164,17 +212,36 @@ fn read_secret(
             "Caller is not authorized to perform action on resource.",
         );
     }
-    let Some((value, version)) = state.secrets.get(name).cloned() else {
+    if state.throttled > 0 {
+        state.throttled -= 1;
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Throttled",
+            "Request was not processed because too many requests were received.",
+        );
+        response
+            .headers_mut()
+            .insert("retry-after", warp::http::HeaderValue::from_static("1"));
+        return response;
+    }
+    let history = state.secrets.get(*name).cloned().unwrap_or_default();
+    let wanted = if version.is_empty() {
+        history.len().checked_sub(1)
+    } else {
+        (0..history.len()).find(|i| format!("{:032x}", i + 1) == *version)
+    };
+    let Some(index) = wanted else {
         return error(
             StatusCode::NOT_FOUND,
             "SecretNotFound",
-            "A secret with this name was not found.",
+            "A secret with this name (and version) was not found.",
         );
     };
-    *state.reads.entry(name.to_owned()).or_default() += 1;
+    *state.reads.entry((*name).to_owned()).or_default() += 1;
+    let value = &history[index];
     warp::reply::json(&json!({
         "value": value,
-        "id": format!("https://{host}/secrets/{name}/{version:032x}"),
+        "id": format!("https://{host}/secrets/{name}/{:032x}", index + 1),
         "attributes": { "enabled": true, "created": 1_764_000_000, "updated": 1_764_000_000, "recoveryLevel": "Recoverable+Purgeable" },
         "tags": {}
     }))

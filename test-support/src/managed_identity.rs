@@ -3,7 +3,9 @@
 //! Shaped as the platform answers: `GET ?api-version=2019-08-01&resource=…[&client_id=…]` with
 //! the `X-IDENTITY-HEADER` secret, returning `expires_on` as a *string* of epoch seconds. Tokens
 //! are opaque, unique, and remembered so other fakes (Key Vault, the Entra token endpoint) can
-//! check who they were issued to.
+//! check who they were issued to; a token past its `expires_on` is no longer recognised by any
+//! of them. Like the platform, it refuses a `client_id` that names no identity assigned to the
+//! app (400, "Identity not found").
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,8 @@ pub struct IssuedToken {
     pub resource: String,
     /// `None` for the system-assigned identity.
     pub client_id: Option<String>,
+    /// Epoch seconds.
+    pub expires_on: i64,
 }
 
 /// One request the endpoint received.
@@ -42,6 +46,8 @@ struct State {
     requests: Vec<TokenRequest>,
     down: bool,
     lifetime_secs: i64,
+    /// Client ids of the user-assigned identities attached to the app.
+    assigned: Vec<String>,
 }
 
 /// Issued tokens, shared with fakes that must accept them.
@@ -49,8 +55,13 @@ struct State {
 pub struct IssuedTokens(Arc<Mutex<State>>);
 
 impl IssuedTokens {
+    /// The token's grant while it is valid; `None` for an unknown or expired token.
     pub fn lookup(&self, token: &str) -> Option<IssuedToken> {
-        lock(&self.0).issued.get(token).cloned()
+        lock(&self.0)
+            .issued
+            .get(token)
+            .filter(|issued| issued.expires_on > unix_now())
+            .cloned()
     }
 }
 
@@ -124,6 +135,11 @@ impl FakeManagedIdentity {
     pub fn set_token_lifetime(&self, seconds: i64) {
         lock(&self.state).lifetime_secs = seconds;
     }
+
+    /// Attaches a user-assigned identity to the app, so its `client_id` may be asked for.
+    pub fn assign_user_identity(&self, client_id: &str) {
+        lock(&self.state).assigned.push(client_id.to_owned());
+    }
 }
 
 fn routes(
@@ -173,6 +189,15 @@ fn issue(
     else {
         return warp::reply::with_status("bad request", StatusCode::BAD_REQUEST).into_response();
     };
+    if let Some(client_id) = &request.client_id
+        && !state.assigned.contains(client_id)
+    {
+        return warp::reply::with_status(
+            warp::reply::json(&json!({"statusCode": 400, "message": "Identity not found"})),
+            StatusCode::BAD_REQUEST,
+        )
+        .into_response();
+    }
     let serial = state.requests.len();
     let token = format!("fake-mi-token-{serial}-{}", uuid::Uuid::new_v4().simple());
     let expires_on = unix_now() + state.lifetime_secs;
@@ -181,6 +206,7 @@ fn issue(
         IssuedToken {
             resource: resource.clone(),
             client_id: request.client_id.clone(),
+            expires_on,
         },
     );
     warp::reply::json(&json!({

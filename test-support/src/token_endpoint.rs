@@ -1,18 +1,19 @@
 //! The fake Entra token endpoint, `POST /{tenant}/oauth2/v2.0/token`, for the on-behalf-of
 //! grant.
 //!
-//! It checks what Entra checks that matters to the handler: the grant type, the client's
-//! credential (its secret, or a managed-identity token for `api://AzureADTokenExchange` as a
-//! federated assertion), and that the assertion is a token of the same tenant as the URL. It
-//! issues opaque tokens and remembers whom each was issued to, so the Graph and ACS fakes can
-//! insist on a real on-behalf-of token of the right user. Tests script refusals (consent,
-//! interaction, expired assertion, outages) and read every request back.
+//! It checks what Entra checks that matters to the handler (v2-oauth2-on-behalf-of-flow.md): the
+//! grant type, the client's credential (its secret, or an unexpired managed-identity token for
+//! `api://AzureADTokenExchange` as a federated assertion), the scope (Graph's `.default` or the
+//! ACS Teams scopes; anything else is AADSTS70011), and the assertion itself: signed by a key
+//! Entra publishes (else AADSTS50013), for this app (else AADSTS500131), within its lifetime
+//! (else AADSTS500133), of the same tenant as the URL. It issues opaque tokens with a lifetime
+//! and remembers whom each was issued to, so the Graph and ACS fakes can insist on a valid
+//! on-behalf-of token of the right user; tests can revoke a user's tokens. Tests script refusals
+//! (consent, interaction, outages) and read every request back.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use warp::Filter;
 use warp::http::StatusCode;
@@ -20,7 +21,9 @@ use warp::reply::Response;
 
 use crate::consent::Consents;
 use crate::http::lock;
+use crate::keys::{SIGNING_KEY_A, TestKey};
 use crate::managed_identity::IssuedTokens;
+use crate::tokens::unix_now;
 
 /// Who an issued token acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +32,30 @@ pub struct Grant {
     pub object_id: String,
     pub scope: String,
     pub client_id: String,
+    /// The token's `scp`: for Graph's `.default`, the delegated permissions the app registration
+    /// lists that the tenant consented to; otherwise the scopes asked for.
+    pub permissions: Vec<String>,
+    /// Epoch seconds after which resources refuse the token.
+    pub expires_on: i64,
 }
+
+impl Grant {
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+/// The delegated Graph permissions the app registration lists (`infra/`), which `.default`
+/// stands for once a tenant consented to all of them.
+pub const APP_GRAPH_PERMISSIONS: &[&str] = &[
+    "OnlineMeetings.ReadWrite",
+    "Calendars.ReadWrite",
+    "Chat.Create",
+    "ChatMessage.Send",
+    "People.Read",
+    "User.Read",
+    "User.ReadBasic.All",
+];
 
 /// A scripted answer, used instead of issuing a token.
 #[derive(Debug, Clone)]
@@ -44,9 +70,12 @@ impl Refusal {
         Refusal::entra(400, "invalid_grant", 65001, None)
     }
 
-    /// MFA or another interaction is needed.
+    /// MFA or another interaction is needed: Conditional Access answers with a claims challenge
+    /// the client must satisfy (v2-oauth2-on-behalf-of-flow.md, "Error response example").
     pub fn interaction_required() -> Refusal {
-        Refusal::entra(400, "interaction_required", 50079, None)
+        let mut refusal = Refusal::entra(400, "interaction_required", 50079, None);
+        refusal.body["claims"] = json!(INTERACTION_CLAIMS);
+        refusal
     }
 
     /// AADSTS50013: the assertion (the SSO token) is expired or otherwise invalid.
@@ -74,6 +103,9 @@ impl Refusal {
     }
 }
 
+/// The claims challenge the fake sends with `interaction_required`.
+pub const INTERACTION_CLAIMS: &str = r#"{"access_token":{"capolids":{"essential":true,"values":["9ab03e19-ed42-4168-b6b7-7001fb3e933a"]}}}"#;
+
 #[derive(Debug, Default)]
 struct State {
     client_id: Option<String>,
@@ -84,6 +116,11 @@ struct State {
     issued: HashMap<String, Grant>,
     lifetime_secs: u64,
     delay_ms: u64,
+    /// Graph permissions each tenant has not consented to (a permission added to the app
+    /// registration after the tenant's admin consented).
+    withheld: HashMap<String, Vec<String>>,
+    /// The keys Entra currently publishes, which a valid assertion is signed with.
+    signing_keys: Vec<TestKey>,
     /// Users whose consent is missing (see `consent`); none unless a test or the sandbox asks.
     consents: Consents,
 }
@@ -93,8 +130,13 @@ struct State {
 pub struct Grants(Arc<Mutex<State>>);
 
 impl Grants {
+    /// Whom a token acts for while it is valid; `None` for an unknown, expired or revoked one.
     pub fn lookup(&self, token: &str) -> Option<Grant> {
-        lock(&self.0).issued.get(token).cloned()
+        lock(&self.0)
+            .issued
+            .get(token)
+            .filter(|grant| grant.expires_on > unix_now())
+            .cloned()
     }
 
     /// Every token issued so far (tests look for them in logs).
@@ -113,6 +155,7 @@ impl Default for TokenEndpoint {
         TokenEndpoint {
             state: Arc::new(Mutex::new(State {
                 lifetime_secs: 3600,
+                signing_keys: vec![SIGNING_KEY_A],
                 ..State::default()
             })),
         }
@@ -137,8 +180,30 @@ impl TokenEndpoint {
         self.lock().refusals.extend(refusals);
     }
 
+    /// `tenant`'s consent lacks these Graph permissions: Graph tokens issued there for
+    /// `.default` do not carry them.
+    pub fn withhold_graph_permissions(&self, tenant: &str, permissions: &[&str]) {
+        self.lock().withheld.insert(
+            tenant.to_owned(),
+            permissions.iter().map(|p| (*p).to_owned()).collect(),
+        );
+    }
+
     pub fn set_token_lifetime(&self, seconds: u64) {
         self.lock().lifetime_secs = seconds;
+    }
+
+    /// The keys an assertion may be signed with: what the authority publishes right now.
+    pub fn trust_signing_keys(&self, keys: Vec<TestKey>) {
+        self.lock().signing_keys = keys;
+    }
+
+    /// Every token issued so far to this user stops working, as when an admin revokes the
+    /// user's sessions or resets their password.
+    pub fn revoke_user(&self, tenant_id: &str, object_id: &str) {
+        self.lock()
+            .issued
+            .retain(|_, grant| !(grant.tenant_id == tenant_id && grant.object_id == object_id));
     }
 
     /// Every answer waits this long first.
@@ -219,8 +284,10 @@ fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -
     if let Some(refusal) = state.refusals.pop_front() {
         return refuse(&refusal);
     }
-    let Some(claims) = claims_of(field("assertion")) else {
-        return refuse(&Refusal::entra(400, "invalid_request", 50027, None));
+    let client_id = state.client_id.clone().unwrap_or_default();
+    let claims = match verify_assertion(field("assertion"), &state.signing_keys, &client_id) {
+        Ok(claims) => claims,
+        Err(refusal) => return refuse(&refusal),
     };
     let assertion_tenant = claims["tid"].as_str().unwrap_or_default();
     let object_id = claims["oid"].as_str().unwrap_or_default();
@@ -230,22 +297,50 @@ fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -
     if !state.consents.allows(tenant, object_id) {
         return refuse(&Refusal::consent_required());
     }
+    if !KNOWN_SCOPES.contains(&field("scope")) {
+        return refuse(&Refusal::entra(400, "invalid_scope", 70011, None));
+    }
     let token = format!(
         "obo-{}-{}",
         state.issued.len() + 1,
         uuid::Uuid::new_v4().simple()
     );
+    let scope = field("scope");
+    let permissions = if scope == "https://graph.microsoft.com/.default" {
+        let withheld = state.withheld.get(tenant).cloned().unwrap_or_default();
+        APP_GRAPH_PERMISSIONS
+            .iter()
+            .filter(|p| !withheld.iter().any(|w| w == *p))
+            .map(|p| (*p).to_owned())
+            .collect()
+    } else {
+        scope.split(' ').map(str::to_owned).collect()
+    };
     let grant = Grant {
         tenant_id: tenant.to_owned(),
         object_id: object_id.to_owned(),
-        scope: field("scope").to_owned(),
+        scope: scope.to_owned(),
         client_id: field("client_id").to_owned(),
+        permissions,
+        expires_on: unix_now() + i64::try_from(state.lifetime_secs).unwrap_or(i64::MAX / 2),
+    };
+    // Like Entra, the answer's `scope` lists what the token carries: for `.default`, the
+    // consented permissions, each with its resource (v2-oauth2-on-behalf-of-flow.md).
+    let granted_scope = if scope == "https://graph.microsoft.com/.default" {
+        grant
+            .permissions
+            .iter()
+            .map(|p| format!("https://graph.microsoft.com/{p}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        scope.to_owned()
     };
     state.issued.insert(token.clone(), grant);
     use warp::Reply;
     warp::reply::json(&json!({
         "token_type": "Bearer",
-        "scope": field("scope"),
+        "scope": granted_scope,
         "expires_in": state.lifetime_secs,
         "ext_expires_in": state.lifetime_secs,
         "access_token": token,
@@ -253,10 +348,50 @@ fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -
     .into_response()
 }
 
-/// The claims of a compact JWT, unverified: the fake only needs to know whose token it is.
-fn claims_of(token: &str) -> Option<Value> {
-    let payload = token.split('.').nth(1)?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+/// The scopes the app asks for on behalf of a user: Graph through `.default`, and the ACS Teams
+/// scopes for the Teams user token.
+const KNOWN_SCOPES: &[&str] = &[
+    "https://graph.microsoft.com/.default",
+    "https://auth.msft.communication.azure.com/Teams.ManageCalls https://auth.msft.communication.azure.com/Teams.ManageChats",
+];
+
+/// Checks the SSO token presented as the assertion the way Entra does, and returns its claims.
+fn verify_assertion(assertion: &str, keys: &[TestKey], client_id: &str) -> Result<Value, Refusal> {
+    use jsonwebtoken::errors::ErrorKind;
+    let malformed = || Refusal::entra(400, "invalid_request", 50027, None);
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| malformed())?;
+    let key = keys
+        .iter()
+        .find(|k| Some(k.kid) == header.kid.as_deref())
+        .ok_or_else(|| Refusal::entra(400, "invalid_grant", 50013, None))?;
+    let jwk = key.public_jwk(None);
+    let decoding = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().unwrap_or_default(),
+        jwk["e"].as_str().unwrap_or_default(),
+    )
+    .map_err(|_| malformed())?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.leeway = 0;
+    validation.validate_nbf = true;
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "aud"]);
+    let claims = jsonwebtoken::decode::<Value>(assertion, &decoding, &validation)
+        .map_err(|error| match error.kind() {
+            ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => {
+                Refusal::entra(400, "invalid_grant", 500133, None)
+            }
+            _ => Refusal::entra(400, "invalid_grant", 50013, None),
+        })?
+        .claims;
+    // The assertion must be a token for this app: its client id, or an application ID URI
+    // ending in it (`api://host/<client id>`).
+    let audience = claims["aud"].as_str().unwrap_or_default();
+    let for_this_app = !client_id.is_empty()
+        && (audience == client_id || audience.ends_with(&format!("/{client_id}")));
+    if !for_this_app {
+        return Err(Refusal::entra(400, "invalid_grant", 500131, None));
+    }
+    Ok(claims)
 }
 
 fn refuse(refusal: &Refusal) -> Response {

@@ -34,13 +34,20 @@ pub struct Caller {
     pub identity: Arc<Identity>,
     /// The SSO token itself, kept only to be exchanged on behalf of the caller.
     pub token: SecretString,
+    /// The tab says it has just completed consent (`x-consent-retry: 1`), so a consent refusal
+    /// may only mean Entra has not caught up yet.
+    pub just_consented: bool,
 }
+
+/// The request header a tab sends on the retry right after its consent popup succeeded.
+pub const CONSENT_RETRY_HEADER: &str = "x-consent-retry";
 
 impl std::fmt::Debug for Caller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Caller")
             .field("identity", &self.identity)
             .field("token", &"[redacted]")
+            .field("just_consented", &self.just_consented)
             .finish()
     }
 }
@@ -189,10 +196,15 @@ pub fn caller(
         .map(Some)
         .or(warp::any().map(|| None))
         .unify();
+    let just_consented = warp::header::optional::<String>(CONSENT_RETRY_HEADER)
+        .map(|value: Option<String>| value.is_some_and(|v| v.trim() == "1"));
     authorization
         .and(warp::ext::optional::<AmbiguousCredentials>())
+        .and(just_consented)
         .and_then(
-            move |authorization: Option<HeaderValue>, ambiguous: Option<AmbiguousCredentials>| {
+            move |authorization: Option<HeaderValue>,
+                  ambiguous: Option<AmbiguousCredentials>,
+                  just_consented: bool| {
                 let validator = validator.clone();
                 async move {
                     if ambiguous.is_some() {
@@ -211,6 +223,7 @@ pub fn caller(
                     Ok::<_, warp::Rejection>(Caller {
                         identity,
                         token: SecretString::from(token),
+                        just_consented,
                     })
                 }
             },

@@ -4,6 +4,12 @@
 //! `sendInvites`, a calendar event that is an online meeting (`POST /me/events`), so Exchange
 //! sends the invitations; its online meeting is then looked up by join URL for the chat thread
 //! and given the requested lobby bypass.
+//!
+//! Graph creates an event's online meeting asynchronously and promises no moment when it can be
+//! read. Once the event exists the invitations are out, so from then on the caller is never told
+//! that the request failed (a retry would mail everyone again): the event and the meeting are
+//! polled with backoff inside the deadline, and if the meeting still cannot be found or changed,
+//! the answer is 201 with the event's join URL and `"warnings": ["lobby_not_applied"]`.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -17,6 +23,8 @@ use super::{FunctionSpec, graph_call, protected, within_deadline};
 use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
+use crate::graph::route_error;
+use crate::obo::DelegatedToken;
 use crate::startup::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -27,6 +35,14 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
 };
 
 const MAX_PARTICIPANTS: usize = 50;
+/// First wait before looking for an event's online meeting again; doubled each time, capped.
+const MEETING_POLL_FIRST_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+const MEETING_POLL_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// What the invitation path keeps back for its own answer: polling stops this long before the
+/// request deadline, so the 201 is sent in time.
+const ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
+/// The answer's warning when the lobby setting could not be applied to an invitation's meeting.
+const LOBBY_NOT_APPLIED: &str = "lobby_not_applied";
 const MAX_SUBJECT_CHARS: usize = 255;
 const MAX_DURATION: time::Duration = time::Duration::hours(24);
 
@@ -98,6 +114,9 @@ struct GraphOnlineMeeting<'a> {
     end_date_time: String,
     participants: GraphParticipants<'a>,
     lobby_bypass_settings: GraphLobbyBypass,
+    /// meetingparticipantinfo.md: a `presenter` role applies only with `roleIsPresenter`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_presenters: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -190,6 +209,7 @@ struct ChatInfo {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreatedEvent {
+    id: String,
     online_meeting: Option<EventOnlineMeeting>,
 }
 
@@ -203,11 +223,38 @@ struct EventOnlineMeeting {
 #[serde(rename_all = "camelCase")]
 struct MeetingCreated {
     id: String,
-    join_web_url: String,
+    join_web_url: Option<String>,
     chat_thread_id: Option<String>,
     subject: String,
     start_date_time: String,
     end_date_time: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<&'static str>,
+}
+
+/// What the route learned of the meeting it created.
+struct Outcome {
+    id: String,
+    join_web_url: Option<String>,
+    chat_thread_id: Option<String>,
+    subject: Option<String>,
+    start_date_time: Option<String>,
+    end_date_time: Option<String>,
+    warnings: Vec<&'static str>,
+}
+
+impl From<CreatedMeeting> for Outcome {
+    fn from(created: CreatedMeeting) -> Self {
+        Outcome {
+            id: created.id,
+            join_web_url: Some(created.join_web_url),
+            chat_thread_id: created.chat_info.and_then(|c| c.thread_id),
+            subject: created.subject,
+            start_date_time: created.start_date_time,
+            end_date_time: created.end_date_time,
+            warnings: Vec::new(),
+        }
+    }
 }
 
 /// POST /api/meetings, bearer token, JSON `CreateMeeting` → 201 the meeting.
@@ -232,59 +279,147 @@ async fn create(
 ) -> Result<warp::reply::Response, ApiError> {
     let meeting = validate(body)?;
     let deadline = tokio::time::Instant::now() + state.config.tuning.request_deadline;
-    within_deadline(deadline, "Microsoft Graph", async {
+    if meeting.send_invites {
+        // Not under `within_deadline`: once the event exists, the answer must be a 201, and the
+        // invitation path keeps to the deadline itself.
+        let token = within_deadline(
+            deadline,
+            crate::graph::SERVICE,
+            super::graph_token(&state, &caller, deadline),
+        )
+        .await?;
+        let call = graph_call(&token, &correlation, deadline);
+        let outcome = create_with_invitations(&state, &call, &token, &meeting, deadline).await?;
+        return Ok(answer(outcome, &meeting));
+    }
+    within_deadline(deadline, crate::graph::SERVICE, async {
         let token = super::graph_token(&state, &caller, deadline).await?;
         let call = graph_call(&token, &correlation, deadline);
-        let created = if meeting.send_invites {
-            create_with_invitations(&state, &call, &meeting).await?
-        } else {
-            state
-                .graph
-                .post_json::<_, CreatedMeeting>(
-                    &call,
-                    "/me/onlineMeetings",
-                    &online_meeting(&meeting),
-                )
-                .await
-                .map_err(|e| {
-                    e.into_api_error(crate::graph::SERVICE, "The meeting could not be found.")
-                })?
-        };
-        Ok(answer(created, &meeting))
+        let created = state
+            .graph
+            .post_json::<_, CreatedMeeting>(&call, "/me/onlineMeetings", &online_meeting(&meeting))
+            .await
+            .map_err(|e| {
+                route_error(e, &token, &["OnlineMeetings.ReadWrite"], MEETING_NOT_FOUND)
+            })?;
+        Ok(answer(created.into(), &meeting))
     })
     .await
 }
 
+const MEETING_NOT_FOUND: &str = "The meeting could not be found.";
+
+/// The event (which sends the invitations), then its online meeting's lobby setting. Only the
+/// event's creation can fail the request.
 async fn create_with_invitations(
     state: &AppState,
     call: &crate::graph::GraphCall<'_>,
+    token: &DelegatedToken,
     meeting: &ValidMeeting,
-) -> Result<CreatedMeeting, ApiError> {
-    let not_found = "The meeting could not be found.";
-    let event: CreatedEvent = state
-        .graph
-        .post_json(call, "/me/events", &calendar_event(meeting))
-        .await
-        .map_err(|e| e.into_api_error(crate::graph::SERVICE, not_found))?;
-    let join_url = event
-        .online_meeting
-        .map(|m| m.join_url)
-        .ok_or_else(|| ApiError::Upstream {
-            service: "Microsoft Graph",
-            status: 201,
-            code: "event created without an online meeting".to_owned(),
-        })?;
-    let filter = format!("JoinWebUrl eq '{}'", join_url.replace('\'', "''"));
-    let found: crate::graph::Collection<CreatedMeeting> = state
-        .graph
-        .get_json(call, "/me/onlineMeetings", &[("$filter", &filter)], &[])
-        .await
-        .map_err(|e| e.into_api_error(crate::graph::SERVICE, not_found))?;
-    let online = found.value.into_iter().next().ok_or(ApiError::Upstream {
-        service: "Microsoft Graph",
-        status: 200,
-        code: "online meeting of the event not found".to_owned(),
-    })?;
+    deadline: tokio::time::Instant,
+) -> Result<Outcome, ApiError> {
+    let event: CreatedEvent = within_deadline(deadline, crate::graph::SERVICE, async {
+        state
+            .graph
+            .post_json(call, "/me/events", &calendar_event(meeting))
+            .await
+            .map_err(|e| route_error(e, token, &["Calendars.ReadWrite"], MEETING_NOT_FOUND))
+    })
+    .await?;
+    // From here on the invitations are out.
+    let poll_until = deadline
+        .checked_sub(ANSWER_RESERVE)
+        .unwrap_or(deadline)
+        .max(tokio::time::Instant::now());
+    let applied = tokio::time::timeout_at(
+        poll_until,
+        apply_lobby(state, call, meeting, &event, poll_until),
+    )
+    .await;
+    let fallback = |join_web_url: Option<String>| Outcome {
+        id: event.id.clone(),
+        join_web_url,
+        chat_thread_id: None,
+        subject: None,
+        start_date_time: None,
+        end_date_time: None,
+        warnings: vec![LOBBY_NOT_APPLIED],
+    };
+    match applied {
+        Ok(Ok(online)) => Ok(online.into()),
+        Ok(Err(Unapplied { join_url, reason })) => {
+            tracing::warn!(reason = %reason, "invitations sent, lobby setting not applied");
+            Ok(fallback(join_url))
+        }
+        Err(_) => {
+            tracing::warn!("invitations sent, online meeting not found before the deadline");
+            Ok(fallback(
+                event.online_meeting.as_ref().map(|m| m.join_url.clone()),
+            ))
+        }
+    }
+}
+
+/// Why the lobby setting was not applied, with the join URL if it was learned.
+struct Unapplied {
+    join_url: Option<String>,
+    reason: String,
+}
+
+/// Finds the event's join URL and online meeting, polling both until `until`, then patches the
+/// lobby bypass. Graph errors other than "not there yet" end the attempt.
+async fn apply_lobby(
+    state: &AppState,
+    call: &crate::graph::GraphCall<'_>,
+    meeting: &ValidMeeting,
+    event: &CreatedEvent,
+    until: tokio::time::Instant,
+) -> Result<CreatedMeeting, Unapplied> {
+    let mut wait = MEETING_POLL_FIRST_WAIT;
+    let mut join_url = event.online_meeting.as_ref().map(|m| m.join_url.clone());
+    let event_path = format!("/me/events/{}", super::encode_segment(&event.id));
+    let online = loop {
+        if join_url.is_none() {
+            let read: Result<CreatedEvent, _> = state
+                .graph
+                .get_json(call, &event_path, &[("$select", "onlineMeeting")], &[])
+                .await;
+            match read {
+                Ok(read) => join_url = read.online_meeting.map(|m| m.join_url),
+                Err(error) => {
+                    return Err(Unapplied {
+                        join_url,
+                        reason: format!("reading the event: {error}"),
+                    });
+                }
+            }
+        }
+        if let Some(url) = &join_url {
+            let filter = format!("JoinWebUrl eq '{}'", url.replace('\'', "''"));
+            let found: Result<crate::graph::Collection<CreatedMeeting>, _> = state
+                .graph
+                .get_json(call, "/me/onlineMeetings", &[("$filter", &filter)], &[])
+                .await;
+            match found.map(|c| c.value.into_iter().next()) {
+                Ok(Some(online)) => break online,
+                Ok(None) => {}
+                Err(error) => {
+                    return Err(Unapplied {
+                        join_url,
+                        reason: format!("finding the online meeting: {error}"),
+                    });
+                }
+            }
+        }
+        if tokio::time::Instant::now() + wait >= until {
+            return Err(Unapplied {
+                join_url,
+                reason: "the online meeting did not appear in time".to_owned(),
+            });
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MEETING_POLL_MAX_WAIT);
+    };
     let patch = GraphLobbyPatch {
         lobby_bypass_settings: GraphLobbyBypass {
             scope: meeting.lobby_bypass,
@@ -292,12 +427,13 @@ async fn create_with_invitations(
         },
     };
     let path = format!("/me/onlineMeetings/{}", super::encode_segment(&online.id));
-    state
-        .graph
-        .patch_json(call, &path, &patch)
-        .await
-        .map_err(|e| e.into_api_error(crate::graph::SERVICE, not_found))?;
-    Ok(online)
+    match state.graph.patch_json(call, &path, &patch).await {
+        Ok(()) => Ok(online),
+        Err(error) => Err(Unapplied {
+            join_url: Some(online.join_web_url),
+            reason: format!("updating the lobby: {error}"),
+        }),
+    }
 }
 
 /// The `onlineMeeting` JSON sent to Graph for a `CreateMeeting` request body, after the same
@@ -417,6 +553,11 @@ fn online_meeting(meeting: &ValidMeeting) -> GraphOnlineMeeting<'_> {
             scope: meeting.lobby_bypass,
             is_dial_in_bypass_enabled: false,
         },
+        allowed_presenters: meeting
+            .attendees
+            .iter()
+            .any(|a| a.role == Role::Presenter)
+            .then_some("roleIsPresenter"),
     }
 }
 
@@ -452,14 +593,15 @@ fn calendar_event(meeting: &ValidMeeting) -> GraphEvent<'_> {
     }
 }
 
-fn answer(created: CreatedMeeting, meeting: &ValidMeeting) -> warp::reply::Response {
+fn answer(outcome: Outcome, meeting: &ValidMeeting) -> warp::reply::Response {
     let body = MeetingCreated {
-        id: created.id,
-        join_web_url: created.join_web_url,
-        chat_thread_id: created.chat_info.and_then(|c| c.thread_id),
-        subject: created.subject.unwrap_or_else(|| meeting.subject.clone()),
-        start_date_time: normalise(created.start_date_time).unwrap_or_else(|| utc(meeting.start)),
-        end_date_time: normalise(created.end_date_time).unwrap_or_else(|| utc(meeting.end)),
+        id: outcome.id,
+        join_web_url: outcome.join_web_url,
+        chat_thread_id: outcome.chat_thread_id,
+        subject: outcome.subject.unwrap_or_else(|| meeting.subject.clone()),
+        start_date_time: normalise(outcome.start_date_time).unwrap_or_else(|| utc(meeting.start)),
+        end_date_time: normalise(outcome.end_date_time).unwrap_or_else(|| utc(meeting.end)),
+        warnings: outcome.warnings,
     };
     warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response()
 }
@@ -508,7 +650,8 @@ mod tests {
                     {"identity": {"user": {"id": "0b1d0000-0000-4000-8000-000000000002", "tenantId": "e4e4e000-0000-4000-8000-00000000e4e4"}}, "upn": "robin@experts.example", "role": "presenter"},
                     {"identity": {"user": {"id": "0b1d0000-0000-4000-8000-000000000003"}}, "role": "attendee"}
                 ]},
-                "lobbyBypassSettings": {"scope": "organizationAndFederated", "isDialInBypassEnabled": false}
+                "lobbyBypassSettings": {"scope": "organizationAndFederated", "isDialInBypassEnabled": false},
+                "allowedPresenters": "roleIsPresenter"
             })
         );
     }

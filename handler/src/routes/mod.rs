@@ -208,7 +208,7 @@ pub fn graph_call<'a>(
     deadline: tokio::time::Instant,
 ) -> GraphCall<'a> {
     GraphCall {
-        token: &token.token,
+        token,
         correlation_id,
         deadline,
     }

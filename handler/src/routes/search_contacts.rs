@@ -12,7 +12,7 @@ use super::{FunctionSpec, graph_call, protected, within_deadline};
 use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
-use crate::graph::{Collection, GraphError};
+use crate::graph::{Collection, GraphError, route_error};
 use crate::startup::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -27,7 +27,7 @@ const DEFAULT_TOP: usize = 10;
 const MAX_TOP: usize = 25;
 const USER_FIELDS: &str = "id,displayName,mail,userPrincipalName,jobTitle,department";
 const PERSON_FIELDS: &str =
-    "id,displayName,scoredEmailAddresses,userPrincipalName,jobTitle,department";
+    "id,displayName,scoredEmailAddresses,userPrincipalName,jobTitle,department,personType";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +46,25 @@ struct Person {
     user_principal_name: Option<String>,
     job_title: Option<String>,
     department: Option<String>,
+    person_type: Option<PersonType>,
+}
+
+/// people-example.md: `{"class": "Person", "subclass": "OrganizationUser"}` for users of the
+/// directory; contacts and people the user mailed (`PersonalContact`, `ImplicitContact`, …) have
+/// ids that are no directory object ids, which the meeting and chat routes could not use.
+#[derive(Debug, Deserialize)]
+struct PersonType {
+    class: Option<String>,
+    subclass: Option<String>,
+}
+
+impl Person {
+    fn is_organization_user(&self) -> bool {
+        self.person_type.as_ref().is_some_and(|t| {
+            t.class.as_deref() == Some("Person")
+                && t.subclass.as_deref() == Some("OrganizationUser")
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,10 +143,12 @@ async fn search(
         let not_found = "No contacts were found.";
         let merged = merge(
             people
-                .map_err(|e: GraphError| e.into_api_error(crate::graph::SERVICE, not_found))?
+                .map_err(|e: GraphError| route_error(e, &token, &["People.Read"], not_found))?
                 .value,
             users
-                .map_err(|e: GraphError| e.into_api_error(crate::graph::SERVICE, not_found))?
+                .map_err(|e: GraphError| {
+                    route_error(e, &token, &["User.ReadBasic.All"], not_found)
+                })?
                 .value,
             top,
         );
@@ -193,17 +214,20 @@ fn escape_search_term(term: &str) -> String {
 /// People first (they are ranked by relevance to the caller), then directory users; a contact
 /// seen before, by id or by mail, is skipped.
 fn merge(people: Vec<Person>, users: Vec<Contact>, top: usize) -> Vec<Contact> {
-    let from_people = people.into_iter().filter_map(|p| {
-        let mail = p.scored_email_addresses.into_iter().find_map(|e| e.address);
-        Some(Contact {
-            id: p.id?,
-            display_name: p.display_name,
-            mail,
-            user_principal_name: p.user_principal_name,
-            job_title: p.job_title,
-            department: p.department,
-        })
-    });
+    let from_people = people
+        .into_iter()
+        .filter(Person::is_organization_user)
+        .filter_map(|p| {
+            let mail = p.scored_email_addresses.into_iter().find_map(|e| e.address);
+            Some(Contact {
+                id: p.id?,
+                display_name: p.display_name,
+                mail,
+                user_principal_name: p.user_principal_name,
+                job_title: p.job_title,
+                department: p.department,
+            })
+        });
     let mut seen_ids = HashSet::new();
     let mut seen_mail = HashSet::new();
     from_people
@@ -234,6 +258,10 @@ mod tests {
             user_principal_name: None,
             job_title: None,
             department: None,
+            person_type: Some(PersonType {
+                class: Some("Person".to_owned()),
+                subclass: Some("OrganizationUser".to_owned()),
+            }),
         }
     }
 
@@ -262,6 +290,24 @@ mod tests {
         let ids: Vec<&str> = merged.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "d"]);
         assert_eq!(merged[0].mail.as_deref(), Some("a@x.example"));
+    }
+
+    #[test]
+    fn keeps_only_people_who_are_directory_users() {
+        let mut contact = person("AAMkADc0contact", "pat@supplier.example");
+        contact.person_type = Some(PersonType {
+            class: Some("Person".to_owned()),
+            subclass: Some("PersonalContact".to_owned()),
+        });
+        let mut untyped = person("c4b1f7a0-0d6e-4b8e-9c53-2f14b0e9a7d1", "x@y.example");
+        untyped.person_type = None;
+        let merged = merge(
+            vec![contact, untyped, person("a", "a@x.example")],
+            vec![],
+            10,
+        );
+        let ids: Vec<&str> = merged.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a"]);
     }
 
     #[test]

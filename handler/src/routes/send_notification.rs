@@ -14,7 +14,8 @@ use super::{FunctionSpec, encode_segment, graph_call, parse_guid, protected, wit
 use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
-use crate::graph::GraphCall;
+use crate::graph::{GraphCall, route_error};
+use crate::obo::DelegatedToken;
 use crate::startup::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -84,7 +85,7 @@ struct GraphChat {
 struct GraphMember {
     #[serde(rename = "@odata.type")]
     odata_type: &'static str,
-    roles: [&'static str; 1],
+    roles: [MemberRole; 1],
     #[serde(rename = "user@odata.bind")]
     user_bind: String,
     #[serde(rename = "tenantId", skip_serializing_if = "Option::is_none")]
@@ -103,9 +104,26 @@ struct GraphBody<'a> {
     content: &'a str,
 }
 
+/// chat-post.md: a guest of the caller's own tenant joins a chat as `guest`; members and
+/// federated users of other tenants as `owner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum MemberRole {
+    Owner,
+    Guest,
+}
+
 #[derive(Deserialize)]
 struct Created {
     id: String,
+}
+
+/// Enough of a directory user to tell a guest: B2B guests' user principal names carry `#EXT#`,
+/// and `userPrincipalName` is in the basic profile that User.ReadBasic.All may read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DirectoryEntry {
+    user_principal_name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -142,7 +160,7 @@ async fn notify(
         let call = graph_call(&token, &correlation, deadline);
         let chat_id = match notification.target {
             Target::Chat(chat_id) => chat_id,
-            Target::People(people) => open_chat(&state, &call, &caller, &people).await?,
+            Target::People(people) => open_chat(&state, &call, &token, &caller, &people).await?,
         };
         let path = format!("/chats/{}/messages", encode_segment(&chat_id));
         let message = GraphMessage {
@@ -156,8 +174,10 @@ async fn notify(
             .post_json(&call, &path, &message)
             .await
             .map_err(|e| {
-                e.into_api_error(
-                    crate::graph::SERVICE,
+                route_error(
+                    e,
+                    &token,
+                    &["ChatMessage.Send"],
                     "The chat does not exist or the caller is not in it.",
                 )
             })?;
@@ -171,33 +191,83 @@ async fn notify(
 }
 
 /// Creates the chat, or gets the existing one-on-one chat back: Graph returns the same chat
-/// for the same two people.
+/// for the same two people. Recipients of the caller's own tenant are looked up first, since a
+/// guest among them must join with the `guest` role or Graph refuses the whole chat.
 async fn open_chat(
     state: &AppState,
     call: &GraphCall<'_>,
+    token: &DelegatedToken,
     caller: &Caller,
     people: &[(Uuid, Option<Uuid>)],
 ) -> Result<String, ApiError> {
-    let chat = chat_request(caller, people);
+    let own_tenant = caller.identity.tenant_id;
+    let roles =
+        futures_util::future::try_join_all(people.iter().map(|(user, tenant)| async move {
+            if tenant.is_some_and(|t| t != own_tenant) {
+                return Ok(MemberRole::Owner);
+            }
+            let path = format!("/users/{user}");
+            let entry = state
+                .graph
+                .get_json::<DirectoryEntry>(
+                    call,
+                    &path,
+                    &[("$select", "id,userPrincipalName")],
+                    &[],
+                )
+                .await;
+            let guest = match entry {
+                Ok(entry) => entry
+                    .user_principal_name
+                    .is_some_and(|upn| upn.to_ascii_uppercase().contains("#EXT#")),
+                // Not in this directory (a user of another tenant given without `tenantId`):
+                // Graph itself says what it makes of them when the chat is created.
+                Err(crate::upstream::UpstreamError::NotFound { .. }) => false,
+                Err(error) => {
+                    return Err(route_error(
+                        error,
+                        token,
+                        &["User.ReadBasic.All"],
+                        "A recipient was not found.",
+                    ));
+                }
+            };
+            Ok::<_, ApiError>(if guest {
+                MemberRole::Guest
+            } else {
+                MemberRole::Owner
+            })
+        }))
+        .await?;
+    let chat = chat_request(caller, people, &roles);
     let created: Created = state
         .graph
         .post_json(call, "/chats", &chat)
         .await
-        .map_err(|e| e.into_api_error(crate::graph::SERVICE, "A recipient was not found."))?;
+        .map_err(|e| route_error(e, token, &["Chat.Create"], "A recipient was not found."))?;
     Ok(created.id)
 }
 
-fn chat_request(caller: &Caller, people: &[(Uuid, Option<Uuid>)]) -> GraphChat {
+fn chat_request(
+    caller: &Caller,
+    people: &[(Uuid, Option<Uuid>)],
+    roles: &[MemberRole],
+) -> GraphChat {
     let own_tenant = caller.identity.tenant_id;
-    let member = |user: Uuid, tenant: Option<Uuid>| GraphMember {
+    let member = |user: Uuid, tenant: Option<Uuid>, role: MemberRole| GraphMember {
         odata_type: "#microsoft.graph.aadUserConversationMember",
-        roles: ["owner"],
+        roles: [role],
         user_bind: format!("https://graph.microsoft.com/v1.0/users('{user}')"),
         // Only members from another organization carry their tenant (a federated chat).
         tenant_id: tenant.filter(|t| *t != own_tenant).map(|t| t.to_string()),
     };
-    let mut members = vec![member(caller.identity.object_id, None)];
-    members.extend(people.iter().map(|(user, tenant)| member(*user, *tenant)));
+    let mut members = vec![member(caller.identity.object_id, None, MemberRole::Owner)];
+    members.extend(
+        people
+            .iter()
+            .zip(roles)
+            .map(|((user, tenant), role)| member(*user, *tenant, *role)),
+    );
     GraphChat {
         chat_type: if people.len() == 1 {
             "oneOnOne"

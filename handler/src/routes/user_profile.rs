@@ -15,6 +15,7 @@ use super::{
 use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
+use crate::graph::route_error;
 use crate::startup::AppState;
 
 pub const PROFILE: FunctionSpec = FunctionSpec {
@@ -94,11 +95,18 @@ async fn profile(
     within_deadline(deadline, "Microsoft Graph", async {
         let token = super::graph_token(&state, &caller, deadline).await?;
         let call = graph_call(&token, &correlation, deadline);
+        // The signed-in user's job title, department and office need User.Read; other users'
+        // basic profiles User.ReadBasic.All.
+        let permission = if path == "/me" {
+            "User.Read"
+        } else {
+            "User.ReadBasic.All"
+        };
         let profile: Profile = state
             .graph
             .get_json(&call, &path, &[("$select", PROFILE_FIELDS)], &[])
             .await
-            .map_err(|e| e.into_api_error(crate::graph::SERVICE, "The user was not found."))?;
+            .map_err(|e| route_error(e, &token, &[permission], "The user was not found."))?;
         let mut response = warp::reply::json(&profile).into_response();
         per_user_cache(&mut response, "private, max-age=300");
         Ok(response)
@@ -118,8 +126,10 @@ async fn photo(
         let token = super::graph_token(&state, &caller, deadline).await?;
         let call = graph_call(&token, &correlation, deadline);
         let photo = state.graph.get_photo(&call, &path).await.map_err(|e| {
-            e.into_api_error(
-                crate::graph::SERVICE,
+            route_error(
+                e,
+                &token,
+                &["User.ReadBasic.All"],
                 "The user has no photo, or was not found.",
             )
         })?;

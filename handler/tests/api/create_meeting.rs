@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use test_support::graph::Scripted;
-use test_support::token_endpoint::Refusal;
+use test_support::token_endpoint::{INTERACTION_CLAIMS, Refusal};
 use warp::http::Method;
 
 use crate::helpers::*;
@@ -110,7 +110,8 @@ async fn create_meeting_creates_an_online_meeting_as_the_caller() {
                 "upn": "robin@experts.example",
                 "role": "presenter"
             }]},
-            "lobbyBypassSettings": {"scope": "organizationAndFederated", "isDialInBypassEnabled": false}
+            "lobbyBypassSettings": {"scope": "organizationAndFederated", "isDialInBypassEnabled": false},
+            "allowedPresenters": "roleIsPresenter"
         })
     );
 }
@@ -139,9 +140,11 @@ async fn create_meeting_with_invites_uses_a_calendar_event() {
         events[0].body["attendees"],
         json!([{"emailAddress": {"address": "robin@experts.example"}, "type": "required"}])
     );
+    // The emulated Graph, like the real one, shows the event's meeting only after a moment.
     let lookups = app.graph.requests_to("GET", "/me/onlineMeetings");
-    assert_eq!(lookups.len(), 1);
+    assert!(!lookups.is_empty());
     assert!(lookups[0].query["$filter"].starts_with("JoinWebUrl eq 'https://teams.microsoft.com/"));
+    assert!(body.get("warnings").is_none(), "{body}");
     let patches = app.graph.requests_to("PATCH", "/me/onlineMeetings/");
     assert_eq!(patches.len(), 1);
     assert_eq!(patches[0].body["lobbyBypassSettings"]["scope"], "everyone");
@@ -305,7 +308,7 @@ async fn create_meeting_returns_503_when_graph_keeps_timing_out_at_the_gateway()
 
 #[tokio::test]
 async fn create_meeting_returns_consent_required_with_the_scopes() {
-    // Arrange: consent is missing, and stays missing through the retries.
+    // Arrange: consent is missing.
     let app = spawn_app().await;
     app.entra
         .token_endpoint()
@@ -324,22 +327,153 @@ async fn create_meeting_returns_consent_required_with_the_scopes() {
         .collect();
     assert!(scopes.contains(&"https://graph.microsoft.com/OnlineMeetings.ReadWrite"));
     assert!(scopes.contains(&"https://graph.microsoft.com/Chat.Create"));
-    assert_eq!(app.token_requests().len(), 4, "1 try + 3 retries");
+    assert_eq!(
+        app.token_requests().len(),
+        1,
+        "answered at once: a user who never consented must not wait for retries"
+    );
     assert!(app.graph.requests().is_empty());
 }
 
 #[tokio::test]
 async fn create_meeting_rides_out_the_seconds_after_consent() {
-    // Entra can still refuse right after the user consented; the retries absorb it.
+    // Entra can still refuse right after the user consented; a tab that says so
+    // (`x-consent-retry: 1`) gets the retries that absorb it.
     let app = spawn_app().await;
     app.entra
         .token_endpoint()
-        .refuse_next([Refusal::interaction_required(), Refusal::consent_required()]);
+        .refuse_next([Refusal::consent_required(), Refusal::consent_required()]);
+
+    let response = app
+        .http
+        .post(app.url("/api/meetings"))
+        .bearer_auth(app.field_worker_token().sign())
+        .header("x-consent-retry", "1")
+        .json(&meeting_with_expert())
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 201);
+    assert_eq!(app.token_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn create_meeting_passes_a_claims_challenge_to_the_tab() {
+    // MFA or Conditional Access: the user must act, so nothing is retried and the tab gets
+    // Entra's claims to ask Teams for a token that satisfies them.
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .refuse_next([Refusal::interaction_required()]);
+
+    let response = post_meeting(&app).await;
+
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = problem(response, 401, "interaction_required").await;
+    assert_eq!(body["claims"], INTERACTION_CLAIMS);
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(INTERACTION_CLAIMS);
+    assert_eq!(
+        challenge,
+        format!("Bearer error=\"insufficient_claims\", claims=\"{encoded}\"")
+    );
+    assert_eq!(app.token_requests().len(), 1);
+    assert!(app.graph.requests().is_empty());
+}
+
+#[tokio::test]
+async fn create_meeting_sets_presenters_so_graph_applies_their_role() {
+    let app = spawn_app().await;
 
     let response = post_meeting(&app).await;
 
     assert_eq!(response.status(), 201);
-    assert_eq!(app.token_requests().len(), 3);
+    let sent = &app.graph.requests_to("POST", "/me/onlineMeetings")[0].body;
+    assert_eq!(sent["allowedPresenters"], "roleIsPresenter");
+    let stored = &app.graph.meetings()[0];
+    assert_eq!(stored["participants"]["attendees"][0]["role"], "presenter");
+}
+
+#[tokio::test]
+async fn create_meeting_with_invites_answers_201_with_a_warning_when_the_meeting_never_appears() {
+    // Arrange: Graph takes longer to create the event's online meeting than the request may.
+    let app = spawn_app_with(|config| {
+        config.tuning.request_deadline = Duration::from_secs(4);
+    })
+    .await;
+    app.graph.set_online_meeting_delay(Duration::from_secs(120));
+    let mut request = meeting_with_expert();
+    request["sendInvites"] = json!(true);
+
+    // Act
+    let response = app
+        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
+        .await;
+
+    // Assert: invitations went out once, and the tab is told so, not asked to retry.
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["warnings"], json!(["lobby_not_applied"]));
+    assert!(
+        body["joinWebUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://teams.microsoft.com/l/meetup-join/"),
+        "{body}"
+    );
+    assert_eq!(app.graph.requests_to("POST", "/me/events").len(), 1);
+    assert!(app.graph.requests_to("GET", "/me/onlineMeetings").len() >= 2);
+    assert!(
+        app.graph
+            .requests_to("PATCH", "/me/onlineMeetings/")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn create_meeting_with_invites_never_answers_5xx_once_the_event_exists() {
+    let app = spawn_app().await;
+    app.graph.script([Scripted::status(
+        Method::PATCH,
+        "/me/onlineMeetings/",
+        500,
+        "InternalServerError",
+    )]);
+    let mut request = meeting_with_expert();
+    request["sendInvites"] = json!(true);
+
+    let response = app
+        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
+        .await;
+
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["warnings"], json!(["lobby_not_applied"]));
+    assert_eq!(app.graph.requests_to("POST", "/me/events").len(), 1);
+}
+
+#[tokio::test]
+async fn create_meeting_asks_for_consent_when_the_tenant_lacks_a_permission_added_later() {
+    // Arrange: Fieldworks consented before OnlineMeetings.ReadWrite was added to the app.
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .withhold_graph_permissions(FIELD_TENANT, &["OnlineMeetings.ReadWrite"]);
+
+    // Act
+    let response = post_meeting(&app).await;
+
+    // Assert: Graph refused (403), and the tab is asked to get consent for what it needs.
+    assert_eq!(app.graph.requests_to("POST", "/me/onlineMeetings").len(), 1);
+    let body = problem(response, 403, "consent_required").await;
+    assert_eq!(
+        body["scopes"],
+        json!(["https://graph.microsoft.com/OnlineMeetings.ReadWrite"])
+    );
 }
 
 #[tokio::test]
@@ -367,7 +501,7 @@ async fn create_meeting_returns_503_when_the_token_endpoint_is_down() {
     problem(response, 503, "unavailable").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_requests_of_one_user_make_one_token_call() {
     // Arrange: a slow token endpoint, so the requests really overlap.
     let app = spawn_app().await;
@@ -391,7 +525,7 @@ async fn fifty_concurrent_requests_of_one_user_make_one_token_call() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delegated_tokens_never_cross_users_or_tenants() {
     // Arrange: 100 users in 5 tenants, each with their own SSO token.
     let app = spawn_app_with(|config| {
@@ -456,4 +590,38 @@ async fn create_meeting_answers_504_within_the_deadline_when_graph_hangs() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn an_on_behalf_of_token_within_five_minutes_of_expiry_is_not_reused() {
+    // Entra may issue a token that lives only five minutes more; it is renewed at once.
+    let app = spawn_app().await;
+    app.entra.token_endpoint().set_token_lifetime(300);
+
+    assert_eq!(post_meeting(&app).await.status(), 201);
+    assert_eq!(post_meeting(&app).await.status(), 201);
+
+    assert_eq!(app.token_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_graph_token_that_graph_refuses_is_dropped_not_reused() {
+    // Arrange: the field worker's Graph token is cached, then revoked (sessions ended).
+    let app = spawn_app().await;
+    assert_eq!(post_meeting(&app).await.status(), 201);
+    app.entra
+        .token_endpoint()
+        .revoke_user(FIELD_TENANT, FIELD_WORKER_OID);
+
+    // Act
+    let refused = post_meeting(&app).await;
+    let next = post_meeting(&app).await;
+
+    // Assert: Graph said 401 once; the next request exchanged again and succeeded.
+    let body = problem(refused, 502, "upstream_error").await;
+    assert!(body["detail"].as_str().unwrap().contains("401"), "{body}");
+    assert_eq!(next.status(), 201);
+    assert_eq!(app.token_requests().len(), 2);
+    let creates = app.graph.requests_to("POST", "/me/onlineMeetings");
+    assert_eq!(creates.len(), 3);
 }

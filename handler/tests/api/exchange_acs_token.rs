@@ -54,7 +54,7 @@ async fn acs_token_is_exchanged_for_the_caller_with_an_hmac_signed_call() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_calls_make_one_exchange() {
     let app = spawn_app().await;
     let token = app.expert_token().sign();
@@ -280,4 +280,46 @@ async fn the_fake_acs_refuses_bad_signatures() {
     // Signed right, so it gets past authentication, to be refused for its made-up token.
     let answer: Value = request.send().await.unwrap().json().await.unwrap();
     assert_eq!(answer["error"]["code"], "InvalidAccessToken");
+}
+
+#[tokio::test]
+async fn acs_service_times_are_answered_as_whole_seconds_utc() {
+    // ACS writes `2026-11-26T08:15:00.1234567+00:00`; the contract promises RFC 3339 UTC.
+    let app = spawn_app().await;
+
+    let body: Value = app
+        .post_json("/api/acs/token", &app.expert_token().sign(), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let expires = body["expiresOn"].as_str().unwrap();
+    assert_eq!(expires.len(), "2026-11-26T08:15:00Z".len(), "{expires}");
+    assert!(
+        expires.ends_with('Z') && !expires.contains('.'),
+        "{expires}"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_acs_call_is_signed_again_with_a_fresh_date() {
+    // ACS refuses a signature whose x-ms-date is minutes old, so each attempt is signed anew.
+    let app = spawn_app().await;
+    app.acs.set_scripted_retry_after(1);
+    app.acs.script([(
+        503,
+        json!({"error": {"code": "ServiceUnavailable", "message": "busy"}}),
+    )]);
+
+    let response = app
+        .post_json("/api/acs/token", &app.expert_token().sign(), &json!({}))
+        .await;
+
+    assert_eq!(response.status(), 200);
+    let records = app.acs.records();
+    assert_eq!(records.len(), 2, "one try, one retry");
+    assert_eq!(records[1].authenticated_by, "hmac");
+    assert_eq!(records[1].status, 200, "the retry's own signature verified");
+    assert_ne!(records[0].date, records[1].date, "a new x-ms-date");
 }

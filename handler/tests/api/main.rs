@@ -5,6 +5,7 @@
 mod binary;
 mod create_meeting;
 mod exchange_acs_token;
+mod fakes;
 mod faults;
 mod function_json;
 mod health;

@@ -109,3 +109,31 @@ async fn search_returns_401_without_a_token_and_502_when_graph_fails() {
             .contains("Authorization_RequestDenied")
     );
 }
+
+#[tokio::test]
+async fn search_lists_only_people_whose_ids_the_other_routes_accept() {
+    // `/me/people` also holds Outlook contacts and people the user mailed; their ids are no
+    // directory object ids, so a meeting or chat with them would fail at Graph.
+    let app = spawn_app().await;
+
+    let response = app
+        .get("/api/contacts?q=pump", &app.field_worker_token().sign())
+        .await;
+
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let names: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Jordan Pump"], "{body}");
+    let people = app.graph.requests_to("GET", "/me/people");
+    assert!(
+        people[0].query["$select"]
+            .split(',')
+            .any(|f| f == "personType"),
+        "personType is asked for"
+    );
+}

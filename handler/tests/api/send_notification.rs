@@ -1,6 +1,7 @@
 //! `POST /api/notifications/chat`: a message from the caller, escaped, into the right chat.
 
 use serde_json::{Value, json};
+use test_support::directory::{GUEST_OID, SPECIALIST_OID};
 use test_support::graph::Scripted;
 use warp::http::Method;
 
@@ -205,4 +206,117 @@ async fn notify_returns_404_for_an_unknown_chat_and_502_when_graph_fails() {
 
     problem(unknown, 404, "not_found").await;
     problem(failed, 502, "upstream_error").await;
+}
+
+#[tokio::test]
+async fn notify_adds_a_guest_of_the_tenant_with_the_guest_role() {
+    // Arrange: a group chat with a B2B guest of Fieldworks and the expert of another tenant.
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let body = json!({
+        "recipients": [GUEST_OID, {"userId": EXPERT_OID, "tenantId": EXPERT_TENANT}],
+        "message": "Valve 3 is leaking",
+    });
+
+    // Act
+    let response = app
+        .post_json("/api/notifications/chat", &token, &body)
+        .await;
+
+    // Assert: Graph got each member with the role it requires (it refuses a guest as owner).
+    assert_eq!(response.status(), 201);
+    let create = app
+        .graph
+        .requests_to("POST", "/chats")
+        .into_iter()
+        .find(|r| r.path == "/chats")
+        .unwrap();
+    let roles: Vec<(String, Value, Value)> = create.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["user@odata.bind"].as_str().unwrap().to_owned(),
+                m["roles"].clone(),
+                m["tenantId"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            (
+                format!("https://graph.microsoft.com/v1.0/users('{FIELD_WORKER_OID}')"),
+                json!(["owner"]),
+                Value::Null
+            ),
+            (
+                format!("https://graph.microsoft.com/v1.0/users('{GUEST_OID}')"),
+                json!(["guest"]),
+                Value::Null
+            ),
+            (
+                format!("https://graph.microsoft.com/v1.0/users('{EXPERT_OID}')"),
+                json!(["owner"]),
+                json!(EXPERT_TENANT)
+            ),
+        ]
+    );
+    let lookups = app.graph.requests_to("GET", "/users/");
+    assert_eq!(
+        lookups.len(),
+        1,
+        "only the in-tenant recipient is looked up"
+    );
+    assert_eq!(lookups[0].query["$select"], "id,userPrincipalName");
+}
+
+#[tokio::test]
+async fn notify_asks_for_consent_when_the_tenant_lacks_chat_create() {
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .withhold_graph_permissions(FIELD_TENANT, &["Chat.Create"]);
+
+    let response = app
+        .post_json(
+            "/api/notifications/chat",
+            &app.field_worker_token().sign(),
+            &json!({"recipients": [{"userId": EXPERT_OID, "tenantId": EXPERT_TENANT}], "message": "x"}),
+        )
+        .await;
+
+    let body = problem(response, 403, "consent_required").await;
+    assert_eq!(
+        body["scopes"],
+        json!(["https://graph.microsoft.com/Chat.Create"])
+    );
+}
+
+#[tokio::test]
+async fn notify_into_a_chat_the_caller_is_not_in_stays_an_upstream_error() {
+    // A 403 for a permission the token carries is not a consent problem.
+    let app = spawn_app().await;
+    let expert = app.expert_token().sign();
+    let created: Value = app
+        .post_json(
+            "/api/notifications/chat",
+            &expert,
+            &json!({"recipients": [SPECIALIST_OID], "message": "x"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let outsider = app
+        .post_json(
+            "/api/notifications/chat",
+            &app.field_worker_token().sign(),
+            &json!({"chatId": created["chatId"], "message": "let me in"}),
+        )
+        .await;
+
+    problem(outsider, 502, "upstream_error").await;
 }

@@ -169,3 +169,23 @@ async fn photo_in_a_type_that_can_carry_script_is_not_served() {
     let body = problem(response, 404, "not_found").await;
     assert!(!body.to_string().contains("<script>"));
 }
+
+#[tokio::test]
+async fn my_full_profile_needs_user_read_and_says_so() {
+    // Job title, department and office of the signed-in user need User.Read.
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .withhold_graph_permissions(FIELD_TENANT, &["User.Read"]);
+    let token = app.field_worker_token().sign();
+
+    let me = app.get("/api/users/me", &token).await;
+    let colleague = app.get(&format!("/api/users/{TECHNICIAN}"), &token).await;
+
+    let body = problem(me, 403, "consent_required").await;
+    assert_eq!(
+        body["scopes"],
+        json!(["https://graph.microsoft.com/User.Read"])
+    );
+    assert_eq!(colleague.status(), 200);
+}
