@@ -2,7 +2,8 @@
 # The Teams tab's tests: its modules under node's test runner (tests/tab/), then the tab in
 # Debian's Chromium against the sandbox (tests/browser/, playwright-core). Installs what it needs
 # on a fresh machine: the pinned npm packages (npm ci) and, as root, chromium through apt.
-# Closes with "tab: N passed, N failed". Screenshots land in tests/browser/output/.
+# Closes with "tab: N passed, N failed". Screenshots land in tests/browser/output/. Arguments
+# go to node's test runner, e.g. --test-name-pattern "field worker".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -35,7 +36,7 @@ status=0
 node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
-  tests/tab/ tests/browser/ || status=$?
+  "$@" tests/tab/ tests/browser/ || status=$?
 passed=$(awk '/^# pass /{print $3}' "$tap")
 failed=$(awk '/^# fail /{print $3}' "$tap")
 rm -f "$tap"
