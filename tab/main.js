@@ -91,7 +91,7 @@ async function main() {
   document.getElementById('signing-in').hidden = true;
   document.getElementById('screens').hidden = false;
   announce(`Signed in as ${me.name ?? me.userPrincipalName ?? me.objectId}.`);
-  search.enable();
+  search.enable(me.tenantId);
   session.enable();
   calling.enable();
   // The first call on the user's behalf to Microsoft Graph: a missing consent shows up here,

@@ -52,7 +52,10 @@ export class SearchScreen {
     return [...this.#chosen.values()];
   }
 
-  enable() {
+  /** Signed in: experts of the caller's own organization are found in its directory instead. */
+  enable(ownTenantId) {
+    const own = (ownTenantId ?? '').toLowerCase();
+    this.#partners = this.#partners.filter((p) => p.tenantId !== own);
     this.#input.disabled = false;
   }
 

@@ -163,6 +163,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.equal(await tab.locator('[data-tenant]').textContent(), info.expert.tenantId);
     assert.equal(await tab.locator('[data-object]').textContent(), info.expert.objectId);
     assert.match(await tab.locator('[data-where]').textContent(), /meeting side panel, in a meeting/);
+    // Their own colleagues come from their own directory, not from the partner list.
+    await tab.getByRole('combobox', { name: 'Name or email' }).fill('casey');
+    const colleague = tab.getByRole('option', { name: /Casey Pump Specialist/ });
+    await colleague.waitFor();
+    assert.match(await colleague.textContent(), /Your organization/);
+    assert.equal(await tab.locator('#search-results [role="option"]').count(), 1, 'no partner duplicate');
+    await tab.getByRole('combobox', { name: 'Name or email' }).press('Escape');
     await tab.getByRole('button', { name: 'Get my calling identity' }).click();
     await tab.locator('[data-teams-user]').getByText(info.expert.objectId).waitFor();
     await screenshot(page, '4-expert-in-the-meeting-side-panel');
@@ -240,7 +247,7 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
   });
 
   test('the tab served from an origin the API does not allow cannot read its answers', async (t) => {
-    const { info, context } = await story(t);
+    const { info, context, refused } = await story(t);
     // The same tab, from the same server, under another name: a different origin.
     const elsewhere = info.tabUrl.replace('127.0.0.1', 'localhost');
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker', tab: elsewhere });
@@ -258,5 +265,6 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     });
     assert.equal(direct.status, 200);
     assert.equal(direct.headers.get('access-control-allow-origin'), null);
+    assert.deepEqual(refused, []);
   });
 });
