@@ -174,6 +174,12 @@ async function start() {
   const chosen = config.personas.some((p) => p.id === asked.get('persona')) ? asked.get('persona') : config.personas[0].id;
   form.elements.persona.value = chosen;
   if (asked.get('frame') === 'sidePanel') form.elements.frame.value = 'sidePanel';
+  document.getElementById('throttle').addEventListener('click', async () => {
+    const answer = await fetch('emulation/throttle-next-search', { method: 'POST' });
+    status.textContent = answer.ok
+      ? 'The emulated Graph will answer the next search with 429 Too Many Requests (Retry-After: 1), past the handler\'s retries.'
+      : `The emulation refused: HTTP ${answer.status}`;
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     open();

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::error::Error;
+use std::sync::Arc;
 
 use handler::config::Config;
 use handler::secrets::SdkTransport;
@@ -12,10 +13,11 @@ use test_support::acs::FakeAcs;
 use test_support::azure_transport::VaultRedirect;
 use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
 use test_support::entra::FakeEntra;
-use test_support::graph::FakeGraph;
+use test_support::graph::{FakeGraph, Scripted};
 use test_support::key_vault::FakeKeyVault;
 use test_support::managed_identity::FakeManagedIdentity;
 use test_support::tokens::unix_now;
+use warp::http::Method;
 
 use crate::cors::{self, AllowedOrigins};
 use crate::options::Options;
@@ -66,6 +68,19 @@ fn uuid_like() -> String {
 
 use std::hash::BuildHasher;
 
+/// The host page's failure switches, applied to the emulated Graph.
+#[derive(Debug)]
+struct GraphFailures(Arc<FakeGraph>);
+
+impl web::Failures for GraphFailures {
+    fn throttle_next_search(&self) {
+        // The first answer and the handler's three retries, each with a one-second Retry-After.
+        self.0.script(
+            std::iter::repeat_with(|| Scripted::throttled(Method::GET, "/me/people", 1)).take(4),
+        );
+    }
+}
+
 pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box<dyn Error>> {
     handler::telemetry::init();
     let header = identity.header.clone();
@@ -75,7 +90,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let client_secret = uuid_like();
     tokens.register_client(CLIENT_ID, &[&client_secret]);
     tokens.trust_federated_identity(identity.issued_tokens());
-    let graph = FakeGraph::start(tokens.grants()).await?;
+    let graph = Arc::new(FakeGraph::start(tokens.grants()).await?);
     let acs = FakeAcs::start(tokens.grants()).await?;
     acs.trust_managed_identity(identity.issued_tokens());
     let vault = FakeKeyVault::start(identity.issued_tokens()).await?;
@@ -154,6 +169,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         authority: entra.authority(),
         client_id: CLIENT_ID.to_owned(),
         graph_state_url: format!("{}/sandbox/state", graph.endpoint()),
+        failures: Arc::new(GraphFailures(graph.clone())),
     };
     let (_tab_server, _host_server) = (
         serve_site(tab_listener, web::tab_routes(tab)).await?,

@@ -17,6 +17,13 @@ use warp::reply::Response;
 
 use crate::personas::{self, PERSONAS};
 
+/// Failures a person can ask the emulation for from the host page, to see how the tab copes.
+pub trait Failures: Send + Sync + std::fmt::Debug {
+    /// Microsoft Graph answers the next searches with 429 and `Retry-After`, past the handler's
+    /// retries.
+    fn throttle_next_search(&self);
+}
+
 /// `tab/` and `sandbox/host/` in the source tree.
 pub fn tab_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tab")
@@ -46,6 +53,7 @@ pub struct HostSite {
     pub authority: String,
     pub client_id: String,
     pub graph_state_url: String,
+    pub failures: Arc<dyn Failures>,
 }
 
 /// The tab's `frame-ancestors` in Teams and Microsoft 365 (Teams platform docs, "Tab
@@ -146,6 +154,13 @@ pub fn host_routes(
             }
             None => status(StatusCode::NOT_FOUND),
         });
+    let failures = site.failures.clone();
+    let throttle = warp::post()
+        .and(warp::path!("emulation" / "throttle-next-search"))
+        .map(move || {
+            failures.throttle_next_search();
+            status(StatusCode::NO_CONTENT)
+        });
     let files = warp::get()
         .and(warp::path::full())
         .map(move |path: warp::path::FullPath| {
@@ -154,6 +169,8 @@ pub fn host_routes(
         });
     config
         .or(token)
+        .unify()
+        .or(throttle)
         .unify()
         .or(files)
         .unify()

@@ -127,12 +127,14 @@ export class ProblemPanel {
     });
   }
 
+  /** Honours the wait: the message says it once (the alert region announces it once); the
+   * button counts down, disabled, and is enabled when the wait is over. */
   #countDown(pending, explained) {
     let left = explained.waitSeconds;
+    const label = explained.action.label;
+    this.#message.textContent = `${explained.message} Wait ${left} seconds, then try again.`;
     const show = () => {
-      this.#message.textContent = left > 0
-        ? `${explained.message} You can try again in ${left} s.`
-        : `${explained.message} You can try again now.`;
+      this.#button.textContent = left > 0 ? `${label} (${left} s)` : label;
       this.#button.disabled = left > 0;
     };
     show();

@@ -246,6 +246,24 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.deepEqual(refused, []);
   });
 
+  test('when Microsoft 365 throttles, the field worker is asked to wait before trying again', async (t) => {
+    const { info, context, refused } = await story(t);
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
+    await signedIn(tab);
+    await page.getByRole('button', { name: 'Make Microsoft Graph throttle the next search' }).click();
+    await page.getByRole('status').getByText(/429 Too Many Requests/).waitFor();
+    await tab.getByRole('combobox', { name: 'Name or email' }).fill('pump');
+    const alert = tab.getByRole('alert');
+    await alert.getByRole('heading', { name: 'Too many requests' }).waitFor();
+    // Retry-After is not readable across origins (the platform's CORS does not expose it), so
+    // the tab waits its own 30 s before it offers to try again.
+    await alert.getByText(/Wait 30 seconds, then try again\./).waitFor();
+    assert.equal(await alert.getByRole('button', { name: /^Try again \(\d+ s\)$/ }).isDisabled(), true);
+    await screenshot(page, '11-throttled');
+    await assertAccessible(page, 'the throttling message');
+    assert.deepEqual(refused, []);
+  });
+
   test('the tab served from an origin the API does not allow cannot read its answers', async (t) => {
     const { info, context, refused } = await story(t);
     // The same tab, from the same server, under another name: a different origin.
