@@ -180,6 +180,12 @@ async function start() {
       ? 'The emulated Graph will answer the next search with 429 Too Many Requests (Retry-After: 1), past the handler\'s retries.'
       : `The emulation refused: HTTP ${answer.status}`;
   });
+  document.getElementById('challenge').addEventListener('click', async () => {
+    const answer = await fetch('emulation/challenge-next-exchange', { method: 'POST' });
+    status.textContent = answer.ok
+      ? 'The emulated Entra ID will answer the next on-behalf-of exchange with interaction_required and a claims challenge.'
+      : `The emulation refused: HTTP ${answer.status}`;
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     open();

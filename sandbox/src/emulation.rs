@@ -16,6 +16,7 @@ use test_support::entra::FakeEntra;
 use test_support::graph::{FakeGraph, Scripted};
 use test_support::key_vault::FakeKeyVault;
 use test_support::managed_identity::FakeManagedIdentity;
+use test_support::token_endpoint::{Refusal, TokenEndpoint};
 use test_support::tokens::unix_now;
 use warp::http::Method;
 
@@ -68,16 +69,23 @@ fn uuid_like() -> String {
 
 use std::hash::BuildHasher;
 
-/// The host page's failure switches, applied to the emulated Graph.
+/// The host page's failure switches, applied to the emulated Graph and Entra ID.
 #[derive(Debug)]
-struct GraphFailures(Arc<FakeGraph>);
+struct Switches {
+    graph: Arc<FakeGraph>,
+    tokens: TokenEndpoint,
+}
 
-impl web::Failures for GraphFailures {
+impl web::Failures for Switches {
     fn throttle_next_search(&self) {
         // The first answer and the handler's three retries, each with a one-second Retry-After.
-        self.0.script(
+        self.graph.script(
             std::iter::repeat_with(|| Scripted::throttled(Method::GET, "/me/people", 1)).take(4),
         );
+    }
+
+    fn challenge_next_exchange(&self) {
+        self.tokens.refuse_next([Refusal::interaction_required()]);
     }
 }
 
@@ -169,7 +177,10 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         authority: entra.authority(),
         client_id: CLIENT_ID.to_owned(),
         graph_state_url: format!("{}/sandbox/state", graph.endpoint()),
-        failures: Arc::new(GraphFailures(graph.clone())),
+        failures: Arc::new(Switches {
+            graph: graph.clone(),
+            tokens: tokens.clone(),
+        }),
     };
     let (_tab_server, _host_server) = (
         serve_site(tab_listener, web::tab_routes(tab)).await?,

@@ -22,6 +22,8 @@ pub trait Failures: Send + Sync + std::fmt::Debug {
     /// Microsoft Graph answers the next searches with 429 and `Retry-After`, past the handler's
     /// retries.
     fn throttle_next_search(&self);
+    /// Entra answers the next on-behalf-of exchange with a Conditional Access claims challenge.
+    fn challenge_next_exchange(&self);
 }
 
 /// `tab/` and `sandbox/host/` in the source tree.
@@ -161,6 +163,13 @@ pub fn host_routes(
             failures.throttle_next_search();
             status(StatusCode::NO_CONTENT)
         });
+    let failures = site.failures.clone();
+    let challenge = warp::post()
+        .and(warp::path!("emulation" / "challenge-next-exchange"))
+        .map(move || {
+            failures.challenge_next_exchange();
+            status(StatusCode::NO_CONTENT)
+        });
     let files = warp::get()
         .and(warp::path::full())
         .map(move |path: warp::path::FullPath| {
@@ -171,6 +180,8 @@ pub fn host_routes(
         .or(token)
         .unify()
         .or(throttle)
+        .unify()
+        .or(challenge)
         .unify()
         .or(files)
         .unify()

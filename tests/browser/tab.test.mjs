@@ -264,6 +264,22 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.deepEqual(refused, []);
   });
 
+  test('a Conditional Access challenge is answered by Teams without bothering the person', async (t) => {
+    const { info, context, refused } = await story(t);
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
+    await signedIn(tab);
+    await page.getByRole('button', { name: 'Make Entra ask for MFA at the next token exchange' }).click();
+    await page.getByRole('status').getByText(/claims challenge/).waitFor();
+    // The ACS token needs a new on-behalf-of exchange: Entra challenges it, the API answers 401
+    // interaction_required with the claims, the tab asks Teams for a token with them and retries.
+    await tab.getByRole('button', { name: 'Get my calling identity' }).click();
+    await tab.locator('[data-teams-user]').getByText(info.fieldWorker.objectId).waitFor();
+    assert.equal(await tab.getByRole('alert').isVisible(), false);
+    const hostLog = await page.locator('#log').evaluate((log) => log.textContent);
+    assert.match(hostLog, /getAuthToken → an SSO token for Avery Field \(with claims\)/);
+    assert.deepEqual(refused, []);
+  });
+
   test('the tab served from an origin the API does not allow cannot read its answers', async (t) => {
     const { info, context, refused } = await story(t);
     // The same tab, from the same server, under another name: a different origin.
