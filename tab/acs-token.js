@@ -14,7 +14,7 @@ const REFRESH_AFTER_LIFETIME = 0.5;
 const RETRY_AFTER_FAILURE_MS = 30 * 1000;
 
 export class AcsTokenKeeper {
-  #fetch;
+  #fetchToken;
   #onUpdate;
   #onError;
   #now;
@@ -29,7 +29,7 @@ export class AcsTokenKeeper {
    * onUpdate(current) after every refresh; onError(error) when a background refresh fails.
    */
   constructor({ fetchToken, onUpdate = () => {}, onError = () => {}, now = () => Date.now(), timers = globalThis }) {
-    this.#fetch = fetchToken;
+    this.#fetchToken = fetchToken;
     this.#onUpdate = onUpdate;
     this.#onError = onError;
     this.#now = now;
@@ -69,7 +69,7 @@ export class AcsTokenKeeper {
   async #update() {
     if (this.#updating) return this.#updating;
     this.#updating = (async () => {
-      const answer = await this.#fetch();
+      const answer = await this.#fetchToken();
       const entry = { ...answer, expiresOnTimestamp: Date.parse(answer.expiresOn) };
       if (Number.isNaN(entry.expiresOnTimestamp) || !this.#valid(entry)) {
         throw new Error('The ACS token returned by the API has already expired.');

@@ -1,4 +1,4 @@
-// The only module that calls fetch. Every call asks Teams for a fresh SSO token (never stored),
+// The only module that calls fetch. Every API call asks Teams for a fresh SSO token (never stored),
 // and every error becomes one type, ApiProblem, whose `code` is the contract's (shared/API.md):
 // problem+json answers keep theirs; a refused SSO token, an unreachable API and an answer that
 // is not problem+json get codes of their own (sso_failed, network, unexpected_response).
@@ -16,6 +16,11 @@ export class ApiProblem extends Error {
     /** Seconds, when the answer said (only readable when the API exposes Retry-After). */
     this.retryAfter = retryAfter;
   }
+}
+
+/** A file served next to the pages (config.json): no token, no cookies, not cached stale. */
+export function fetchPageFile(url) {
+  return globalThis.fetch(url, { cache: 'no-cache', credentials: 'omit' });
 }
 
 /** `Retry-After` as seconds: delta-seconds or an HTTP date; null when absent or unreadable. */

@@ -4,6 +4,8 @@
 // the page's query string: a link that could point apiBaseUrl elsewhere would hand the user's
 // SSO token to whoever wrote the link.
 
+import { fetchPageFile } from './api.js';
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -15,10 +17,10 @@ export class ConfigError extends Error {
 }
 
 /** Fetches and checks config.json relative to `base` (the page). */
-export async function loadConfig(base = document.baseURI, fetchImpl = globalThis.fetch) {
+export async function loadConfig(base = document.baseURI, fetchImpl = fetchPageFile) {
   let response;
   try {
-    response = await fetchImpl(new URL('config.json', base), { cache: 'no-cache' });
+    response = await fetchImpl(new URL('config.json', base));
   } catch (error) {
     throw new ConfigError(`config.json could not be loaded (${error.message}).`);
   }
