@@ -373,12 +373,6 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Infallib
         error.to_response()
     } else if rejection.is_not_found() {
         ApiError::NotFound("No function serves this path.".to_owned()).to_response()
-    } else if let Some(too_large) = rejection.find::<warp::reject::PayloadTooLarge>() {
-        let _ = too_large;
-        ApiError::PayloadTooLarge {
-            limit: crate::routes::MAX_BODY_BYTES,
-        }
-        .to_response()
     } else if let Some(invalid) = rejection.find::<warp::reject::InvalidHeader>() {
         ApiError::BadRequest(format!("The {} header is not valid.", invalid.name())).to_response()
     } else {

@@ -21,6 +21,9 @@ use crate::obo::{DelegatedToken, ScopeSet};
 
 pub const SERVICE: &str = "Microsoft Graph";
 
+/// Graph stores profile photos of at most 4 MB (profilephoto-update.md).
+const MAX_PHOTO_BYTES: usize = 4 * 1024 * 1024;
+
 /// One on-behalf-of token serves every Graph route: `.default` asks for what the app
 /// registration lists and the tenant consented to. `consent` is that least-privilege list, for
 /// the tab to prompt with.
@@ -168,7 +171,7 @@ impl GraphClient {
             .filter(|v| v.starts_with("image/"))
             .unwrap_or("application/octet-stream")
             .to_owned();
-        let bytes = response.bytes().await.map_err(GraphError::Transport)?;
+        let bytes = crate::upstream::read_capped(response, MAX_PHOTO_BYTES).await?;
         Ok(Photo {
             content_type,
             bytes,

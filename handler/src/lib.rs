@@ -7,7 +7,8 @@
 //! # Layout
 //!
 //! - `config`: every setting, parsed and checked once at start-up.
-//! - `startup`: builds the shared `AppState` and runs the server.
+//! - `state`: the shared `AppState`, built once from `Config`.
+//! - `startup`: runs the server over the routes and the state.
 //! - `server`: the accept loop and the per-request span and log line.
 //! - `correlation`: the correlation id of a request.
 //! - `routes`: one module per Azure Function, plus routing helpers.
@@ -36,5 +37,6 @@ pub mod routes;
 pub mod secrets;
 pub mod server;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod upstream;

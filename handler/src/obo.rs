@@ -409,8 +409,16 @@ impl OnBehalfOf {
         };
         let status = response.status();
         let retry_after = crate::upstream::retry_after(&response);
-        let body = match response.bytes().await {
+        let body = match crate::upstream::read_capped(response, crate::upstream::MAX_JSON_BODY)
+            .await
+        {
             Ok(body) => body,
+            Err(crate::upstream::UpstreamError::TooLarge { .. }) => {
+                return Attempt::Failed(OboError::Upstream {
+                    status: status.as_u16(),
+                    code: "answer_too_large".to_owned(),
+                });
+            }
             Err(_) => return Attempt::Failed(OboError::Unavailable("answer cut short".to_owned())),
         };
         if status.is_success() {

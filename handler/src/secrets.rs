@@ -232,6 +232,67 @@ fn describe_vault_error(error: &azure_core::Error, name: &str) -> String {
     }
 }
 
+/// The managed identity, with what its endpoint last answered, for the health check.
+#[derive(Debug)]
+pub struct ManagedIdentity {
+    credential: Arc<dyn TokenCredential>,
+    /// `None` until a token was asked for; then whether the last request failed.
+    last_failed: Mutex<Option<bool>>,
+}
+
+impl ManagedIdentity {
+    fn new(credential: Arc<dyn TokenCredential>) -> Self {
+        ManagedIdentity {
+            credential,
+            last_failed: Mutex::new(None),
+        }
+    }
+
+    /// A token for `scope` (cached by the SDK until shortly before it expires).
+    pub async fn token(&self, scope: &str) -> Result<SecretString, SecretsError> {
+        self.get_token(&[scope], None)
+            .await
+            .map(|token| SecretString::from(token.token.secret().to_owned()))
+            .map_err(|e| SecretsError::Identity(describe_identity_error(&e)))
+    }
+
+    fn record(&self, failed: bool) {
+        if let Ok(mut last_failed) = self.last_failed.lock() {
+            *last_failed = Some(failed);
+        }
+    }
+
+    pub fn health(&self) -> Readiness {
+        let last_failed = self.last_failed.lock().map(|l| *l).unwrap_or(Some(true));
+        match last_failed {
+            None => Readiness::Starting,
+            Some(false) => Readiness::Ok,
+            Some(true) => Readiness::Degraded,
+        }
+    }
+}
+
+/// The SDK's own clients (Key Vault) get the identity through this too, so every token request
+/// counts for the health check.
+#[async_trait::async_trait]
+impl TokenCredential for ManagedIdentity {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+        let result = self.credential.get_token(scopes, options).await;
+        self.record(result.is_err());
+        if let Err(error) = &result {
+            tracing::warn!(
+                error = %describe_identity_error(error),
+                "managed identity token not available"
+            );
+        }
+        result
+    }
+}
+
 /// The credential the app presents to Entra's token endpoint in the on-behalf-of exchange.
 #[derive(Debug)]
 pub enum ClientCredential {
@@ -239,7 +300,7 @@ pub enum ClientCredential {
     /// A managed-identity token for `api://AzureADTokenExchange`, trusted by the app
     /// registration as a federated identity credential: no secret exists at all.
     FederatedIdentity {
-        credential: Arc<dyn TokenCredential>,
+        identity: Arc<ManagedIdentity>,
         audience: &'static str,
     },
 }
@@ -256,19 +317,13 @@ impl ClientCredential {
             ClientCredential::Secret(secret) => {
                 secret.get().await.map(ClientAuthentication::Secret)
             }
-            ClientCredential::FederatedIdentity {
-                credential,
-                audience,
-            } => {
+            ClientCredential::FederatedIdentity { identity, audience } => {
                 // The SDK caches this token and renews it five minutes before it expires.
                 let scope = format!("{audience}/.default");
-                let token = credential
-                    .get_token(&[&scope], None)
+                identity
+                    .token(&scope)
                     .await
-                    .map_err(|e| SecretsError::Identity(describe_identity_error(&e)))?;
-                Ok(ClientAuthentication::Assertion(SecretString::from(
-                    token.token.secret().to_owned(),
-                )))
+                    .map(ClientAuthentication::Assertion)
             }
         }
     }
@@ -276,7 +331,7 @@ impl ClientCredential {
     pub fn health(&self) -> Readiness {
         match self {
             ClientCredential::Secret(secret) => secret.health(),
-            ClientCredential::FederatedIdentity { .. } => Readiness::Ok,
+            ClientCredential::FederatedIdentity { identity, .. } => identity.health(),
         }
     }
 }
@@ -310,7 +365,7 @@ pub struct Secrets {
     /// is not configured at all).
     pub acs_connection_string: Option<Arc<CachedSecret>>,
     /// The managed identity, when a setting needs it.
-    identity: Option<Arc<dyn TokenCredential>>,
+    identity: Option<Arc<ManagedIdentity>>,
     /// `Some` when secrets come from Key Vault.
     vault_uri: Option<String>,
 }
@@ -327,7 +382,10 @@ impl Secrets {
             .map(|t| t.0)
             .unwrap_or_else(|| Transport::new(Arc::new(http.clone())));
         let identity = if config.needs_managed_identity() {
-            Some(managed_identity(config, transport.clone())?)
+            Some(Arc::new(ManagedIdentity::new(managed_identity(
+                config,
+                transport.clone(),
+            )?)))
         } else {
             None
         };
@@ -338,7 +396,8 @@ impl Secrets {
                     client_options: sdk_client_options(transport.clone()),
                     ..Default::default()
                 };
-                let client = SecretClient::new(vault.as_str(), identity.clone(), Some(options))
+                let credential: Arc<dyn TokenCredential> = identity.clone();
+                let client = SecretClient::new(vault.as_str(), credential, Some(options))
                     .map_err(|_| SecretsError::Vault("KEY_VAULT_URI is not usable".to_owned()))?;
                 Arc::new(SecretStore::Vault(client))
             }
@@ -365,10 +424,17 @@ impl Secrets {
         };
 
         let client_credential = match (config.entra.client_credential, &identity) {
-            (ClientCredentialKind::ManagedIdentity, Some(credential)) => {
+            (ClientCredentialKind::ManagedIdentity, Some(identity)) => {
+                let audience = token_exchange_audience(&config.entra.authority_host);
+                // Warm up in the background: the first request then finds the assertion ready,
+                // and health knows early whether the identity endpoint answers.
+                let warm = identity.clone();
+                tokio::spawn(async move {
+                    let _ = warm.token(&format!("{audience}/.default")).await;
+                });
                 ClientCredential::FederatedIdentity {
-                    credential: credential.clone(),
-                    audience: token_exchange_audience(&config.entra.authority_host),
+                    identity: identity.clone(),
+                    audience,
                 }
             }
             _ => ClientCredential::Secret(cached(
@@ -395,21 +461,22 @@ impl Secrets {
         })
     }
 
-    /// Health check of the client credential (the ACS connection string is `AcsClient`'s).
-    pub fn health(&self) -> (&'static str, Readiness) {
-        ("clientCredential", self.client_credential.health())
+    /// Health checks of the client credential and, when one is used, the managed identity (the
+    /// ACS connection string is `AcsClient`'s).
+    pub fn health(&self) -> Vec<(&'static str, Readiness)> {
+        let mut checks = vec![("clientCredential", self.client_credential.health())];
+        if let Some(identity) = &self.identity {
+            checks.push(("managedIdentity", identity.health()));
+        }
+        checks
     }
 
     /// A managed-identity token for `scope` (cached by the SDK until shortly before expiry).
     pub async fn identity_token(&self, scope: &str) -> Result<SecretString, SecretsError> {
-        let credential = self.identity.as_ref().ok_or(SecretsError::NotConfigured(
+        let identity = self.identity.as_ref().ok_or(SecretsError::NotConfigured(
             "the managed identity (IDENTITY_ENDPOINT)",
         ))?;
-        let token = credential
-            .get_token(&[scope], None)
-            .await
-            .map_err(|e| SecretsError::Identity(describe_identity_error(&e)))?;
-        Ok(SecretString::from(token.token.secret().to_owned()))
+        identity.token(scope).await
     }
 
     pub fn uses_key_vault(&self) -> bool {

@@ -37,6 +37,9 @@ pub enum UpstreamError {
     Timeout,
     #[error("unreachable")]
     Transport(#[source] reqwest::Error),
+    /// The answer was larger than any answer of this kind can legitimately be.
+    #[error("answer larger than {limit} bytes")]
+    TooLarge { limit: usize },
     /// The reason is logged where the parse failed; it can quote the body, so it goes no
     /// further.
     #[error("answer unreadable")]
@@ -77,6 +80,11 @@ impl UpstreamError {
                 service,
                 status: 0,
                 code: "connection lost".to_owned(),
+            },
+            UpstreamError::TooLarge { .. } => ApiError::Upstream {
+                service,
+                status: 200,
+                code: "answer_too_large".to_owned(),
             },
             UpstreamError::Parse => ApiError::Upstream {
                 service,
@@ -189,17 +197,39 @@ fn header_text(response: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.chars().take(64).collect())
 }
 
-/// The delay a `Retry-After` header asks for, in seconds (capped).
+/// The delay a `Retry-After` header asks for (capped): RFC 9110 §10.2.3 allows seconds or an
+/// HTTP-date; a date in the past means now.
 pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    let seconds: u64 = header_text(response, "retry-after")?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+    parse_retry_after(
+        &header_text(response, "retry-after")?,
+        time::OffsetDateTime::now_utc(),
+    )
+}
+
+fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
+    const HTTP_DATE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let date = time::PrimitiveDateTime::parse(value, HTTP_DATE)
+                .ok()?
+                .assume_utc();
+            Duration::try_from(date - now).unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// The service's own error code (e.g. `Request_ResourceNotFound`), never its message or body.
 /// The whole answer goes to the log, for support.
 async fn error_code(response: reqwest::Response) -> String {
     let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
+    let body = read_capped(response, MAX_ERROR_BODY)
+        .await
+        .unwrap_or_default();
     let code = serde_json::from_slice::<ErrorBody>(&body)
         .ok()
         .and_then(|b| safe_code(&b.error.code));
@@ -226,12 +256,78 @@ pub fn safe_code(code: &str) -> Option<String> {
     safe.then(|| code.to_owned())
 }
 
+/// The largest JSON answer read from a Microsoft service: token answers, key sets and the Graph
+/// pages the routes ask for are a few KiB; a misbehaving upstream must not make us buffer more.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+/// Error answers are smaller still; only their code is read.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The whole body, or `TooLarge` as soon as it (or its declared length) passes `limit`.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<bytes::Bytes, UpstreamError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(UpstreamError::TooLarge { limit });
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(UpstreamError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(UpstreamError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 pub async fn read_json<T: DeserializeOwned>(
     response: reqwest::Response,
 ) -> Result<T, UpstreamError> {
-    let body = response.bytes().await.map_err(UpstreamError::Transport)?;
+    let body = read_capped(response, MAX_JSON_BODY).await?;
     serde_json::from_slice(&body).map_err(|error| {
         tracing::warn!(error = %error, "upstream answer does not have the expected shape");
         UpstreamError::Parse
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = time::macros::datetime!(2026-12-02 13:00:00 UTC);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 02 Dec 2026 13:00:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 02 Dec 2026 12:59:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past"
+        );
+        assert_eq!(
+            parse_retry_after("99999", now),
+            Some(MAX_RETRY_AFTER),
+            "capped"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn only_identifiers_pass_as_upstream_codes() {
+        assert_eq!(
+            safe_code("Request_ResourceNotFound").as_deref(),
+            Some("Request_ResourceNotFound")
+        );
+        assert_eq!(safe_code("a b"), None);
+        assert_eq!(safe_code(""), None);
+        assert_eq!(safe_code(&"x".repeat(81)), None);
+        assert_eq!(safe_code("<script>"), None);
+    }
 }

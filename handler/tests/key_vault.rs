@@ -523,6 +523,54 @@ async fn routes_that_need_the_secret_answer_503_while_the_vault_is_down(shared: 
     assert!(case.graph.requests().is_empty());
 }
 
+async fn an_identity_endpoint_that_is_down_shows_in_health_and_heals(shared: &Shared) {
+    // Arrange: the federated credential, and the platform's identity endpoint down from start.
+    let case = Case::start(
+        shared,
+        &[
+            ("ENTRA_CLIENT_CREDENTIAL", "managed-identity"),
+            ("AZURE_CLIENT_ID", USER_ASSIGNED_CLIENT_ID),
+        ],
+        |_, _| shared.identity.set_down(true),
+    )
+    .await;
+
+    // Act and assert: health names the dependency, the route that needs it answers 503.
+    let health = case
+        .wait_for_check("managedIdentity", |c| c == "degraded")
+        .await;
+    assert_eq!(health["status"], "degraded");
+    let refused = case.my_profile().await;
+    assert_eq!(refused.status(), 503);
+    assert!(case.entra.token_endpoint().requests().is_empty());
+
+    // Act: the endpoint comes back.
+    shared.identity.set_down(false);
+    let served = case.my_profile().await;
+
+    // Assert
+    assert_eq!(served.status(), 200);
+    let health = case.wait_for_check("managedIdentity", |c| c == "ok").await;
+    assert_eq!(health["checks"]["clientCredential"], "ok");
+}
+
+async fn a_throttling_vault_is_retried_by_the_sdk_then_reported(shared: &Shared) {
+    // One 429 is absorbed by the SDK's retry; a vault that keeps throttling is a 503.
+    let case = Case::start(shared, &[], |vault, _| vault.throttle_next(1)).await;
+    let health = case.wait_for_check("clientCredential", |c| c == "ok").await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(case.my_profile().await.status(), 200);
+
+    let case = Case::start(shared, &[], |vault, _| vault.throttle_next(1000)).await;
+    case.wait_for_check("clientCredential", |c| c == "degraded")
+        .await;
+    assert_eq!(case.my_profile().await.status(), 503);
+    assert_eq!(
+        case.client_secret().await.unwrap_err(),
+        "Key Vault: answered 429"
+    );
+}
+
 async fn the_federated_credential_signs_the_on_behalf_of_exchange(shared: &Shared) {
     // Arrange
     let case = Case::start(
@@ -615,7 +663,108 @@ impl Write for LogCapture {
     }
 }
 
+/// The pseudo-case that checks, after the cases that ran, that nothing they logged leaks a
+/// secret; it is listed, filtered and skipped like the cases.
+const LEAK_CHECK: &str = "no_secret_or_identity_token_in_the_logs";
+
+/// libtest's command line, as far as this harness honours it: `cargo test` and
+/// `cargo test -- ARGS` work on this binary as on the others. Anything else is refused, so a
+/// flag never silently turns into a name filter.
+#[derive(Debug, Default)]
+struct HarnessArgs {
+    filters: Vec<String>,
+    skip: Vec<String>,
+    exact: bool,
+    list: bool,
+    quiet: bool,
+    /// `--ignored`: only ignored cases run, and no case here is ignored.
+    ignored_only: bool,
+    help: bool,
+}
+
+const USAGE: &str = "usage: key_vault [FILTER...] [--skip NAME]... [--exact] [--list] \
+[--ignored | --include-ignored] [--nocapture] [--show-output] [--test-threads N] [-q | --quiet] \
+[--format pretty|terse] [--color auto|always|never]";
+
+impl HarnessArgs {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<HarnessArgs, String> {
+        let mut parsed = HarnessArgs::default();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value)),
+                _ => (arg.clone(), None),
+            };
+            let mut value = |name: &str| {
+                inline
+                    .map(str::to_owned)
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("{name} needs a value"))
+            };
+            match flag.as_str() {
+                "--skip" => parsed.skip.push(value("--skip")?),
+                "--exact" => parsed.exact = true,
+                "--list" => parsed.list = true,
+                "-q" | "--quiet" => parsed.quiet = true,
+                "--ignored" => parsed.ignored_only = true,
+                // No case is ignored, so including them changes nothing.
+                "--include-ignored" => {}
+                // Nothing is captured: a case's output and panic message always show.
+                "--nocapture" | "--no-capture" | "--show-output" => {}
+                // The cases share one identity endpoint and run one after another.
+                "--test-threads" => {
+                    let threads = value("--test-threads")?;
+                    if !threads.parse::<usize>().is_ok_and(|n| n > 0) {
+                        return Err(format!(
+                            "--test-threads must be a positive number, not '{threads}'"
+                        ));
+                    }
+                }
+                "--format" => match value("--format")?.as_str() {
+                    "pretty" => {}
+                    "terse" => parsed.quiet = true,
+                    other => return Err(format!("--format {other} is not supported here")),
+                },
+                "--color" => match value("--color")?.as_str() {
+                    "auto" | "always" | "never" => {}
+                    other => return Err(format!("--color {other} is not a color choice")),
+                },
+                "-h" | "--help" => parsed.help = true,
+                _ if flag.starts_with('-') => return Err(format!("unknown option '{arg}'")),
+                _ => parsed.filters.push(arg),
+            }
+        }
+        Ok(parsed)
+    }
+
+    fn matches(&self, name: &str, pattern: &str) -> bool {
+        if self.exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    }
+
+    fn selects(&self, name: &str) -> bool {
+        !self.ignored_only
+            && (self.filters.is_empty() || self.filters.iter().any(|f| self.matches(name, f)))
+            && !self.skip.iter().any(|s| self.matches(name, s))
+    }
+}
+
 fn main() -> ExitCode {
+    // libtest's arguments first, before anything starts.
+    let args = match HarnessArgs::parse(std::env::args().skip(1)) {
+        Ok(args) if args.help => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("error: {error}\n{USAGE}");
+            return ExitCode::from(101);
+        }
+    };
+
     // Bind the identity endpoint and publish it before any thread exists.
     let identity_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!(
@@ -637,7 +786,6 @@ fn main() -> ExitCode {
         .with_writer(move || writer.clone())
         .init();
 
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -666,13 +814,59 @@ fn main() -> ExitCode {
         a_secret_rotated_in_the_vault_is_picked_up_when_entra_refuses_the_old_one,
         routes_that_need_the_secret_answer_503_while_the_vault_is_down,
         the_federated_credential_signs_the_on_behalf_of_exchange,
+        an_identity_endpoint_that_is_down_shows_in_health_and_heals,
+        a_throttling_vault_is_retried_by_the_sdk_then_reported,
         acs_without_an_access_key_is_called_with_the_identitys_entra_token,
         acs_with_the_key_from_the_vault_signs_with_hmac,
     ];
+    let names: Vec<&str> = all
+        .iter()
+        .map(|(name, _)| *name)
+        .chain([LEAK_CHECK])
+        .collect();
+    let selected = names.iter().filter(|name| args.selects(name)).count();
+    if args.list {
+        for name in names.iter().filter(|name| args.selects(name)) {
+            println!("{name}: test");
+        }
+        if !args.quiet {
+            println!("\n{selected} tests, 0 benchmarks");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if selected == 0 && !args.ignored_only {
+        eprintln!(
+            "error: no key_vault case matches {:?} (skipping {:?}{}); the cases are:\n    {}",
+            args.filters,
+            args.skip,
+            if args.exact { ", exact" } else { "" },
+            names.join("\n    ")
+        );
+        return ExitCode::from(101);
+    }
+
+    let began = std::time::Instant::now();
     let (mut passed, mut failed) = (0, 0);
-    println!("\nrunning {} tests", all.len());
+    let mut failures: Vec<String> = Vec::new();
+    let mut report = |name: &str, outcome: Result<(), String>| {
+        match &outcome {
+            Ok(()) => passed += 1,
+            Err(_) => {
+                failed += 1;
+                failures.push(name.to_owned());
+            }
+        }
+        match (&outcome, args.quiet) {
+            (Ok(()), false) => println!("test {name} ... ok"),
+            (Err(why), false) => println!("test {name} ... FAILED{why}"),
+            (Ok(()), true) => print!("."),
+            (Err(_), true) => print!("F"),
+        }
+        let _ = std::io::stdout().flush();
+    };
+    println!("\nrunning {selected} tests");
     for (name, case) in all {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+        if !args.selects(name) {
             continue;
         }
         let outcome = runtime.block_on(async {
@@ -682,67 +876,73 @@ fn main() -> ExitCode {
             )
             .await
         });
-        match outcome {
-            Ok(Ok(())) => {
-                passed += 1;
-                println!("test {name} ... ok");
-            }
-            Ok(Err(_)) => {
-                failed += 1;
-                println!("test {name} ... FAILED");
-            }
-            Err(_) => {
-                failed += 1;
-                println!("test {name} ... FAILED (timed out)");
-            }
-        }
+        report(
+            name,
+            match outcome {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err(String::new()),
+                Err(_) => Err(" (timed out)".to_owned()),
+            },
+        );
     }
 
     // No secret, identity token or identity header may appear in anything logged.
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-    let mut canaries: Vec<String> = shared.identity.issued_token_values();
-    canaries.extend(
-        [
-            CLIENT_SECRET_V1,
-            CLIENT_SECRET_V2,
-            IDENTITY_HEADER,
-            ACCESS_KEY,
-        ]
-        .map(str::to_owned),
-    );
-    let leaks: Vec<&String> = canaries
-        .iter()
-        .filter(|canary| {
-            canary
-                .as_bytes()
-                .windows(8)
-                .any(|w| logged.contains(std::str::from_utf8(w).unwrap_or("")))
-        })
-        .collect();
-    if leaks.is_empty() {
-        passed += 1;
-        println!("test no_secret_or_identity_token_in_the_logs ... ok");
-    } else {
-        failed += 1;
-        println!(
-            "test no_secret_or_identity_token_in_the_logs ... FAILED ({} canaries found)",
-            leaks.len()
+    if args.selects(LEAK_CHECK) {
+        let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+        let mut canaries: Vec<String> = shared.identity.issued_token_values();
+        canaries.extend(
+            [
+                CLIENT_SECRET_V1,
+                CLIENT_SECRET_V2,
+                IDENTITY_HEADER,
+                ACCESS_KEY,
+            ]
+            .map(str::to_owned),
         );
-        for leak in &leaks {
-            let at = leak
-                .as_bytes()
-                .windows(8)
-                .find_map(|w| logged.find(std::str::from_utf8(w).unwrap_or("\u{0}")))
-                .unwrap_or(0);
-            let start = logged[..at].rfind('\n').map_or(0, |i| i + 1);
-            let end = logged[at..].find('\n').map_or(logged.len(), |i| at + i);
-            println!("    leaked in: {}", &logged[start..end.min(start + 600)]);
+        let leaks: Vec<&String> = canaries
+            .iter()
+            .filter(|canary| {
+                canary
+                    .as_bytes()
+                    .windows(8)
+                    .any(|w| logged.contains(std::str::from_utf8(w).unwrap_or("")))
+            })
+            .collect();
+        if leaks.is_empty() {
+            report(LEAK_CHECK, Ok(()));
+        } else {
+            report(
+                LEAK_CHECK,
+                Err(format!(" ({} canaries found)", leaks.len())),
+            );
+            for leak in &leaks {
+                let at = leak
+                    .as_bytes()
+                    .windows(8)
+                    .find_map(|w| logged.find(std::str::from_utf8(w).unwrap_or("\u{0}")))
+                    .unwrap_or(0);
+                let start = logged[..at].rfind('\n').map_or(0, |i| i + 1);
+                let end = logged[at..].find('\n').map_or(logged.len(), |i| at + i);
+                println!("    leaked in: {}", &logged[start..end.min(start + 600)]);
+            }
+        }
+    }
+    if args.quiet {
+        println!();
+    }
+    if !failures.is_empty() {
+        println!("\nfailures:");
+        for name in &failures {
+            println!("    {name}");
         }
     }
 
+    // libtest's own closing line, which CI's totals (scripts/test-totals.sh) add up.
     let verdict = if failed == 0 { "ok" } else { "FAILED" };
     println!(
-        "\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out\n"
+        "\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; {} filtered out; finished in {:.2}s\n",
+        names.len() - selected,
+        began.elapsed().as_secs_f64()
     );
     drop(shared);
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -20,17 +20,76 @@ fn hostile_text() -> impl Strategy<Value = String> {
         .unwrap()
 }
 
+/// One small edit of `text`: a character inserted, removed or replaced at some position, or
+/// nothing. Valid-shaped inputs with one flaw reach far deeper into a parser than random bytes.
+fn mutated(text: impl Strategy<Value = String>) -> impl Strategy<Value = (String, bool)> {
+    (
+        text,
+        0usize..4,
+        any::<prop::sample::Index>(),
+        prop::sample::select(vec![
+            '/', '?', '#', '%', ';', '=', '@', ' ', '"', '<', 'é', '\0', 'A',
+        ]),
+    )
+        .prop_map(|(text, edit, at, c)| {
+            let mut chars: Vec<char> = text.chars().collect();
+            let i = at.index(chars.len() + 1);
+            match edit {
+                1 => chars.insert(i, c),
+                2 if i < chars.len() => {
+                    chars.remove(i);
+                }
+                3 if i < chars.len() => chars[i] = c,
+                _ => return (text, false),
+            }
+            (chars.into_iter().collect(), true)
+        })
+}
+
+const KEY: &str = "U0VDUkVUS0VZLWZvci1wcm9wZXJ0eS10ZXN0cw==";
+
+fn connection_string() -> impl Strategy<Value = String> {
+    ("[a-z][a-z0-9-]{0,20}", prop::bool::ANY).prop_map(|(resource, slash)| {
+        let slash = if slash { "/" } else { "" };
+        format!("endpoint=https://{resource}.communication.azure.com{slash};accesskey={KEY}")
+    })
+}
+
+fn guid() -> impl Strategy<Value = String> {
+    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+}
+
+fn user_principal_name() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9._'-]{0,20}(#EXT#)?@[a-z][a-z0-9-]{0,15}\\.(example|com|onmicrosoft\\.com)"
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn any_authorization_header_is_answered_without_panic(value in any::<Vec<u8>>()) {
+    fn any_authorization_header_yields_one_whole_token_or_none(value in any::<Vec<u8>>()) {
         let mut headers = HeaderMap::new();
         if let Ok(value) = HeaderValue::from_bytes(&value) {
             headers.insert("authorization", value);
         }
         if let Ok(token) = bearer_token(headers.get("authorization")) {
+            prop_assert!(!token.is_empty());
+            prop_assert!(!token.contains([' ', ',', '\t']), "{}", token);
             let _ = UnverifiedToken::parse(token);
+        }
+    }
+
+    #[test]
+    fn a_bearer_header_gives_back_exactly_its_token_and_a_flawed_one_nothing_else(
+        (header, _) in mutated("[Bb]earer [A-Za-z0-9_.~+/-]{1,60}={0,2}".prop_map(String::from)),
+    ) {
+        let value = HeaderValue::from_str(&header);
+        prop_assume!(value.is_ok());
+        let result = bearer_token(value.as_ref().ok());
+        if let Ok(token) = result {
+            // Whatever was edited, a token that comes out is the header's own, whole.
+            prop_assert_eq!(Some(token), header.split_once(' ').map(|(_, t)| t.trim()));
+            prop_assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || "-._~+/=".contains(c)));
         }
     }
 
@@ -85,34 +144,62 @@ proptest! {
     }
 
     #[test]
-    fn any_notification_body_is_answered_without_panic(body in any::<Vec<u8>>()) {
-        let _ = graph_message_html(&body);
-    }
-
-    #[test]
-    fn any_connection_string_is_parsed_without_panic_or_echo(text in hostile_text()) {
-        let secret_looking = format!("{text};accesskey=U0VDUkVUS0VZ");
-        if let Ok(parsed) = ConnectionString::parse(&secret_looking) {
-            let printed = format!("{:?}", parsed);
-            prop_assert!(!printed.contains("U0VDUkVUS0VZ"));
-        }
-        let _ = ConnectionString::parse(&text);
-    }
-
-    #[test]
-    fn any_contacts_query_is_answered_without_panic(query in hostile_text()) {
-        if let Ok((term, top)) = search_contacts::validate(&query) {
-            prop_assert!(!term.is_empty() && term.chars().count() <= 100);
-            prop_assert!((1..=25).contains(&top));
+    fn any_notification_body_becomes_one_escaped_paragraph_or_a_bad_request(body in any::<Vec<u8>>()) {
+        match graph_message_html(&body) {
+            Ok(html) => prop_assert!(html.starts_with("<p>"), "{}", html),
+            Err(error) => prop_assert_eq!(error.code(), "bad_request"),
         }
     }
 
     #[test]
-    fn a_user_id_never_escapes_its_path_segment(id in hostile_text()) {
-        if let Ok(path) = user_path(&id) {
-            prop_assert!(path == "/me" || path.starts_with("/users/"), "{}", path);
-            let rest = path.strip_prefix("/users/").unwrap_or_default();
-            prop_assert!(!rest.contains(['/', '?', '#']), "{}", path);
+    fn a_connection_string_never_echoes_its_key((text, edited) in mutated(connection_string())) {
+        match ConnectionString::parse(&text) {
+            Ok(parsed) => {
+                let printed = format!("{:?}", parsed);
+                prop_assert!(!printed.contains(KEY) && !printed.contains("U0VDUkVU"), "{}", printed);
+                prop_assert!(parsed.endpoint.as_str().starts_with("https://") || edited);
+            }
+            Err(reason) => {
+                prop_assert!(edited, "the well-formed {} was refused: {}", text, reason);
+                prop_assert!(!reason.contains("U0VDUkVU"), "{}", reason);
+            }
         }
+    }
+
+    #[test]
+    fn a_contacts_query_keeps_its_term_and_top_and_refuses_flawed_ones(
+        term in "[a-zA-Z0-9 ._@'-]{1,100}",
+        top in 1usize..=25,
+        (extra, _) in mutated("&top=[0-9]{1,3}".prop_map(String::from)),
+    ) {
+        prop_assume!(!term.trim().is_empty());
+        let encoded: String = url::form_urlencoded::byte_serialize(term.as_bytes()).collect();
+        let query = format!("q={encoded}&top={top}");
+        let (parsed_term, parsed_top) = search_contacts::validate(&query).unwrap();
+        prop_assert_eq!(parsed_term, term.trim());
+        prop_assert_eq!(parsed_top, top);
+        // Appending another parameter (a second `top`, or a mangled one) is never accepted.
+        prop_assert!(search_contacts::validate(&format!("{query}{extra}")).is_err(), "{}{}", query, extra);
+    }
+
+    #[test]
+    fn a_user_id_is_a_guid_a_upn_or_refused_and_never_escapes_its_segment(
+        (id, _) in mutated(prop_oneof![guid(), user_principal_name(), hostile_text()]),
+    ) {
+        match user_path(&id) {
+            Ok(path) => {
+                prop_assert!(path == "/me" || path.starts_with("/users/"), "{}", path);
+                let rest = path.strip_prefix("/users/").unwrap_or_default();
+                prop_assert!(!rest.contains(['/', '?', '#', '@', ' ']), "{}", path);
+                let decoded = percent_encoding::percent_decode_str(rest).decode_utf8().unwrap();
+                prop_assert!(path == "/me" || decoded == id, "{} -> {}", id, path);
+            }
+            Err(error) => prop_assert_eq!(error.code(), "bad_request"),
+        }
+    }
+
+    #[test]
+    fn well_formed_guids_and_upns_are_accepted(id in prop_oneof![guid(), user_principal_name()]) {
+        prop_assert!(user_path(&id).is_ok(), "{}", id);
     }
 }

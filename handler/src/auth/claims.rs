@@ -9,6 +9,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::jwks::{KeySet, SigningKey, TENANT_PLACEHOLDER};
+pub use super::token_version::TokenVersion;
 use crate::config::{AllowedClientApps, AllowedTenants};
 
 /// The delegated scope the Teams tab asks for; without it the token was not meant for us.
@@ -16,21 +17,6 @@ pub const REQUIRED_SCOPE: &str = "access_as_user";
 
 /// Entra's clocks and ours may disagree by a few minutes; Microsoft's own validators allow 5.
 pub const CLOCK_SKEW_SECS: i64 = 300;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenVersion {
-    V1,
-    V2,
-}
-
-impl TokenVersion {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenVersion::V1 => "1.0",
-            TokenVersion::V2 => "2.0",
-        }
-    }
-}
 
 /// Who called, as established by a fully validated token.
 ///

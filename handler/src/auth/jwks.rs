@@ -21,7 +21,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use super::claims::TokenVersion;
+use super::token_version::TokenVersion;
 use crate::readiness::Readiness;
 
 /// The placeholder Entra puts in its multitenant issuer values.
@@ -302,10 +302,14 @@ impl SigningKeys {
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }
-        let body = response
-            .bytes()
+        let body = crate::upstream::read_capped(response, crate::upstream::MAX_JSON_BODY)
             .await
-            .map_err(|e| FetchError::Unreachable(Arc::new(e)))?;
+            .map_err(|error| match error {
+                crate::upstream::UpstreamError::Transport(e) => {
+                    FetchError::Unreachable(Arc::new(e))
+                }
+                _ => FetchError::Malformed("document larger than any key set"),
+            })?;
         serde_json::from_slice(&body).map_err(|_| FetchError::Malformed("not the expected JSON"))
     }
 

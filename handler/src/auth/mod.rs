@@ -3,6 +3,7 @@
 //! - `jwt`: the compact token format and the RS256 signature check.
 //! - `jwks`: Entra's signing keys and issuer templates, fetched and kept fresh.
 //! - `claims`: the multitenant claim checks that turn a signed token into an `Identity`.
+//! - `token_version`: v1.0 or v2.0, which decides issuer, claims and keys.
 //!
 //! `TokenValidator` ties them together and remembers tokens it has accepted, keyed by a SHA-256
 //! of the token, until they expire: a Teams tab re-sends the same token for up to an hour, and
@@ -11,6 +12,7 @@
 pub mod claims;
 pub mod jwks;
 pub mod jwt;
+pub mod token_version;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -7,7 +7,7 @@ use warp::{Filter, Rejection, Reply};
 use super::{FunctionSpec, function, within_deadline};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
     name: "AcsToken",

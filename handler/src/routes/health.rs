@@ -8,7 +8,7 @@ use warp::{Filter, Rejection, Reply};
 
 use super::{FunctionSpec, function};
 use crate::readiness::Readiness;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct HealthReport {
@@ -36,10 +36,8 @@ pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Re
 }
 
 fn report(state: &AppState) -> impl Reply + use<> {
-    let mut checks = BTreeMap::from([
-        ("signingKeys", state.validator.signing_keys().health()),
-        state.secrets.health(),
-    ]);
+    let mut checks = BTreeMap::from([("signingKeys", state.validator.signing_keys().health())]);
+    checks.extend(state.secrets.health());
     if let Some(acs) = state.acs.health() {
         checks.insert("acs", acs);
     }

@@ -24,7 +24,7 @@ use crate::correlation::CorrelationId;
 use crate::error::{ApiError, handle_rejection};
 use crate::graph::{GRAPH_SCOPES, GraphCall};
 use crate::obo::DelegatedToken;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Largest request body accepted, as API.md promises.
 pub const MAX_BODY_BYTES: u64 = 64 * 1024;

@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
 use crate::graph::{Collection, GraphError, route_error};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
     name: "SearchContacts",

@@ -16,7 +16,7 @@ use crate::correlation::CorrelationId;
 use crate::error::ApiError;
 use crate::graph::{GraphCall, route_error};
 use crate::obo::DelegatedToken;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
     name: "NotifyChat",

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::ApiError;
 use crate::graph::route_error;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const PROFILE: FunctionSpec = FunctionSpec {
     name: "GetUserProfile",

@@ -8,7 +8,7 @@ use warp::{Filter, Rejection, Reply};
 
 use super::{FunctionSpec, function};
 use crate::auth::{self, Caller};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

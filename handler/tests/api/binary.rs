@@ -1,8 +1,10 @@
 //! The `handler` executable as the Functions host runs it: settings from the environment, the
 //! port from `FUNCTIONS_CUSTOMHANDLER_PORT`, logs on stdout, SIGTERM to stop.
 
-use std::io::Read;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use test_support::entra::FakeEntra;
@@ -123,8 +125,12 @@ fn missing_settings_are_all_named() {
     );
 }
 
+/// A handler process, and everything it logged on stdout so far.
 struct Running {
     child: Child,
+    port: u16,
+    stdout: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Running {
@@ -134,34 +140,87 @@ impl Drop for Running {
     }
 }
 
+/// How often a start is tried again on a new port when another process took the one chosen.
+const START_ATTEMPTS: usize = 5;
+
+/// Starts the handler with `settings` on a free port, and returns once it holds that port.
+///
+/// The port comes from binding port 0 and letting it go, so until the handler binds it another
+/// test may take it. The handler logs `handler listening` only once it holds the port, and
+/// exits with code 1 ("cannot listen") when the port is taken: the first is awaited (no other
+/// server can then answer in its place), the second starts over on another port, a bounded
+/// number of times.
+async fn start_listening(settings: &HashMap<String, String>) -> Running {
+    for _ in 0..START_ATTEMPTS {
+        let port = free_port();
+        let mut child = handler_command()
+            .envs(settings)
+            .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pipe = child.stdout.take().unwrap();
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let (listening, listened) = mpsc::channel::<()>();
+        let text = Arc::clone(&stdout);
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                let json = serde_json::from_str::<serde_json::Value>(&line).unwrap_or_default();
+                if json["message"] == "handler listening" && json["port"] == port {
+                    let _ = listening.send(());
+                }
+                let mut text = text.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+            // Dropping the sender tells the waiter that stdout closed: the handler exited.
+        });
+        let mut running = Running {
+            child,
+            port,
+            stdout,
+            reader: Some(reader),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match listened.try_recv() {
+                Ok(()) => return running,
+                Err(mpsc::TryRecvError::Empty) => {
+                    assert!(Instant::now() < deadline, "the handler did not start");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            }
+        }
+        let status = running.child.wait().unwrap();
+        let mut stderr = String::new();
+        running
+            .child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert!(
+            status.code() == Some(1) && stderr.contains("cannot listen on"),
+            "the handler exited before listening ({status}): {stderr}"
+        );
+        eprintln!("port {port} was taken before the handler bound it; again");
+    }
+    panic!("every one of {START_ATTEMPTS} ports was taken before the handler could bind it");
+}
+
 /// The binary serves the validate route, logs one line per request without the token, and
 /// exits cleanly on SIGTERM.
 #[tokio::test]
 async fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
     // Arrange
     let entra = FakeEntra::start().await.unwrap();
-    let port = free_port();
-    let mut command = handler_command();
-    for (name, value) in settings(&entra, "http://127.0.0.1:9") {
-        command.env(name, value);
-    }
-    let child = command
-        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut running = Running { child };
-    let base = format!("http://127.0.0.1:{port}");
+    let mut running = start_listening(&settings(&entra, "http://127.0.0.1:9")).await;
+    let base = format!("http://127.0.0.1:{}", running.port);
     let http = reqwest::Client::new();
-    let started = Instant::now();
-    while http.get(format!("{base}/")).send().await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "handler did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
     let token = entra
         .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
         .sign();
@@ -186,14 +245,9 @@ async fn the_binary_serves_logs_safely_and_stops_on_sigterm() {
         assert!(Instant::now() < deadline, "handler ignored SIGTERM");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut stdout = String::new();
-    running
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    // The process is gone, so its stdout is closed and the reader has read all of it.
+    running.reader.take().unwrap().join().unwrap();
+    let stdout = running.stdout.lock().unwrap().clone();
 
     // Assert
     assert!(status.success(), "exit status {status}");

@@ -191,3 +191,107 @@ async fn token_endpoint_throttling_is_429_and_its_outage_is_503() {
     assert!(second.headers().contains_key("retry-after"));
     problem(second, 503, "unavailable").await;
 }
+
+#[tokio::test]
+async fn an_upstream_answer_too_large_to_be_real_is_not_buffered() {
+    use test_support::graph::Scripted;
+    use warp::http::Method;
+
+    // Arrange: Graph answers a profile with 2 MiB of JSON (no real profile is near that).
+    let app = spawn_app().await;
+    let mut huge = Scripted::status(Method::GET, "/me", 200, "");
+    huge.body =
+        serde_json::json!({"id": FIELD_WORKER_OID, "displayName": "x".repeat(2 * 1024 * 1024)});
+    app.graph.script([huge]);
+
+    // Act
+    let response = app
+        .get("/api/users/me", &app.field_worker_token().sign())
+        .await;
+
+    // Assert
+    let body = problem(response, 502, "upstream_error").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("answer_too_large"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_is_answered_at_once() {
+    use test_support::graph::Scripted;
+    use warp::http::Method;
+
+    // Graph asks for two minutes; the request deadline is 25 s: waiting would only end in 504.
+    let app = spawn_app().await;
+    app.graph
+        .script([Scripted::throttled(Method::GET, "/me", 120)]);
+
+    let response = app
+        .get("/api/users/me", &app.field_worker_token().sign())
+        .await;
+
+    assert_eq!(response.headers()["retry-after"], "120");
+    problem(response, 429, "throttled").await;
+    assert_eq!(app.graph.requests_to("GET", "/me").len(), 1, "no retry");
+}
+
+#[tokio::test]
+async fn a_retry_after_given_as_an_http_date_is_honoured() {
+    use test_support::graph::Scripted;
+    use warp::http::Method;
+
+    // RFC 9110 allows an HTTP-date; a date already past means "retry now".
+    let app = spawn_app().await;
+    let mut throttled = Scripted::throttled(Method::GET, "/me", 0);
+    throttled.headers = vec![(
+        "retry-after".to_owned(),
+        "Wed, 21 Oct 2015 07:28:00 GMT".to_owned(),
+    )];
+    app.graph.script([throttled]);
+
+    let response = app
+        .get("/api/users/me", &app.field_worker_token().sign())
+        .await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.graph.requests_to("GET", "/me").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_lets_requests_in_flight_finish_and_takes_no_new_ones() {
+    use test_support::graph::Scripted;
+    use warp::http::Method;
+
+    // Arrange: a profile request that Graph answers slowly is in flight.
+    let mut app = spawn_app().await;
+    app.graph.script([Scripted::slow(Method::GET, "/me", 500)]);
+    let token = app.field_worker_token().sign();
+    let in_flight = {
+        let http = app.http.clone();
+        let url = app.url("/api/users/me");
+        let token = token.clone();
+        tokio::spawn(async move { http.get(url).bearer_auth(token).send().await })
+    };
+    for _ in 0..200 {
+        if !app.graph.requests_to("GET", "/me").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    // Act: the host stops the handler (SIGTERM in production) while Graph is still answering.
+    app.shut_down();
+    let finished = in_flight.await.unwrap().unwrap();
+    let fresh = reqwest::Client::new()
+        .get(app.url("/api/health"))
+        .send()
+        .await;
+
+    // Assert
+    assert_eq!(finished.status(), 200, "the request in flight was drained");
+    assert!(fresh.is_err(), "no new connection after shutdown");
+}

@@ -27,7 +27,8 @@ pub struct TestApp {
     pub entra: FakeEntra,
     pub graph: FakeGraph,
     pub acs: FakeAcs,
-    _stop: oneshot::Sender<()>,
+    /// Dropping it (or `shut_down`) stops the server as a SIGTERM does.
+    stop: Option<oneshot::Sender<()>>,
 }
 
 /// The production settings the tests use, with the authority pointed at `entra` and Graph at
@@ -108,11 +109,18 @@ pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config
         entra,
         graph,
         acs,
-        _stop: stop,
+        stop: Some(stop),
     }
 }
 
 impl TestApp {
+    /// Stops accepting connections and drains the requests in flight, as on SIGTERM.
+    pub fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -122,3 +122,37 @@ async fn a_body_that_trickles_in_is_answered_408_instead_of_held_open() {
     assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
     assert!(app.graph.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_chunked_body_over_64_kib_is_refused_while_it_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // No Content-Length to refuse up front: the limit must hold while the chunks arrive.
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/notifications/chat HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 8 * 1024];
+    for _ in 0..9 {
+        let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        if stream.write_all(&frame).await.is_err() {
+            break; // the handler answered and closed before the end: that is the point
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+    assert!(app.graph.requests().is_empty());
+}

@@ -7,6 +7,13 @@
 //! A setting that is present but malformed is a deployment mistake: start-up stops with one line
 //! that names it (see `main.rs`), rather than failing later on a request.
 
+mod connection_string;
+mod endpoints;
+
+pub use connection_string::ConnectionString;
+use endpoints::require_tls;
+pub use endpoints::{check_acs_endpoint, is_loopback_host, require_tls_url};
+
 use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
@@ -262,7 +269,7 @@ impl Config {
             .secrets
             .acs_connection_string
             .as_ref()
-            .and_then(|cs| crate::acs::ConnectionString::parse(cs.expose_secret()).ok())
+            .and_then(|cs| ConnectionString::parse(cs.expose_secret()).ok())
             .map(|cs| cs.has_access_key());
         managed_identity_needed(
             self.secrets.key_vault_uri.is_some(),
@@ -330,7 +337,7 @@ impl Config {
         let client_secret = reader.secret("ENTRA_CLIENT_SECRET");
         let acs_connection_string = reader.secret("ACS_CONNECTION_STRING");
         let acs_connection_string_has_key = match &acs_connection_string {
-            Some(text) => match crate::acs::ConnectionString::parse(text.expose_secret()) {
+            Some(text) => match ConnectionString::parse(text.expose_secret()) {
                 Ok(parsed) => {
                     if let Err(reason) = check_acs_endpoint(&parsed.endpoint, acs_endpoint.as_ref())
                     {
@@ -577,53 +584,6 @@ fn parse_base_url(value: &str) -> Result<Url, &'static str> {
         return Err("must not have a query or fragment");
     }
     Ok(url)
-}
-
-/// Whether `host` is this machine: the only place where plain http cannot be read or altered
-/// on the way (tests, the sandbox, a local emulator).
-pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    }
-}
-
-/// Endpoints that receive tokens or secrets must be https, unless they are on loopback.
-pub fn require_tls_url(url: Url) -> Result<Url, &'static str> {
-    let loopback = url.host().is_some_and(|h| is_loopback_host(&h));
-    if url.scheme() == "https" || loopback {
-        Ok(url)
-    } else {
-        Err("must be an https URL (plain http is allowed only for 127.0.0.0/8, ::1 and localhost)")
-    }
-}
-
-fn require_tls(origin: String) -> Result<String, &'static str> {
-    let url = Url::parse(&origin).map_err(|_| "is not a URL")?;
-    require_tls_url(url).map(|_| origin)
-}
-
-/// The connection string's key signs requests for its own resource: sending them to another
-/// host (with the user's Teams token in the body) must never happen by a settings mistake.
-pub fn check_acs_endpoint(
-    connection_string_endpoint: &Url,
-    acs_endpoint: Option<&Url>,
-) -> Result<(), String> {
-    require_tls_url(connection_string_endpoint.clone())
-        .map_err(|reason| format!("is malformed: its endpoint {reason}"))?;
-    match acs_endpoint {
-        Some(setting) if !same_origin(setting, connection_string_endpoint) => Err(format!(
-            "names the endpoint {}, which disagrees with ACS_ENDPOINT {}",
-            connection_string_endpoint.origin().ascii_serialization(),
-            setting.origin().ascii_serialization()
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn same_origin(a: &Url, b: &Url) -> bool {
-    a.origin() == b.origin()
 }
 
 fn parse_origin(value: &str) -> Result<String, &'static str> {
