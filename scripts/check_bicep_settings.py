@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare the settings the handler reads with the app settings the Bicep sets.
 
-The handler's list is `SETTING_NAMES` in handler/src/config.rs (read with a
+The handler's list is `SETTING_NAMES` in handler/src/config/mod.rs (read with a
 regular expression, so no Rust build is needed). The Bicep's list is every
 `{ name: '...', value: ... }` object under a `siteConfig.appSettings` property
 in infra/**/*.bicep, read with tree-sitter-bicep (variables that appSettings
@@ -50,7 +50,7 @@ except ImportError as exc:  # pragma: no cover - environment problem
     sys.exit(2)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_RS = Path("handler/src/config.rs")
+CONFIG_RS = Path("handler/src/config/mod.rs")
 
 # Settings of SETTING_NAMES that the Bicep deliberately does not set.
 NOT_SET_BY_BICEP = {
