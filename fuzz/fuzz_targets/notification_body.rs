@@ -1,7 +1,7 @@
 //! `POST /api/notifications/chat` bodies; a message that passes must never carry markup.
 #![no_main]
 
-use handler::routes::send_notification::graph_message_html;
+use handler::routes::notify_chat::graph_message_html;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

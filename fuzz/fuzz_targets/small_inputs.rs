@@ -4,7 +4,7 @@
 
 use handler::acs::ConnectionString;
 use handler::routes::search_contacts;
-use handler::routes::user_profile::user_path;
+use handler::routes::get_user_profile::user_path;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &str| {

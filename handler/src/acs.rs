@@ -27,13 +27,39 @@ use uuid::Uuid;
 use crate::auth::Caller;
 pub use crate::config::ConnectionString;
 use crate::config::check_acs_endpoint;
-use crate::error::ApiError;
-use crate::obo::{OnBehalfOf, ScopeSet};
+use crate::obo::{OboError, OnBehalfOf, ScopeSet};
 use crate::readiness::Readiness;
 use crate::secrets::{Secrets, SecretsError};
+use crate::token_cache::{self, UseUntil};
 use crate::upstream::{Upstream, UpstreamError, read_json};
 
 pub const SERVICE: &str = "Azure Communication Services";
+
+/// Why no ACS token could be had. Cloneable, because requests of one user that waited on the
+/// same exchange all get its failure.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Obo(#[from] OboError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("the ACS connection string {0}")]
+    ConnectionString(String),
+    #[error("neither ACS_ENDPOINT nor ACS_CONNECTION_STRING is set")]
+    NotConfigured,
+    #[error("ACS {0}")]
+    Upstream(Arc<UpstreamError>),
+    #[error("ACS answered an expiresOn that is not a date-time")]
+    BadExpiry,
+    #[error("the exchange request could not be built: {0}")]
+    Request(String),
+}
+
+impl From<UpstreamError> for Error {
+    fn from(error: UpstreamError) -> Self {
+        Error::Upstream(Arc::new(error))
+    }
+}
 
 /// The Identity API version of the Teams token exchange. Newer stable versions exist
 /// (2026-07-22, 2026-09-23); this is the one the HMAC vectors in the tests were produced with
@@ -54,8 +80,6 @@ pub const ACS_SCOPES: ScopeSet = ScopeSet {
 /// `https://communication.azure.com/`, trailing slash included, which is why every Azure SDK
 /// (Java, .NET, Python, JavaScript) asks for this double-slash form.
 pub const ENTRA_SCOPE: &str = "https://communication.azure.com//.default";
-
-const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// The three headers of an HMAC-authenticated ACS request.
 #[derive(Debug, PartialEq, Eq)]
@@ -144,16 +168,9 @@ struct CacheKey {
     object_id: Uuid,
 }
 
-struct UntilUseBy;
-
-impl moka::Expiry<CacheKey, Arc<AcsToken>> for UntilUseBy {
-    fn expire_after_create(
-        &self,
-        _key: &CacheKey,
-        value: &Arc<AcsToken>,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(value.use_until.saturating_duration_since(Instant::now()))
+impl UseUntil for AcsToken {
+    fn use_until(&self) -> Instant {
+        self.use_until
     }
 }
 
@@ -165,7 +182,6 @@ pub struct AcsClient {
     secrets: Arc<Secrets>,
     obo: Arc<OnBehalfOf>,
     upstream: Upstream,
-    retry_after: Duration,
     cache: moka::future::Cache<CacheKey, Arc<AcsToken>>,
 }
 
@@ -183,7 +199,6 @@ pub struct AcsOptions {
     pub endpoint: Option<Url>,
     pub client_id: Uuid,
     pub retry_backoff: Duration,
-    pub retry_after: Duration,
     pub cache_capacity: u64,
 }
 
@@ -205,11 +220,7 @@ impl AcsClient {
                 backoff: options.retry_backoff,
                 request_id_header: "ms-cv",
             },
-            retry_after: options.retry_after,
-            cache: moka::future::Cache::builder()
-                .max_capacity(options.cache_capacity)
-                .expire_after(UntilUseBy)
-                .build(),
+            cache: token_cache::cache(options.cache_capacity),
         }
     }
 
@@ -218,7 +229,7 @@ impl AcsClient {
         &self,
         caller: &Caller,
         deadline: Instant,
-    ) -> Result<Arc<AcsToken>, Arc<ApiError>> {
+    ) -> Result<Arc<AcsToken>, Arc<Error>> {
         let key = CacheKey {
             tenant_id: caller.identity.tenant_id,
             object_id: caller.identity.object_id,
@@ -230,13 +241,9 @@ impl AcsClient {
             .await
     }
 
-    async fn exchange(&self, caller: &Caller, deadline: Instant) -> Result<AcsToken, ApiError> {
+    async fn exchange(&self, caller: &Caller, deadline: Instant) -> Result<AcsToken, Error> {
         let (endpoint, authentication) = self.authentication().await?;
-        let teams_token = self
-            .obo
-            .token(caller, &ACS_SCOPES, deadline)
-            .await
-            .map_err(|e| e.into_api_error(self.retry_after))?;
+        let teams_token = self.obo.token(caller, &ACS_SCOPES, deadline).await?;
         let mut url = endpoint;
         url.set_path("/teamsUser/:exchangeAccessToken");
         url.set_query(Some(&format!("api-version={API_VERSION}")));
@@ -246,7 +253,7 @@ impl AcsClient {
             app_id: &self.client_id,
             user_id: &object_id,
         })
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        .map_err(|e| Error::Request(e.to_string()))?;
         let started = Instant::now();
         let response = self
             .upstream
@@ -269,18 +276,10 @@ impl AcsClient {
                     Authentication::Entra(token) => request.bearer_auth(token.expose_secret()),
                 }
             })
-            .await
-            .map_err(|e| e.into_api_error(SERVICE, "ACS could not find the user."))?;
-        let issued: ExchangeResponse = read_json(response).await.map_err(|e: UpstreamError| {
-            e.into_api_error(SERVICE, "ACS could not find the user.")
-        })?;
-        let expires = OffsetDateTime::parse(&issued.expires_on, &Rfc3339).map_err(|_| {
-            ApiError::Upstream {
-                service: SERVICE,
-                status: 200,
-                code: "expiresOn is not a date-time".to_owned(),
-            }
-        })?;
+            .await?;
+        let issued: ExchangeResponse = read_json(response).await?;
+        let expires =
+            OffsetDateTime::parse(&issued.expires_on, &Rfc3339).map_err(|_| Error::BadExpiry)?;
         let lifetime = (expires - OffsetDateTime::now_utc())
             .try_into()
             .unwrap_or(Duration::ZERO);
@@ -293,29 +292,19 @@ impl AcsClient {
                 .to_offset(time::UtcOffset::UTC)
                 .format(&Rfc3339)
                 .unwrap_or(issued.expires_on),
-            use_until: started + lifetime.saturating_sub(EXPIRY_MARGIN),
+            use_until: token_cache::use_until(started, lifetime),
         })
     }
 
     /// Where to send the exchange and how to sign it, from the connection string (access key)
     /// or the managed identity (no key).
-    async fn authentication(&self) -> Result<(Url, Authentication), ApiError> {
-        let unavailable = |error: SecretsError| ApiError::Unavailable {
-            dependency: error.dependency(),
-            reason: error.to_string(),
-            retry_after: self.retry_after,
-        };
+    async fn authentication(&self) -> Result<(Url, Authentication), Error> {
         let parsed = match &self.secrets.acs_connection_string {
             Some(secret) => {
-                let text = secret.get().await.map_err(unavailable)?;
+                let text = secret.get().await?;
                 Some(
-                    ConnectionString::parse(text.expose_secret()).map_err(|reason| {
-                        ApiError::Unavailable {
-                            dependency: "ACS connection string",
-                            reason: format!("the ACS connection string {reason}"),
-                            retry_after: self.retry_after,
-                        }
-                    })?,
+                    ConnectionString::parse(text.expose_secret())
+                        .map_err(|reason| Error::ConnectionString(reason.to_owned()))?,
                 )
             }
             None => None,
@@ -323,31 +312,18 @@ impl AcsClient {
         if let Some(cs) = &parsed {
             // Settings were checked at start-up; a connection string read from Key Vault is
             // checked here, before its key signs anything.
-            check_acs_endpoint(&cs.endpoint, self.endpoint.as_ref()).map_err(|reason| {
-                ApiError::Unavailable {
-                    dependency: "ACS connection string",
-                    reason: format!("the ACS connection string {reason}"),
-                    retry_after: self.retry_after,
-                }
-            })?;
+            check_acs_endpoint(&cs.endpoint, self.endpoint.as_ref())
+                .map_err(Error::ConnectionString)?;
         }
         let endpoint = self
             .endpoint
             .clone()
             .or_else(|| parsed.as_ref().map(|cs| cs.endpoint.clone()))
-            .ok_or_else(|| ApiError::Unavailable {
-                dependency: "Azure Communication Services resource",
-                reason: "neither ACS_ENDPOINT nor ACS_CONNECTION_STRING is set".to_owned(),
-                retry_after: self.retry_after,
-            })?;
+            .ok_or(Error::NotConfigured)?;
         match parsed.and_then(ConnectionString::into_access_key) {
             Some(key) => Ok((endpoint, Authentication::AccessKey(key))),
             None => {
-                let token = self
-                    .secrets
-                    .identity_token(ENTRA_SCOPE)
-                    .await
-                    .map_err(unavailable)?;
+                let token = self.secrets.identity_token(ENTRA_SCOPE).await?;
                 Ok((endpoint, Authentication::Entra(token)))
             }
         }

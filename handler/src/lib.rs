@@ -6,28 +6,36 @@
 //!
 //! # Layout
 //!
-//! - `config`: every setting, parsed and checked once at start-up.
-//! - `state`: the shared `AppState`, built once from `Config`.
-//! - `startup`: runs the server over the routes and the state.
-//! - `server`: the accept loop and the per-request span and log line.
-//! - `correlation`: the correlation id of a request.
-//! - `routes`: one module per Azure Function, plus routing helpers.
-//! - `auth`: Teams SSO token validation (signing keys, signature, claims, cache).
-//! - `error`: `ApiError` and its RFC 9457 problem answers, the only error-to-HTTP mapping.
-//! - `acs`: the ACS token exchange for Teams users, with HMAC or managed-identity auth.
-//! - `obo`: the on-behalf-of exchange and its per-user token cache.
-//! - `graph`: Microsoft Graph calls with retries for throttling.
-//! - `upstream`: retries and error reduction shared by the Graph and ACS calls.
-//! - `outbound`: the shared HTTP client for calls to Microsoft services.
-//! - `readiness`: the `starting` / `ok` / `degraded` state a dependency reports to health.
-//! - `secrets`: the client credential and ACS connection string, from Key Vault or settings;
-//!   the only module that uses the Azure SDK.
-//! - `telemetry`: JSON logs to stdout.
+//! Layers, each using only those above it:
+//!
+//! 1. Foundations
+//!    - `config`: every setting, parsed and checked once at start-up (with the ACS connection
+//!      string and the rule that token-receiving endpoints are https).
+//!    - `domain`: validated values a caller sends (GUIDs, UPNs, meeting window, message text).
+//!    - `telemetry`: JSON logs to stdout. `correlation`: the correlation id of a request.
+//!    - `readiness`: the `starting` / `ok` / `degraded` state a dependency reports to health.
+//!    - `outbound`: the shared HTTP client for calls to Microsoft services.
+//!    - `token_cache`: tokens kept per user until a margin before they expire.
+//! 2. Clients of the Microsoft services, each with its own error type
+//!    - `auth`: Teams SSO token validation (signing keys, signature, claims, cache).
+//!    - `secrets`: the client credential, the ACS connection string and the managed identity;
+//!      the only module that uses the Azure SDK.
+//!    - `upstream`: retries and error reduction shared by the Graph and ACS calls.
+//!    - `obo`: the on-behalf-of exchange and its per-user token cache.
+//!    - `graph`: Microsoft Graph, one module per area (meetings, chats, people, users).
+//!    - `acs`: the ACS token exchange for Teams users, with HMAC or managed-identity auth.
+//! 3. `error`: `ApiError`, its RFC 9457 problem answers, and the one mapping of every client
+//!    error onto them.
+//! 4. `state`: the shared `AppState`, built once from `Config`.
+//! 5. `routes`: one module per Azure Function, the filters they are built from and the
+//!    per-request context.
+//! 6. `server` (the accept loop, request span and log line, graceful shutdown) and `startup`.
 
 pub mod acs;
 pub mod auth;
 pub mod config;
 pub mod correlation;
+pub mod domain;
 pub mod error;
 pub mod graph;
 pub mod obo;
@@ -39,4 +47,5 @@ pub mod server;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod token_cache;
 pub mod upstream;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use handler::config::Config;
-use handler::{startup, telemetry};
+use handler::{server, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,29 +30,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing::info!(port = state.config.port, "handler listening");
-    startup::run(listener, state, shutdown_signal()).await;
-    ExitCode::SUCCESS
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = terminate.recv() => {},
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+    let shutdown = match server::shutdown_signal() {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            eprintln!("cannot listen for shutdown signals: {error}");
+            return ExitCode::from(1);
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
+    };
+    // Only now: whoever waits for this line may stop us with a signal at once.
+    tracing::info!(port = state.config.port, "handler listening");
+    startup::run(listener, state, shutdown).await;
+    ExitCode::SUCCESS
 }

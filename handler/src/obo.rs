@@ -21,12 +21,10 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::secrets::{ClientAuthentication, ClientCredential, Secrets, SecretsError};
+use crate::token_cache::{self, UseUntil};
 use crate::upstream::safe_code;
 
-/// Tokens are renewed this long before Entra says they expire.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// Retries while Entra may not have noticed a fresh consent yet (1 s, 2 s, 4 s by default).
 const CONSENT_RETRIES: u32 = 3;
 
@@ -77,7 +75,7 @@ struct CacheKey {
 /// An access token obtained on behalf of a user.
 pub struct DelegatedToken {
     pub token: SecretString,
-    /// When to stop using it (already `EXPIRY_MARGIN` before the real expiry).
+    /// When to stop using it (already `token_cache::EXPIRY_MARGIN` before the real expiry).
     pub use_until: Instant,
     /// The permissions Entra says the token carries (the answer's `scope`), lower-case and
     /// without the resource prefix; `None` when Entra did not say.
@@ -147,42 +145,6 @@ pub enum OboError {
     Timeout,
 }
 
-impl OboError {
-    pub fn into_api_error(self, retry_after: Duration) -> ApiError {
-        match self {
-            OboError::ConsentRequired { scopes } => ApiError::ConsentRequired { scopes },
-            OboError::InteractionRequired { claims, .. } => {
-                ApiError::InteractionRequired { claims }
-            }
-            OboError::AssertionRejected(code) => {
-                ApiError::InvalidToken(format!("on-behalf-of refused the assertion (AADSTS{code})"))
-            }
-            OboError::Credential(error) => ApiError::Unavailable {
-                dependency: error.dependency(),
-                reason: error.to_string(),
-                retry_after,
-            },
-            OboError::Unavailable(reason) => ApiError::Unavailable {
-                dependency: "Entra token endpoint",
-                reason,
-                retry_after,
-            },
-            OboError::Throttled { retry_after: asked } => ApiError::Throttled {
-                service: "Entra ID",
-                retry_after: asked.unwrap_or(retry_after),
-            },
-            OboError::Upstream { status, code } => ApiError::Upstream {
-                service: "Entra ID",
-                status,
-                code,
-            },
-            OboError::Timeout => ApiError::UpstreamTimeout {
-                service: "Entra ID",
-            },
-        }
-    }
-}
-
 /// How one token request ended, before retry decisions.
 enum Attempt {
     Issued(DelegatedToken),
@@ -235,16 +197,9 @@ impl std::fmt::Debug for OnBehalfOf {
     }
 }
 
-struct UntilUseBy;
-
-impl moka::Expiry<CacheKey, Arc<DelegatedToken>> for UntilUseBy {
-    fn expire_after_create(
-        &self,
-        _key: &CacheKey,
-        value: &Arc<DelegatedToken>,
-        _created_at: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(value.use_until.saturating_duration_since(Instant::now()))
+impl UseUntil for DelegatedToken {
+    fn use_until(&self) -> Instant {
+        self.use_until
     }
 }
 
@@ -263,10 +218,7 @@ impl OnBehalfOf {
             client_id: client_id.to_string(),
             secrets,
             consent_backoff,
-            cache: moka::future::Cache::builder()
-                .max_capacity(capacity)
-                .expire_after(UntilUseBy)
-                .build(),
+            cache: token_cache::cache(capacity),
         }
     }
 
@@ -427,7 +379,7 @@ impl OnBehalfOf {
                     let lifetime = Duration::from_secs(issued.expires_in);
                     Attempt::Issued(DelegatedToken::new(
                         SecretString::from(issued.access_token),
-                        started + lifetime.saturating_sub(EXPIRY_MARGIN),
+                        token_cache::use_until(started, lifetime),
                         issued.scope.as_deref().map(granted_permissions),
                     ))
                 }

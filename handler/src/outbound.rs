@@ -1,5 +1,5 @@
 //! The one HTTP client used for every call the handler makes: Entra, Key Vault and the managed
-//! identity endpoint (through the Azure SDK), and later Graph and ACS.
+//! identity endpoint (through the Azure SDK), Graph and ACS.
 //!
 //! Built once and shared: connection pools and TLS state are reused, timeouts are uniform, and
 //! redirects are never followed, so a compromised or misconfigured upstream cannot bounce a

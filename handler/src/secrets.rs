@@ -366,8 +366,6 @@ pub struct Secrets {
     pub acs_connection_string: Option<Arc<CachedSecret>>,
     /// The managed identity, when a setting needs it.
     identity: Option<Arc<ManagedIdentity>>,
-    /// `Some` when secrets come from Key Vault.
-    vault_uri: Option<String>,
 }
 
 impl Secrets {
@@ -457,7 +455,6 @@ impl Secrets {
             client_credential,
             acs_connection_string,
             identity,
-            vault_uri: config.secrets.key_vault_uri.as_ref().map(|u| u.to_string()),
         })
     }
 
@@ -477,10 +474,6 @@ impl Secrets {
             "the managed identity (IDENTITY_ENDPOINT)",
         ))?;
         identity.token(scope).await
-    }
-
-    pub fn uses_key_vault(&self) -> bool {
-        self.vault_uri.is_some()
     }
 }
 

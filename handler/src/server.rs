@@ -121,3 +121,27 @@ where
     });
     Ok(response)
 }
+
+/// Completes on Ctrl-C or SIGTERM (what the Functions host sends to stop a worker). The handlers
+/// are registered when this is called, not when the future is first polled, so a signal that
+/// arrives right after start-up is not lost.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}

@@ -91,7 +91,6 @@ impl AppState {
                 endpoint: config.acs_endpoint.clone(),
                 client_id: config.entra.client_id,
                 retry_backoff: config.tuning.upstream_retry_backoff,
-                retry_after: config.tuning.retry_after,
                 cache_capacity: config.tuning.delegated_token_cache_capacity,
             },
         ));

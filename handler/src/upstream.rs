@@ -15,11 +15,9 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use warp::http::StatusCode;
 
-use crate::error::ApiError;
-
 const MAX_RETRIES: u32 = 3;
 /// What a caller is told to wait when a service cannot be reached at all.
-const UNREACHABLE_RETRY_AFTER: Duration = Duration::from_secs(10);
+pub const UNREACHABLE_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// However long a service asks us to wait, we never plan further ahead than this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
@@ -44,55 +42,6 @@ pub enum UpstreamError {
     /// further.
     #[error("answer unreadable")]
     Parse,
-}
-
-impl UpstreamError {
-    /// The answer for the caller; `not_found` says what was missing. A service we cannot
-    /// connect to is unavailable (503, retry later); a connection lost mid-answer is an
-    /// upstream error (502).
-    pub fn into_api_error(self, service: &'static str, not_found: &str) -> ApiError {
-        match self {
-            UpstreamError::Transport(error) if error.is_connect() => ApiError::Unavailable {
-                dependency: service,
-                reason: "connection refused or unreachable".to_owned(),
-                retry_after: UNREACHABLE_RETRY_AFTER,
-            },
-            UpstreamError::NotFound { .. } => ApiError::NotFound(not_found.to_owned()),
-            UpstreamError::Status { status, code } => ApiError::Upstream {
-                service,
-                status,
-                code,
-            },
-            UpstreamError::Throttled { retry_after } => ApiError::Throttled {
-                service,
-                retry_after,
-            },
-            UpstreamError::Unavailable {
-                status,
-                retry_after,
-            } => ApiError::Unavailable {
-                dependency: service,
-                reason: format!("answered {status} until the retry budget was spent"),
-                retry_after,
-            },
-            UpstreamError::Timeout => ApiError::UpstreamTimeout { service },
-            UpstreamError::Transport(_) => ApiError::Upstream {
-                service,
-                status: 0,
-                code: "connection lost".to_owned(),
-            },
-            UpstreamError::TooLarge { .. } => ApiError::Upstream {
-                service,
-                status: 200,
-                code: "answer_too_large".to_owned(),
-            },
-            UpstreamError::Parse => ApiError::Upstream {
-                service,
-                status: 200,
-                code: "unreadable_answer".to_owned(),
-            },
-        }
-    }
 }
 
 /// How to talk to one service.

@@ -8,9 +8,9 @@ use handler::acs::ConnectionString;
 use handler::auth::bearer_token;
 use handler::auth::jwt::UnverifiedToken;
 use handler::routes::create_meeting::graph_meeting_body;
+use handler::routes::get_user_profile::user_path;
+use handler::routes::notify_chat::graph_message_html;
 use handler::routes::search_contacts;
-use handler::routes::send_notification::graph_message_html;
-use handler::routes::user_profile::user_path;
 use proptest::prelude::*;
 use warp::http::{HeaderMap, HeaderValue};
 

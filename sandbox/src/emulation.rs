@@ -189,7 +189,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
 
     // Listen for Ctrl-C and SIGTERM before saying we are ready: a script that reads the banner
     // and stops us at once must find the handlers in place.
-    let shutdown = shutdown_signal()?;
+    let shutdown = handler::server::shutdown_signal()?;
     let expires = unix_now() + options.token_hours * 3600;
     let field_worker_token = entra
         .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
@@ -260,27 +260,4 @@ where
     F::Extract: warp::Reply,
 {
     test_support::http::spawn_on(listener.into_std()?, routes).await
-}
-
-/// Completes on Ctrl-C or SIGTERM; the handlers are registered when this is called, not when
-/// the future is first polled.
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        Ok(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {},
-                _ = terminate.recv() => {},
-            }
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-    }
 }

@@ -63,38 +63,30 @@ impl FakeEntra {
     /// Starts on a listener bound by the caller: a fixed port keeps the issuer, and so tokens
     /// minted earlier, valid across runs (load tests reuse token files).
     pub async fn start_on(listener: std::net::TcpListener) -> std::io::Result<FakeEntra> {
-        let state = FakeEntra::initial_state("http");
-        let tokens = TokenEndpoint::default();
-        let held = tokio::sync::watch::Sender::new(false);
-        let server = spawn_on(
-            listener,
-            routes(state.clone(), held.clone())
-                .or(tokens.route())
-                .unify(),
-        )
-        .await?;
-        Ok(FakeEntra {
-            server,
-            state,
-            tokens,
-            held,
-        })
+        FakeEntra::start_with("http", |routes| spawn_on(listener, routes)).await
     }
 
     /// The same over https, with a certificate signed by the test CA
     /// (`http::TEST_CA_PEM_PATH`), reached as `https://localhost:<port>`.
     pub async fn start_tls() -> std::io::Result<FakeEntra> {
-        let state = FakeEntra::initial_state("https");
+        FakeEntra::start_with("https", spawn_tls).await
+    }
+
+    /// The authority's routes (metadata, keys, token endpoint) served by `serve`.
+    async fn start_with<F, S>(scheme: &'static str, serve: S) -> std::io::Result<FakeEntra>
+    where
+        S: FnOnce(warp::filters::BoxedFilter<(warp::reply::Response,)>) -> F,
+        F: std::future::Future<Output = std::io::Result<Running>>,
+    {
+        let state = FakeEntra::initial_state(scheme);
         let tokens = TokenEndpoint::default();
         let held = tokio::sync::watch::Sender::new(false);
-        let server = spawn_tls(
-            routes(state.clone(), held.clone())
-                .or(tokens.route())
-                .unify(),
-        )
-        .await?;
+        let routes = routes(state.clone(), held.clone())
+            .or(tokens.route())
+            .unify()
+            .boxed();
         Ok(FakeEntra {
-            server,
+            server: serve(routes).await?,
             state,
             tokens,
             held,

@@ -14,6 +14,7 @@
 //! - `key_vault`: Key Vault secrets, with the 401 challenge, rotation, 403 and outages.
 //! - `acs`: the ACS Teams token exchange, verifying HMAC signatures as ACS does.
 //! - `azure_transport`: sends the Azure SDK's vault requests to the fake vault.
+//! - `log_hygiene`: the one check that no token or secret, nor a piece of one, was logged.
 
 #![allow(clippy::panic)] // a fake that cannot load its own fixtures is a broken test setup
 
@@ -25,6 +26,7 @@ pub mod entra;
 pub mod graph;
 pub mod key_vault;
 pub mod keys;
+pub mod log_hygiene;
 pub mod managed_identity;
 pub mod token_endpoint;
 pub mod tokens;

@@ -15,18 +15,15 @@ pub mod jwt;
 pub mod token_version;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest;
 use secrecy::{ExposeSecret, SecretString};
-use warp::Filter;
 use warp::http::HeaderValue;
 
 pub use claims::{ClaimsError, Expectations, Identity, TokenVersion};
 pub use jwks::{KeyError, SigningKeys};
 use jwt::{JwtError, UnverifiedToken};
-
-use crate::error::ApiError;
 
 type TokenDigest = [u8; 32];
 
@@ -64,23 +61,6 @@ pub enum AuthError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Claims(#[from] ClaimsError),
-}
-
-impl AuthError {
-    pub fn into_api_error(self, retry_after: Duration) -> ApiError {
-        match self {
-            AuthError::Missing => ApiError::MissingToken,
-            AuthError::Key(KeyError::Unavailable) => ApiError::Unavailable {
-                dependency: "signing key service",
-                reason: "Entra signing keys cannot be loaded".to_owned(),
-                retry_after,
-            },
-            AuthError::Claims(ClaimsError::TenantNotAllowed) => ApiError::TenantNotAllowed,
-            AuthError::Claims(ClaimsError::MissingScope) => ApiError::InsufficientScope,
-            AuthError::Claims(ClaimsError::ClientAppNotAllowed) => ApiError::ClientAppNotAllowed,
-            other => ApiError::InvalidToken(other.to_string()),
-        }
-    }
 }
 
 pub struct TokenValidator {
@@ -186,50 +166,6 @@ fn is_b64token(token: &str) -> bool {
         && body
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
-}
-
-/// The filter every protected route starts with: yields the validated caller or rejects with a
-/// problem answer (401, 403 or 503). Records the tenant on the request's log line.
-pub fn caller(
-    validator: Arc<TokenValidator>,
-    retry_after: Duration,
-) -> impl Filter<Extract = (Caller,), Error = warp::Rejection> + Clone {
-    let authorization = warp::header::value(warp::http::header::AUTHORIZATION.as_str())
-        .map(Some)
-        .or(warp::any().map(|| None))
-        .unify();
-    let just_consented = warp::header::optional::<String>(CONSENT_RETRY_HEADER)
-        .map(|value: Option<String>| value.is_some_and(|v| v.trim() == "1"));
-    authorization
-        .and(warp::ext::optional::<AmbiguousCredentials>())
-        .and(just_consented)
-        .and_then(
-            move |authorization: Option<HeaderValue>,
-                  ambiguous: Option<AmbiguousCredentials>,
-                  just_consented: bool| {
-                let validator = validator.clone();
-                async move {
-                    if ambiguous.is_some() {
-                        return Err(warp::reject::custom(ApiError::InvalidToken(
-                            "more than one Authorization header".to_owned(),
-                        )));
-                    }
-                    let token = bearer_token(authorization.as_ref())
-                        .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
-                    let identity = validator
-                        .validate(token)
-                        .await
-                        .map_err(|e| warp::reject::custom(e.into_api_error(retry_after)))?;
-                    tracing::Span::current()
-                        .record("tenant_id", tracing::field::display(identity.tenant_id));
-                    Ok::<_, warp::Rejection>(Caller {
-                        identity,
-                        token: SecretString::from(token),
-                        just_consented,
-                    })
-                }
-            },
-        )
 }
 
 impl Caller {

@@ -1,6 +1,6 @@
 //! Settings, read once at start-up.
 //!
-//! Every setting of `API.md` is parsed here into a typed value, so the rest of the handler never
+//! Every setting of the contract (the README's settings table) is parsed here into a typed value, so the rest of the handler never
 //! looks at the environment. The names are the Function App setting names, which makes this file
 //! the single list that `local.settings.json.example` and the Bicep `appSettings` must match.
 //!
@@ -51,7 +51,7 @@ pub const TEAMS_CLIENT_APPS: &[(&str, &str)] = &[
     ("27922004-5251-4030-b22d-91ecd9a37ea4", "Outlook mobile"),
 ];
 
-/// The names of every setting the handler reads, in the order of `API.md`.
+/// The names of every setting the handler reads, in the order of the README's settings table.
 ///
 /// Tests compare this list with `local.settings.json.example` and the deployment templates so the
 /// three cannot drift apart.

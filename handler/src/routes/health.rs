@@ -6,7 +6,8 @@ use serde::Serialize;
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::{FunctionSpec, function};
+use super::FunctionSpec;
+use super::filters::function;
 use crate::readiness::Readiness;
 use crate::state::AppState;
 

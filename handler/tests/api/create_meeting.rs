@@ -252,40 +252,24 @@ async fn create_meeting_retries_after_throttling_then_succeeds() {
     );
 }
 
-#[tokio::test]
-async fn create_meeting_returns_429_when_throttling_outlasts_the_retries() {
-    let app = spawn_app().await;
-    app.graph
-        .script((0..4).map(|_| Scripted::throttled(Method::POST, "/me/onlineMeetings", 0)));
-
-    let response = post_meeting(&app).await;
-
-    assert!(response.headers().contains_key("retry-after"));
-    problem(response, 429, "throttled").await;
-    assert_eq!(
-        app.graph.requests_to("POST", "/me/onlineMeetings").len(),
-        4,
-        "1 try + 3 retries"
-    );
-}
-
-#[tokio::test]
-async fn create_meeting_returns_503_when_graph_stays_unavailable_past_the_retries() {
-    // An outage is not throttling: the tab must not be told to slow down, but to retry later.
+/// Graph answers every try of the meeting with `status`; the tab gets `expected` after one try
+/// and three retries.
+async fn graph_keeps_answering(status: u16, graph_code: &str, expected: (u16, &str)) {
     let app = spawn_app().await;
     app.graph.script((0..4).map(|_| {
-        Scripted::status(
-            Method::POST,
-            "/me/onlineMeetings",
-            503,
-            "ServiceUnavailable",
-        )
+        let mut answer = Scripted::status(Method::POST, "/me/onlineMeetings", status, graph_code);
+        if status == 429 {
+            answer
+                .headers
+                .push(("retry-after".to_owned(), "0".to_owned()));
+        }
+        answer
     }));
 
     let response = post_meeting(&app).await;
 
     assert!(response.headers().contains_key("retry-after"));
-    problem(response, 503, "unavailable").await;
+    problem(response, expected.0, expected.1).await;
     assert_eq!(
         app.graph.requests_to("POST", "/me/onlineMeetings").len(),
         4,
@@ -294,16 +278,19 @@ async fn create_meeting_returns_503_when_graph_stays_unavailable_past_the_retrie
 }
 
 #[tokio::test]
+async fn create_meeting_returns_429_when_throttling_outlasts_the_retries() {
+    graph_keeps_answering(429, "TooManyRequests", (429, "throttled")).await;
+}
+
+#[tokio::test]
+async fn create_meeting_returns_503_when_graph_stays_unavailable_past_the_retries() {
+    // An outage is not throttling: the tab must not be told to slow down, but to retry later.
+    graph_keeps_answering(503, "ServiceUnavailable", (503, "unavailable")).await;
+}
+
+#[tokio::test]
 async fn create_meeting_returns_503_when_graph_keeps_timing_out_at_the_gateway() {
-    let app = spawn_app().await;
-    app.graph.script(
-        (0..4).map(|_| Scripted::status(Method::POST, "/me/onlineMeetings", 504, "GatewayTimeout")),
-    );
-
-    let response = post_meeting(&app).await;
-
-    assert!(response.headers().contains_key("retry-after"));
-    problem(response, 503, "unavailable").await;
+    graph_keeps_answering(504, "GatewayTimeout", (503, "unavailable")).await;
 }
 
 #[tokio::test]

@@ -1,10 +1,18 @@
 //! Microsoft Graph, called with a delegated token on behalf of the caller.
 //!
+//! One module per Graph area, each with its own request and answer types and verb methods on
+//! `GraphClient`: `meetings`, `chats`, `people`, `users`. This file is the transport they share.
+//!
 //! Every call carries a `client-request-id` (the request's correlation id) and logs Graph's
 //! `request-id`, which Microsoft support asks for. Throttling (429) and transient 503/504 answers
 //! are retried up to three times, honouring `Retry-After` or backing off exponentially with
 //! jitter, but never past the request's deadline; still throttled after that is reported as
 //! such, with the delay Graph asked for.
+
+pub mod chats;
+pub mod meetings;
+pub mod people;
+pub mod users;
 
 use std::time::Duration;
 
@@ -16,13 +24,9 @@ use tokio::time::Instant;
 use crate::correlation::CorrelationId;
 use crate::upstream::{Upstream, UpstreamError, read_json};
 
-use crate::error::ApiError;
 use crate::obo::{DelegatedToken, ScopeSet};
 
 pub const SERVICE: &str = "Microsoft Graph";
-
-/// Graph stores profile photos of at most 4 MB (profilephoto-update.md).
-const MAX_PHOTO_BYTES: usize = 4 * 1024 * 1024;
 
 /// One on-behalf-of token serves every Graph route: `.default` asks for what the app
 /// registration lists and the tenant consented to. `consent` is that least-privilege list, for
@@ -41,47 +45,19 @@ pub const GRAPH_SCOPES: ScopeSet = ScopeSet {
 };
 
 /// Graph's failures are those of any upstream; see `upstream`.
-pub type GraphError = UpstreamError;
+pub type Error = UpstreamError;
 
 /// Codes Graph's workloads answer with 403 when a delegated token lacks a permission (directory,
 /// Teams, Outlook).
-const PERMISSION_DENIED_CODES: &[&str] = &[
+pub const PERMISSION_DENIED_CODES: &[&str] = &[
     "Authorization_RequestDenied",
     "Forbidden",
     "ErrorAccessDenied",
     "AccessDenied",
 ];
 
-/// The answer for a failed Graph call that needed `permissions` (e.g. `Chat.Create`).
-///
-/// With `.default`, a token carries only what the tenant consented to; a permission added to
-/// the app later is missing until an administrator consents again, and Graph answers 403. That
-/// is `consent_required` with the permissions the call needs, so the tab can prompt. Whether the
-/// token lacks one is read from Entra's own answer (`scope`); a 403 for a permission the token
-/// has (e.g. posting into a chat the user is not in) stays an upstream error.
-pub fn route_error(
-    error: GraphError,
-    token: &DelegatedToken,
-    permissions: &[&str],
-    not_found: &str,
-) -> ApiError {
-    if let GraphError::Status { status: 403, code } = &error {
-        let granted: Vec<Option<bool>> = permissions.iter().map(|p| token.grants(p)).collect();
-        let lacking = granted.contains(&Some(false));
-        let unknown = granted.iter().all(Option::is_none);
-        if lacking || (unknown && PERMISSION_DENIED_CODES.contains(&code.as_str())) {
-            return ApiError::ConsentRequired {
-                scopes: permissions
-                    .iter()
-                    .map(|p| format!("{GRAPH_RESOURCE}/{p}"))
-                    .collect(),
-            };
-        }
-    }
-    error.into_api_error(SERVICE, not_found)
-}
-
-const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
+/// The resource of Graph's delegated permissions, as consent prompts name them.
+pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 
 /// One caller's view of Graph: whose token, which correlation id, until when.
 pub struct GraphCall<'a> {
@@ -97,16 +73,9 @@ pub struct GraphClient {
     backoff: Duration,
 }
 
-/// A photo as Graph returned it.
-#[derive(Debug)]
-pub struct Photo {
-    pub content_type: String,
-    pub bytes: bytes::Bytes,
-}
-
 #[derive(Deserialize)]
-pub struct Collection<T> {
-    pub value: Vec<T>,
+struct Collection<T> {
+    value: Vec<T>,
 }
 
 impl GraphClient {
@@ -119,37 +88,37 @@ impl GraphClient {
         }
     }
 
-    pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+    async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,
         call: &GraphCall<'_>,
         path: &str,
         body: &B,
-    ) -> Result<T, GraphError> {
+    ) -> Result<T, Error> {
         let response = self
             .send(call, || self.http.post(self.url(path)).json(body))
             .await?;
         read_json(response).await
     }
 
-    pub async fn patch_json<B: Serialize>(
+    async fn patch_json<B: Serialize>(
         &self,
         call: &GraphCall<'_>,
         path: &str,
         body: &B,
-    ) -> Result<(), GraphError> {
+    ) -> Result<(), Error> {
         self.send(call, || self.http.patch(self.url(path)).json(body))
             .await
             .map(drop)
     }
 
     /// GET with query parameters and extra headers (e.g. `ConsistencyLevel`).
-    pub async fn get_json<T: DeserializeOwned>(
+    async fn get_json<T: DeserializeOwned>(
         &self,
         call: &GraphCall<'_>,
         path: &str,
         query: &[(&str, &str)],
         headers: &[(&'static str, &'static str)],
-    ) -> Result<T, GraphError> {
+    ) -> Result<T, Error> {
         let response = self
             .send(call, || {
                 let mut request = self.http.get(self.url(path)).query(query);
@@ -162,22 +131,6 @@ impl GraphClient {
         read_json(response).await
     }
 
-    pub async fn get_photo(&self, call: &GraphCall<'_>, path: &str) -> Result<Photo, GraphError> {
-        let response = self.send(call, || self.http.get(self.url(path))).await?;
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| v.starts_with("image/"))
-            .unwrap_or("application/octet-stream")
-            .to_owned();
-        let bytes = crate::upstream::read_capped(response, MAX_PHOTO_BYTES).await?;
-        Ok(Photo {
-            content_type,
-            bytes,
-        })
-    }
-
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -186,7 +139,7 @@ impl GraphClient {
         &self,
         call: &GraphCall<'_>,
         build: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, GraphError> {
+    ) -> Result<reqwest::Response, Error> {
         let client_request_id = call.correlation_id.as_guid();
         let upstream = Upstream {
             service: SERVICE,
@@ -200,10 +153,22 @@ impl GraphClient {
                     .header("client-request-id", &client_request_id)
             })
             .await;
-        if let Err(GraphError::Status { status: 401, .. }) = &result {
+        if let Err(Error::Status { status: 401, .. }) = &result {
             // Expired early or revoked: never offer this token again.
             call.token.mark_refused();
         }
         result
     }
+}
+
+/// Everything but RFC 3986's unreserved characters is escaped in a Graph path segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` as one path segment of a Graph URL.
+fn encode_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
 }

@@ -6,9 +6,17 @@ use time::format_description::well_known::Rfc3339;
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::{FunctionSpec, function};
-use crate::auth::{self, Caller};
+use super::FunctionSpec;
+use super::context::RequestContext;
+use super::filters::protected;
 use crate::state::AppState;
+
+pub const FUNCTION: FunctionSpec = FunctionSpec {
+    name: "TokenValidate",
+    route: "token/validate",
+    methods: &[Method::POST],
+    allow: "POST",
+};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,25 +31,13 @@ struct ValidatedToken<'a> {
     expires_at: String,
 }
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
-    name: "TokenValidate",
-    route: "token/validate",
-    methods: &[Method::POST],
-    allow: "POST",
-};
-
 /// POST /api/token/validate, bearer token, no body → 200 with the caller's identity.
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    function(FUNCTION)
-        .and(auth::caller(
-            state.validator.clone(),
-            state.config.tuning.retry_after,
-        ))
-        .map(|caller: Caller| describe(&caller))
+    protected(FUNCTION, &state).map(|context: RequestContext| describe(&context))
 }
 
-fn describe(caller: &Caller) -> warp::reply::Response {
-    let identity = &caller.identity;
+fn describe(context: &RequestContext) -> warp::reply::Response {
+    let identity = &context.caller.identity;
     let expires_at = OffsetDateTime::from_unix_timestamp(identity.expires_at)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())

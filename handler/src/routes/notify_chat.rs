@@ -9,13 +9,14 @@ use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
+use super::FunctionSpec;
+use super::context::{Graph, RequestContext, within_deadline};
+use super::filters::protected;
 use super::json_body::json_body;
-use super::{FunctionSpec, encode_segment, graph_call, parse_guid, protected, within_deadline};
-use crate::auth::Caller;
-use crate::correlation::CorrelationId;
+use crate::domain::{MessageText, parse_guid};
 use crate::error::ApiError;
-use crate::graph::{GraphCall, route_error};
-use crate::obo::DelegatedToken;
+use crate::graph;
+use crate::graph::chats::{Member, MemberRole};
 use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -26,7 +27,6 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
 };
 
 const MAX_RECIPIENTS: usize = 20;
-const MAX_MESSAGE_CHARS: usize = 4000;
 const MAX_LINK_TITLE_CHARS: usize = 200;
 const MAX_URL_LEN: usize = 2048;
 
@@ -76,58 +76,6 @@ struct ValidNotification {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct GraphChat {
-    chat_type: &'static str,
-    members: Vec<GraphMember>,
-}
-
-#[derive(Serialize)]
-struct GraphMember {
-    #[serde(rename = "@odata.type")]
-    odata_type: &'static str,
-    roles: [MemberRole; 1],
-    #[serde(rename = "user@odata.bind")]
-    user_bind: String,
-    #[serde(rename = "tenantId", skip_serializing_if = "Option::is_none")]
-    tenant_id: Option<String>,
-}
-
-#[derive(Serialize)]
-struct GraphMessage<'a> {
-    body: GraphBody<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GraphBody<'a> {
-    content_type: &'static str,
-    content: &'a str,
-}
-
-/// chat-post.md: a guest of the caller's own tenant joins a chat as `guest`; members and
-/// federated users of other tenants as `owner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum MemberRole {
-    Owner,
-    Guest,
-}
-
-#[derive(Deserialize)]
-struct Created {
-    id: String,
-}
-
-/// Enough of a directory user to tell a guest: B2B guests' user principal names carry `#EXT#`,
-/// and `userPrincipalName` is in the basic profile that User.ReadBasic.All may read.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DirectoryEntry {
-    user_principal_name: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct Notified {
     chat_id: String,
     message_id: String,
@@ -139,143 +87,73 @@ pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Re
         .and(json_body::<NotifyChat>(
             state.config.tuning.body_read_timeout,
         ))
-        .then(
-            move |caller: Caller, correlation: CorrelationId, body: NotifyChat| {
-                let state = state.clone();
-                async move { notify(state, caller, correlation, body).await }
-            },
-        )
+        .then(notify)
 }
 
 async fn notify(
-    state: AppState,
-    caller: Caller,
-    correlation: CorrelationId,
+    context: RequestContext,
     body: NotifyChat,
 ) -> Result<warp::reply::Response, ApiError> {
     let notification = validate(body)?;
-    let deadline = tokio::time::Instant::now() + state.config.tuning.request_deadline;
-    within_deadline(deadline, "Microsoft Graph", async {
-        let token = super::graph_token(&state, &caller, deadline).await?;
-        let call = graph_call(&token, &correlation, deadline);
+    within_deadline(context.deadline, graph::SERVICE, async {
+        let graph = context.graph().await?;
         let chat_id = match notification.target {
             Target::Chat(chat_id) => chat_id,
-            Target::People(people) => open_chat(&state, &call, &token, &caller, &people).await?,
+            Target::People(people) => open_chat(&graph, &context, &people).await?,
         };
-        let path = format!("/chats/{}/messages", encode_segment(&chat_id));
-        let message = GraphMessage {
-            body: GraphBody {
-                content_type: "html",
-                content: &notification.html,
-            },
-        };
-        let posted: Created = state
-            .graph
-            .post_json(&call, &path, &message)
+        let message_id = graph
+            .client
+            .send_chat_message(&graph.call(), &chat_id, &notification.html)
             .await
             .map_err(|e| {
-                route_error(
-                    e,
-                    &token,
+                graph.error(
+                    &e,
                     &["ChatMessage.Send"],
                     "The chat does not exist or the caller is not in it.",
                 )
             })?;
         let body = Notified {
             chat_id,
-            message_id: posted.id,
+            message_id,
         };
         Ok(warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response())
     })
     .await
 }
 
-/// Creates the chat, or gets the existing one-on-one chat back: Graph returns the same chat
-/// for the same two people. Recipients of the caller's own tenant are looked up first, since a
-/// guest among them must join with the `guest` role or Graph refuses the whole chat.
+/// Creates the chat, or gets the existing one-on-one chat back. Recipients of the caller's own
+/// tenant are looked up first, since a guest among them must join with the `guest` role or Graph
+/// refuses the whole chat.
 async fn open_chat(
-    state: &AppState,
-    call: &GraphCall<'_>,
-    token: &DelegatedToken,
-    caller: &Caller,
+    graph: &Graph<'_>,
+    context: &RequestContext,
     people: &[(Uuid, Option<Uuid>)],
 ) -> Result<String, ApiError> {
-    let own_tenant = caller.identity.tenant_id;
-    let roles =
+    let own_tenant = context.caller.identity.tenant_id;
+    let not_found = "A recipient was not found.";
+    let members =
         futures_util::future::try_join_all(people.iter().map(|(user, tenant)| async move {
-            if tenant.is_some_and(|t| t != own_tenant) {
-                return Ok(MemberRole::Owner);
-            }
-            let path = format!("/users/{user}");
-            let entry = state
-                .graph
-                .get_json::<DirectoryEntry>(
-                    call,
-                    &path,
-                    &[("$select", "id,userPrincipalName")],
-                    &[],
-                )
-                .await;
-            let guest = match entry {
-                Ok(entry) => entry
-                    .user_principal_name
-                    .is_some_and(|upn| upn.to_ascii_uppercase().contains("#EXT#")),
-                // Not in this directory (a user of another tenant given without `tenantId`):
-                // Graph itself says what it makes of them when the chat is created.
-                Err(crate::upstream::UpstreamError::NotFound { .. }) => false,
-                Err(error) => {
-                    return Err(route_error(
-                        error,
-                        token,
-                        &["User.ReadBasic.All"],
-                        "A recipient was not found.",
-                    ));
-                }
+            let federated = tenant.filter(|t| *t != own_tenant);
+            let role = match federated {
+                Some(_) => MemberRole::Owner,
+                None => graph
+                    .client
+                    .member_role(&graph.call(), *user)
+                    .await
+                    .map_err(|e| graph.error(&e, &["User.ReadBasic.All"], not_found))?,
             };
-            Ok::<_, ApiError>(if guest {
-                MemberRole::Guest
-            } else {
-                MemberRole::Owner
+            Ok::<_, ApiError>(Member {
+                user_id: *user,
+                tenant_id: federated,
+                role,
             })
         }))
         .await?;
-    let chat = chat_request(caller, people, &roles);
-    let created: Created = state
-        .graph
-        .post_json(call, "/chats", &chat)
+    graph
+        .client
+        .find_or_create_chat(&graph.call(), context.caller.identity.object_id, &members)
         .await
-        .map_err(|e| route_error(e, token, &["Chat.Create"], "A recipient was not found."))?;
-    Ok(created.id)
-}
-
-fn chat_request(
-    caller: &Caller,
-    people: &[(Uuid, Option<Uuid>)],
-    roles: &[MemberRole],
-) -> GraphChat {
-    let own_tenant = caller.identity.tenant_id;
-    let member = |user: Uuid, tenant: Option<Uuid>, role: MemberRole| GraphMember {
-        odata_type: "#microsoft.graph.aadUserConversationMember",
-        roles: [role],
-        user_bind: format!("https://graph.microsoft.com/v1.0/users('{user}')"),
-        // Only members from another organization carry their tenant (a federated chat).
-        tenant_id: tenant.filter(|t| *t != own_tenant).map(|t| t.to_string()),
-    };
-    let mut members = vec![member(caller.identity.object_id, None, MemberRole::Owner)];
-    members.extend(
-        people
-            .iter()
-            .zip(roles)
-            .map(|((user, tenant), role)| member(*user, *tenant, *role)),
-    );
-    GraphChat {
-        chat_type: if people.len() == 1 {
-            "oneOnOne"
-        } else {
-            "group"
-        },
-        members,
-    }
+        .map_err(|e| graph.error(&e, &["Chat.Create"], not_found))
 }
 
 /// The HTML message body sent to Graph for a `NotifyChat` request body, after the same parsing
@@ -321,13 +199,11 @@ fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
         }
         _ => return Err(bad("Exactly one of `chatId` and `recipients` is required.")),
     };
-    let chars = body.message.chars().count();
-    if body.message.trim().is_empty() || chars > MAX_MESSAGE_CHARS {
-        return Err(bad("Field `message` must be 1 to 4000 characters."));
-    }
+    let message = MessageText::parse(body.message)
+        .ok_or_else(|| bad("Field `message` must be 1 to 4000 characters."))?;
     let mut html = format!(
         "<p>{}</p>",
-        escape_html(&body.message).replace('\n', "<br>")
+        escape_html(message.as_str()).replace('\n', "<br>")
     );
     if let Some(link) = body.link {
         let url = url::Url::parse(&link.url)

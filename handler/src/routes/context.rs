@@ -1,0 +1,88 @@
+//! What a handler of a protected function works with: the state, the validated caller, the
+//! request's correlation id and deadline, and the caller's Graph token on demand.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use crate::auth::Caller;
+use crate::correlation::CorrelationId;
+use crate::error::ApiError;
+use crate::graph::{self, GRAPH_SCOPES, GraphCall, GraphClient};
+use crate::obo::DelegatedToken;
+use crate::state::AppState;
+
+pub struct RequestContext {
+    pub state: AppState,
+    pub caller: Caller,
+    pub correlation: CorrelationId,
+    /// Everything the request does upstream, retries included, ends by then.
+    pub deadline: Instant,
+}
+
+impl RequestContext {
+    pub fn new(state: AppState, caller: Caller, correlation: CorrelationId) -> Self {
+        let deadline = Instant::now() + state.config.tuning.request_deadline;
+        RequestContext {
+            state,
+            caller,
+            correlation,
+            deadline,
+        }
+    }
+
+    /// Graph as the caller: the on-behalf-of token (cached, or exchanged now) with the client.
+    pub async fn graph(&self) -> Result<Graph<'_>, ApiError> {
+        let token = self
+            .state
+            .obo
+            .token(&self.caller, &GRAPH_SCOPES, self.deadline)
+            .await
+            .map_err(|e| ApiError::from_obo(e, self.state.config.tuning.retry_after))?;
+        Ok(Graph {
+            client: &self.state.graph,
+            token,
+            correlation: &self.correlation,
+            deadline: self.deadline,
+        })
+    }
+
+    pub fn retry_after(&self) -> std::time::Duration {
+        self.state.config.tuning.retry_after
+    }
+}
+
+/// The Graph client with one caller's token: `client` for the verbs, `call()` for their first
+/// argument, `error` for their failures.
+pub struct Graph<'a> {
+    pub client: &'a GraphClient,
+    token: Arc<DelegatedToken>,
+    correlation: &'a CorrelationId,
+    deadline: Instant,
+}
+
+impl Graph<'_> {
+    pub fn call(&self) -> GraphCall<'_> {
+        GraphCall {
+            token: &self.token,
+            correlation_id: self.correlation,
+            deadline: self.deadline,
+        }
+    }
+
+    /// The answer for a failed call that needed `permissions`; `not_found` is what a 404 means.
+    pub fn error(&self, error: &graph::Error, permissions: &[&str], not_found: &str) -> ApiError {
+        ApiError::from_graph(error, &self.token, permissions, not_found)
+    }
+}
+
+/// Runs a route's work under the request deadline; past it, the caller gets 504.
+pub async fn within_deadline<T>(
+    deadline: Instant,
+    service: &'static str,
+    work: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout_at(deadline, work)
+        .await
+        .unwrap_or(Err(ApiError::UpstreamTimeout { service }))
+}

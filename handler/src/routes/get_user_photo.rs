@@ -1,0 +1,94 @@
+//! `GetUserPhoto`: the photo of a user of the caller's tenant, for the contact picker.
+
+use warp::http::Method;
+use warp::{Filter, Rejection, Reply};
+
+use super::FunctionSpec;
+use super::context::{RequestContext, within_deadline};
+use super::filters::protected_with_param;
+use super::get_user_profile::{parse_user, per_user_cache};
+use crate::error::ApiError;
+use crate::graph;
+use crate::state::AppState;
+
+pub const FUNCTION: FunctionSpec = FunctionSpec {
+    name: "GetUserPhoto",
+    route: "users/{id}/photo",
+    methods: &[Method::GET],
+    allow: "GET",
+};
+
+/// GET /api/users/{id}/photo, bearer token → 200 the image bytes with their content type.
+pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    protected_with_param(FUNCTION, &state).then(photo)
+}
+
+async fn photo(id: String, context: RequestContext) -> Result<warp::reply::Response, ApiError> {
+    let user = parse_user(&id)?;
+    within_deadline(context.deadline, graph::SERVICE, async {
+        let graph = context.graph().await?;
+        let photo = graph
+            .client
+            .get_photo(&graph.call(), &user)
+            .await
+            .map_err(|e| {
+                graph.error(
+                    &e,
+                    &["User.ReadBasic.All"],
+                    "The user has no photo, or was not found.",
+                )
+            })?;
+        let Some(content_type) = servable_image_type(&photo.content_type) else {
+            tracing::warn!(
+                content_type = %photo.content_type.chars().take(64).collect::<String>(),
+                "Graph returned a photo in a type that is not served"
+            );
+            return Err(ApiError::NotFound(
+                "The user has no photo in a format this API serves (JPEG, PNG, GIF or WebP)."
+                    .to_owned(),
+            ));
+        };
+        let mut response = warp::reply::Response::new(photo.bytes.into());
+        response.headers_mut().insert(
+            warp::http::header::CONTENT_TYPE,
+            warp::http::HeaderValue::from_static(content_type),
+        );
+        per_user_cache(&mut response, "private, max-age=3600");
+        Ok(response)
+    })
+    .await
+}
+
+/// The raster types a browser shows inertly. Anything else from upstream (SVG can carry script,
+/// HTML is not an image) is not passed on under our origin.
+fn servable_image_type(content_type: &str) -> Option<&'static str> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    ["image/jpeg", "image/png", "image/gif", "image/webp"]
+        .into_iter()
+        .find(|allowed| *allowed == essence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serves_only_raster_image_types() {
+        assert_eq!(servable_image_type("image/jpeg"), Some("image/jpeg"));
+        assert_eq!(servable_image_type("Image/PNG; q=1"), Some("image/png"));
+        for refused in [
+            "image/svg+xml",
+            "text/html",
+            "image/jpeg2",
+            "",
+            "application/octet-stream",
+        ] {
+            assert_eq!(servable_image_type(refused), None, "{refused}");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `GetUserProfile`: who the caller is talking to, as Graph knows them in the caller's tenant.
+//!
+//! `{id}` is `me`, an object id or a user principal name; anything else is refused before Graph
+//! is called, so no caller-made text reaches a Graph path unchecked.
+
+use warp::http::Method;
+use warp::{Filter, Rejection, Reply};
+
+use super::FunctionSpec;
+use super::context::{RequestContext, within_deadline};
+use super::filters::protected_with_param;
+use crate::domain::UserRef;
+use crate::error::ApiError;
+use crate::graph;
+use crate::state::AppState;
+
+pub const FUNCTION: FunctionSpec = FunctionSpec {
+    name: "GetUserProfile",
+    route: "users/{id}",
+    methods: &[Method::GET],
+    allow: "GET",
+};
+
+/// GET /api/users/{id}, bearer token → 200 the profile.
+pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
+    protected_with_param(FUNCTION, &state).then(profile)
+}
+
+/// `{id}` as a user, or 400.
+pub fn parse_user(id: &str) -> Result<UserRef, ApiError> {
+    UserRef::parse(id).ok_or_else(|| {
+        ApiError::BadRequest(
+            "The user id must be `me`, an object id (GUID) or a user principal name.".to_owned(),
+        )
+    })
+}
+
+/// The Graph path the route would call for `{id}`, after the same parsing. Public for fuzzing
+/// and the property tests.
+pub fn user_path(id: &str) -> Result<String, ApiError> {
+    parse_user(id).map(|user| graph::users::user_path(&user))
+}
+
+async fn profile(id: String, context: RequestContext) -> Result<warp::reply::Response, ApiError> {
+    let user = parse_user(&id)?;
+    within_deadline(context.deadline, graph::SERVICE, async {
+        let graph = context.graph().await?;
+        // The signed-in user's job title, department and office need User.Read; other users'
+        // basic profiles User.ReadBasic.All.
+        let permission = match user {
+            UserRef::Me => "User.Read",
+            _ => "User.ReadBasic.All",
+        };
+        let profile = graph
+            .client
+            .get_user(&graph.call(), &user)
+            .await
+            .map_err(|e| graph.error(&e, &[permission], "The user was not found."))?;
+        let mut response = warp::reply::json(&profile).into_response();
+        per_user_cache(&mut response, "private, max-age=300");
+        Ok(response)
+    })
+    .await
+}
+
+/// Lets the browser keep a per-user answer, but only for the same `Authorization`: a shared
+/// browser must not show one user's answer to the next (RFC 9111 §4.1).
+pub fn per_user_cache(response: &mut warp::reply::Response, cache_control: &'static str) {
+    let headers = response.headers_mut();
+    headers.insert(
+        warp::http::header::CACHE_CONTROL,
+        warp::http::HeaderValue::from_static(cache_control),
+    );
+    headers.insert(
+        warp::http::header::VARY,
+        warp::http::HeaderValue::from_static("Authorization"),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_ids_to_graph_paths_and_refuses_anything_else() {
+        let path = user_path;
+        assert_eq!(path("me").unwrap(), "/me");
+        assert_eq!(
+            path("0b1d0000-0000-4000-8000-000000000002").unwrap(),
+            "/users/0b1d0000-0000-4000-8000-000000000002"
+        );
+        assert_eq!(
+            path("robin_experts.example#EXT#@fieldworks.example").unwrap(),
+            "/users/robin_experts.example%23EXT%23%40fieldworks.example"
+        );
+        for bad in [
+            "",
+            "..",
+            "me/manager",
+            "a b@c.example",
+            "x?$select=*",
+            "robin",
+            "@contoso.example",
+        ] {
+            assert!(path(bad).is_err(), "{bad}");
+        }
+    }
+}
