@@ -20,9 +20,18 @@ param environmentName string
 @description('Region of the Function App and its resources (must offer Flex Consumption).')
 param location string = resourceGroup().location
 
-@minLength(3)
-@description('Host the Teams tab is served from, lower case, no scheme, e.g. tab.contoso.example. The identifier URI is api://<tabHost>/<client id>.')
-param tabHost string
+@description('Host the Teams tab is served from, lower case, no scheme, e.g. tab.contoso.example (a custom domain you add to the Static Web App). Empty: the Static Web App\'s own host name. The identifier URI is api://<tab host>/<client id>.')
+param tabHost string = ''
+
+@allowed([
+  'centralus'
+  'eastus2'
+  'eastasia'
+  'westeurope'
+  'westus2'
+])
+@description('Region of the Static Web App that serves the tab (Static Web Apps offers only these).')
+param staticWebAppLocation string = 'westeurope'
 
 @description('Extra origins for the platform CORS settings (full origins, e.g. https://tab2.contoso.example).')
 param extraCorsOrigins array = []
@@ -46,7 +55,7 @@ param previousClientId string = ''
 
 param appRegistrationDisplayName string = 'Remote Expert (${environmentName})'
 
-@description('SPA redirect URIs of the tab\'s consent popup, e.g. https://tab.contoso.example/auth-end.')
+@description('More SPA redirect URIs for the tab\'s consent popup; https://<tab host>/auth-end.html is always registered.')
 param consentRedirectUris array = []
 
 @description('"*" for every tenant that consented, or comma-separated tenant ids.')
@@ -130,7 +139,13 @@ var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, 
 var allTags = union(tags, {
   'azd-env-name': environmentName
 })
-var normalizedTabHost = toLower(tabHost)
+// The tab's host: the custom domain when given, else the Static Web App's own host name. It goes
+// into the app registration's identifier URI and consent redirect URI, the Function App's CORS
+// and the outputs that scripts/package-teams-app.py puts into the Teams manifest.
+var normalizedTabHost = empty(tabHost) ? toLower(tabSite.outputs.defaultHostName) : toLower(tabHost)
+var tabOrigin = 'https://${normalizedTabHost}'
+// The tab's consent window ends on this page (tab/auth-end.html).
+var tabConsentRedirectUris = union(['${tabOrigin}/auth-end.html'], consentRedirectUris)
 var clientCredentialVaultEntry = 'entra-client-secret'
 var acsVaultEntry = 'acs-connection-string'
 // The Microsoft Graph Bicep extension deploys in the public cloud only ("Microsoft Graph Bicep
@@ -152,7 +167,7 @@ var appRegistrationExists = !empty(previousClientId)
 // serve themselves. Exact origins only, no wildcards.
 var corsOrigins = union(
   [
-    'https://${normalizedTabHost}'
+    tabOrigin
     'https://teams.microsoft.com'
     'https://teams.cloud.microsoft'
     'https://outlook.office.com'
@@ -166,6 +181,16 @@ var corsOrigins = union(
 // ---------------------------------------------------------------------------------------------
 // Resources
 // ---------------------------------------------------------------------------------------------
+
+module tabSite 'modules/staticwebapp.bicep' = {
+  name: 'tab'
+  params: {
+    name: 'stapp-${resourceToken}'
+    location: staticWebAppLocation
+    tags: allTags
+    azdServiceName: 'tab'
+  }
+}
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -243,7 +268,7 @@ module appRegistration 'modules/app-registration.bicep' = if (createAppRegistrat
     uniqueName: appRegistrationUniqueName
     displayName: appRegistrationDisplayName
     tabHost: normalizedTabHost
-    consentRedirectUris: consentRedirectUris
+    consentRedirectUris: tabConsentRedirectUris
     finalize: false
   }
 }
@@ -265,7 +290,7 @@ module appRegistrationFinal 'modules/app-registration.bicep' = if (createAppRegi
     uniqueName: appRegistrationUniqueName
     displayName: appRegistrationDisplayName
     tabHost: normalizedTabHost
-    consentRedirectUris: consentRedirectUris
+    consentRedirectUris: tabConsentRedirectUris
     finalize: true
     appId: registeredAppId
     createFederatedCredential: entraClientCredential == 'managed-identity'
@@ -329,4 +354,7 @@ output ENTRA_CLIENT_ID string = entraClientId
 output ENTRA_APP_ID_URI string = entraAppIdUri
 output ENTRA_CLIENT_CREDENTIAL string = entraClientCredential
 output TAB_HOST string = normalizedTabHost
+output TAB_URL string = '${tabOrigin}/'
+output STATIC_WEB_APP_NAME string = tabSite.outputs.name
+output ENTRA_AUTHORITY_HOST string = endsWith(environment().authentication.loginEndpoint, '/') ? substring(environment().authentication.loginEndpoint, 0, length(environment().authentication.loginEndpoint) - 1) : environment().authentication.loginEndpoint
 output ADMIN_CONSENT_URL string = '${environment().authentication.loginEndpoint}{tenant}/adminconsent?client_id=${entraClientId}'

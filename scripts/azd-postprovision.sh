@@ -8,12 +8,13 @@ vault="${KEY_VAULT_NAME:-<vault>}"
 client_id="${ENTRA_CLIENT_ID:-<client id>}"
 credential="${ENTRA_CLIENT_CREDENTIAL:-secret}"
 env_name="${AZURE_ENV_NAME:-<env>}"
-tab_host="${TAB_HOST:-<tab host>}"
+tab_url="${TAB_URL:-https://${TAB_HOST:-<tab host>}/}"
 
 cat <<INFO
 
 == Remote Expert: after provisioning (docs/deployment.md)
 Function App:  ${FUNCTION_APP_URL:-?}
+Teams tab:     $tab_url  (Static Web App ${STATIC_WEB_APP_NAME:-?}; azd deploy tab publishes it)
 Client id:     $client_id
 App ID URI:    ${ENTRA_APP_ID_URI:-?}
 
@@ -32,6 +33,6 @@ cat <<INFO
 2. Each customer tenant's administrator grants consent once:
      https://login.microsoftonline.com/<tenant id>/adminconsent?client_id=$client_id
 3. Build the Teams app package and upload it (Teams admin center > Teams apps > Manage apps > Upload):
-     python3 scripts/package-teams-app.py --env-file .azure/$env_name/.env --tab-url https://$tab_host/<tab path>
+     python3 scripts/package-teams-app.py --env-file .azure/$env_name/.env --tab-url $tab_url
 
 INFO

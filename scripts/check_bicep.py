@@ -33,7 +33,15 @@ Also checked, because `bicep build` cannot run here either:
     that the app registration pre-authorizes and the handler allows by default)
     is a list of {clientId, name}, the Bicep pre-authorizes exactly it through
     loadJsonContent(), no .bicep file repeats one of its ids, and every
-    load*() path resolves.
+    load*() path resolves;
+  * the Teams tab's Static Web App (the `tab` azd service) feeds its origin
+    to everything that needs it: main.bicep deploys modules/staticwebapp.bicep
+    tagged azd-service-name 'tab' on the Free plan; the tab host falls back to
+    its defaultHostName; that origin is in the Function App's CORS origins and,
+    with /auth-end.html (a page tab/ has), in the consent redirect URIs of both
+    app-registration passes; and the outputs scripts/stage-tab.py and
+    scripts/package-teams-app.py read (TAB_URL, TAB_HOST, FUNCTION_APP_URL,
+    ENTRA_CLIENT_ID, ENTRA_APP_ID_URI, ENTRA_AUTHORITY_HOST) exist.
 
 Neither parser resolves resource types or API versions: that still needs
 `az bicep build` / a what-if deployment (docs/deployment.md).
@@ -476,6 +484,55 @@ def client_apps_problems(root: Path, templates: dict[Path, Template]) -> list[st
     return problems
 
 
+# What scripts/stage-tab.py (the tab's config.json and CSP) and scripts/package-teams-app.py (the
+# Teams manifest) read from azd's .env, i.e. from main.bicep's outputs.
+TAB_OUTPUTS = ("TAB_URL", "TAB_HOST", "FUNCTION_APP_URL", "ENTRA_CLIENT_ID", "ENTRA_APP_ID_URI", "ENTRA_AUTHORITY_HOST")
+
+
+def tab_site_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """The tab's Static Web App and its origin reach CORS, consent redirect and the outputs."""
+    main_path = (root / "infra" / "main.bicep").resolve()
+    main = templates.get(main_path)
+    site_path = (root / "infra" / "modules" / "staticwebapp.bicep").resolve()
+    site = templates.get(site_path)
+    if main is None or site is None:
+        return ["infra/main.bicep or infra/modules/staticwebapp.bicep is missing"]
+    problems = []
+    site_modules = [(sym, body) for sym, target, _, body in main.modules if module_file(main_path, target) == site_path]
+    if len(site_modules) != 1:
+        return [f"main.bicep deploys modules/staticwebapp.bicep {len(site_modules)} times, expected once"]
+    symbol, body = site_modules[0]
+    params = object_properties(object_properties(body).get("params"))
+    if literal(params.get("azdServiceName")) != "tab":
+        problems.append(f"module {symbol}: azdServiceName is not 'tab' (azure.yaml's tab service finds the site by it)")
+    if "'azd-service-name': azdServiceName" not in site.text:
+        problems.append("staticwebapp.bicep does not tag the site with azd-service-name")
+    if not re.search(r"sku:\s*\{\s*name:\s*'Free'", site.text):
+        problems.append("staticwebapp.bicep: the site is not on the Free plan")
+
+    host = main.variables.get("normalizedTabHost")
+    if host is None or f"{symbol}.outputs.defaultHostName" not in main.expand(host):
+        problems.append(f"normalizedTabHost does not fall back to {symbol}.outputs.defaultHostName")
+    cors = main.variables.get("corsOrigins")
+    if cors is None or "normalizedTabHost" not in main.identifiers(cors):
+        problems.append("the Function App's CORS origins (corsOrigins) do not include the tab's origin")
+    registrations = [
+        body for _, target, _, body in main.modules
+        if module_file(main_path, target) == (root / "infra" / "modules" / "app-registration.bicep").resolve()
+    ]
+    for registration in registrations:
+        redirect = object_properties(object_properties(registration).get("params")).get("consentRedirectUris")
+        text = main.expand(redirect) if redirect is not None else ""
+        if "normalizedTabHost" not in main.identifiers(redirect) or "/auth-end.html" not in text:
+            problems.append("an app-registration pass does not register https://<tab host>/auth-end.html as consent redirect URI")
+    if not (root / "tab" / "auth-end.html").is_file():
+        problems.append("tab/auth-end.html, the consent redirect page, is missing")
+    for name in TAB_OUTPUTS:
+        if not re.search(rf"^output\s+{name}\s", main.text, re.MULTILINE):
+            problems.append(f"main.bicep has no output {name}")
+    return problems
+
+
 def template_rule_results(root: Path, parser: Parser, files: list[Path]) -> tuple[int, int]:
     templates = {}
     for path in files:
@@ -490,6 +547,7 @@ def template_rule_results(root: Path, parser: Parser, files: list[Path]) -> tupl
         ("re-provisioning skips pass 1 of the app registration once the app exists", app_registration_problems(root, templates)),
         ("the Microsoft Graph modules are gated to AzureCloud with fail() elsewhere", sovereign_cloud_problems(root, templates)),
         (f"{TEAMS_CLIENT_APPS} is the one list of pre-authorized Teams clients", client_apps_problems(root, templates)),
+        ("the tab's Static Web App feeds CORS, the consent redirect URI and the outputs", tab_site_problems(root, templates)),
     ):
         p, f = report(not problems, label, problems)
         passed += p

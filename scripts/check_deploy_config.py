@@ -4,10 +4,12 @@
 azure.yaml (the Azure Developer CLI's schema is not shipped by any package in
 the registries this project reaches, so its rules are checked in code):
   * it parses; `name` is set; `infra.path` holds `<module>.bicep`;
-  * exactly one service, whose name equals the `azd-service-name` tag the
-    Bicep puts on the Function App, with `host: function`,
-    `language: custom`, an existing `project` folder and `dist: dist.zip`
-    (what scripts/package-linux.sh writes);
+  * two services, named as the `azd-service-name` tags the Bicep puts on
+    the Function App and the Static Web App: the handler (`host: function`,
+    `language: custom`, an existing `project` folder and `dist: dist.zip`,
+    what scripts/package-linux.sh writes) and the tab (`host:
+    staticwebapp`, project tab/, no `language`, a predeploy hook running
+    scripts/stage-tab.py into the `dist` folder azd uploads, git-ignored);
   * every hook `run:` that names a script points at an executable file;
   * `language: custom` is an azd ALPHA feature (azd 1.20.0 or later, and only
     after `azd config set alpha.language.custom on` or with
@@ -186,17 +188,17 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
     services = doc.get("services") or {}
     tags = azd_service_tag(root)
     problems = []
-    if not isinstance(services, dict) or len(services) != 1:
+    if not isinstance(services, dict):
+        services = {}
+    handlers = {n: s for n, s in services.items() if isinstance(s, dict) and s.get("host") == "function"}
+    tabs = {n: s for n, s in services.items() if isinstance(s, dict) and s.get("host") == "staticwebapp"}
+    if len(handlers) != 1 or len(tabs) != 1 or len(services) != 2:
         problems.append(
-            f"expected exactly one service, found {len(services) if isinstance(services, dict) else services!r}"
+            f"expected two services, the handler (host: function) and the tab (host: staticwebapp), found {sorted(services)}"
         )
-    else:
-        name, service = next(iter(services.items()))
-        service = service or {}
-        if tags != {name}:
-            problems.append(f"service {name!r} but the Bicep tags the Function App azd-service-name={sorted(tags)}")
-        if service.get("host") != "function":
-            problems.append(f"host is {service.get('host')!r}, expected function")
+    if tags != set(services):
+        problems.append(f"services {sorted(services)} but the Bicep tags resources azd-service-name={sorted(tags)}")
+    for name, service in handlers.items():
         if service.get("language") != "custom":
             problems.append(f"language is {service.get('language')!r}, expected custom (no azd build for Rust)")
         project = root / str(service.get("project", "."))
@@ -209,6 +211,8 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
             problems.append("no prepackage hook builds the package")
     checks.report(not problems, "azure.yaml: the handler service matches the Bicep and the packaging", problems)
 
+    check_tab_service(root, tabs, checks)
+
     problems = []
     hook_sets = [doc.get("hooks") or {}] + [(s or {}).get("hooks") or {} for s in services.values()]
     for hooks in hook_sets:
@@ -216,7 +220,7 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
             variants = [hook] if "run" in (hook or {}) else [v for v in (hook or {}).values() if isinstance(v, dict)]
             for variant in variants:
                 run = str(variant.get("run", ""))
-                for script in re.findall(r"(?:^|\s)\.?/?(scripts/[\w.-]+)", run):
+                for script in re.findall(r"(?:^|\s)(?:\.\./|\./)?(scripts/[\w.-]+)", run):
                     target = root / script
                     if not target.is_file():
                         problems.append(f"{hook_name}: {script} not found")
@@ -225,6 +229,30 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
     checks.report(not problems, "azure.yaml: hook scripts exist and are executable", problems)
 
     check_custom_language(root, doc, checks)
+
+
+def check_tab_service(root: Path, tabs: dict, checks: Checks) -> None:
+    """The tab service: tab/ as it is, staged by scripts/stage-tab.py into the folder azd uploads."""
+    problems = []
+    for name, service in tabs.items():
+        project = root / str(service.get("project", ""))
+        if service.get("project") != "tab" or not (project / "index.html").is_file():
+            problems.append(f"{name}: project is {service.get('project')!r}, expected tab (with index.html)")
+        if "language" in service:
+            problems.append(f"{name}: language {service['language']!r} would make azd build the tab; it has no build")
+        dist = str(service.get("dist", ""))
+        run = ""
+        hook = (service.get("hooks") or {}).get("predeploy") or {}
+        for variant in [hook] if "run" in hook else [v for v in hook.values() if isinstance(v, dict)]:
+            run += " " + str(variant.get("run", ""))
+        if "scripts/stage-tab.py" not in run:
+            problems.append(f"{name}: no predeploy hook runs scripts/stage-tab.py")
+        elif not re.search(rf"--out\s+{re.escape(dist)}(\s|$)", run) or not dist:
+            problems.append(f"{name}: the hook stages into {run.strip()!r} but azd uploads dist {dist!r}")
+        ignored = (root / ".gitignore").read_text(encoding="utf-8").splitlines() if (root / ".gitignore").is_file() else []
+        if f"/{service.get('project')}/{dist}" not in ignored:
+            problems.append(f"{name}: the staged folder {service.get('project')}/{dist} is not in .gitignore")
+    checks.report(not problems, "azure.yaml: the tab service deploys tab/ as staged by scripts/stage-tab.py", problems)
 
 
 def fetch_teams_schema(version: str) -> Path:

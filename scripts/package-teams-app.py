@@ -15,7 +15,7 @@ from an env file (e.g. azd's .azure/<env>/.env via --env-file), in that order:
   APP_ID_URI             --app-id-uri             APP_ID_URI, ENTRA_APP_ID_URI
   TAB_URL                --tab-url                TAB_URL          (default https://<TAB_HOST>/)
   TAB_DOMAIN             --tab-domain             TAB_DOMAIN, TAB_HOST (default: host of TAB_URL)
-  TAB_CONFIGURATION_URL  --tab-configuration-url  TAB_CONFIGURATION_URL (default <TAB_URL>/config)
+  TAB_CONFIGURATION_URL  --tab-configuration-url  TAB_CONFIGURATION_URL (default <TAB_URL>/configure.html)
   TEAMS_APP_ID           --teams-app-id           TEAMS_APP_ID     (default: derived from CLIENT_ID)
   DEVELOPER_NAME         --developer-name         DEVELOPER_NAME   (default "Remote Expert")
   DEVELOPER_URL          --developer-url          DEVELOPER_URL    (default https://<TAB_DOMAIN>/)
@@ -107,7 +107,7 @@ def resolve(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str]:
     values["TAB_DOMAIN"] = tab_domain
     base = values["TAB_URL"].rstrip("/")
     values["TAB_CONFIGURATION_URL"] = pick(args.tab_configuration_url, "TAB_CONFIGURATION_URL") or (
-        f"{base}/config" if base else ""
+        f"{base}/configure.html" if base else ""
     )
     values["TEAMS_APP_ID"] = pick(args.teams_app_id, "TEAMS_APP_ID") or (
         str(uuid.uuid5(TEAMS_APP_NAMESPACE, values["CLIENT_ID"])) if GUID.match(values["CLIENT_ID"]) else ""

@@ -22,6 +22,8 @@ read -r binaries results passed failed ignored < <(awk '
     if (match($0, /[0-9]+ failed/))  failed  += substr($0, RSTART, RLENGTH - 7)
     if (match($0, /[0-9]+ ignored/)) ignored += substr($0, RSTART, RLENGTH - 8)
   }
+  # scripts/test-browser.sh closes with the totals of the Teams tab node and browser tests.
+  /^tab: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
   END { printf "%d %d %d %d %d\n", binaries, results, passed, failed, ignored }
 ' "$log")
 

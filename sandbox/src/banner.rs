@@ -3,6 +3,8 @@
 use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
 
 pub fn text(
+    host_url: &str,
+    tab_url: &str,
     url: &str,
     state_url: &str,
     field_token: &str,
@@ -18,6 +20,10 @@ pub fn text(
   accepted here, and nothing is sent to Microsoft.
 {rule}
 
+Open the Teams tab in the emulated Teams host:   {host_url}
+  (pick who you are: field worker, remote expert, a user whose organization has
+  not consented yet, or a user of an organization that is not allowed)
+The tab itself (served like Azure Static Web Apps): {tab_url}
 Handler (the real one, configured as in Azure): {url}
 Emulated Graph state (meetings, chats):          {state_url}
 

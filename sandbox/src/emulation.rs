@@ -3,21 +3,27 @@
 
 use std::collections::HashMap;
 use std::error::Error;
+use std::sync::Arc;
 
 use handler::config::Config;
 use handler::secrets::SdkTransport;
-use handler::startup::{self, AppState, Overrides};
+use handler::startup::{AppState, Overrides};
 use serde_json::json;
 use test_support::acs::FakeAcs;
 use test_support::azure_transport::VaultRedirect;
 use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
 use test_support::entra::FakeEntra;
-use test_support::graph::FakeGraph;
+use test_support::graph::{FakeGraph, Scripted};
 use test_support::key_vault::FakeKeyVault;
 use test_support::managed_identity::FakeManagedIdentity;
+use test_support::token_endpoint::{Refusal, TokenEndpoint};
 use test_support::tokens::unix_now;
+use warp::http::Method;
 
+use crate::cors::{self, AllowedOrigins};
 use crate::options::Options;
+use crate::personas::{self, NEWCO_TENANT};
+use crate::web;
 
 /// The sandbox's own multitenant app registration.
 const CLIENT_ID: &str = "5a4db0c5-0000-4000-8000-000000000001";
@@ -63,6 +69,26 @@ fn uuid_like() -> String {
 
 use std::hash::BuildHasher;
 
+/// The host page's failure switches, applied to the emulated Graph and Entra ID.
+#[derive(Debug)]
+struct Switches {
+    graph: Arc<FakeGraph>,
+    tokens: TokenEndpoint,
+}
+
+impl web::Failures for Switches {
+    fn throttle_next_search(&self) {
+        // The first answer and the handler's three retries, each with a one-second Retry-After.
+        self.graph.script(
+            std::iter::repeat_with(|| Scripted::throttled(Method::GET, "/me/people", 1)).take(4),
+        );
+    }
+
+    fn challenge_next_exchange(&self) {
+        self.tokens.refuse_next([Refusal::interaction_required()]);
+    }
+}
+
 pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box<dyn Error>> {
     handler::telemetry::init();
     let header = identity.header.clone();
@@ -72,19 +98,30 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let client_secret = uuid_like();
     tokens.register_client(CLIENT_ID, &[&client_secret]);
     tokens.trust_federated_identity(identity.issued_tokens());
-    let graph = FakeGraph::start(tokens.grants()).await?;
+    let graph = Arc::new(FakeGraph::start(tokens.grants()).await?);
     let acs = FakeAcs::start(tokens.grants()).await?;
     acs.trust_managed_identity(identity.issued_tokens());
     let vault = FakeKeyVault::start(identity.issued_tokens()).await?;
     vault.set_secret("entra-client-secret", &client_secret);
     vault.set_secret("acs-connection-string", &acs.connection_string());
 
+    // Newco's user has to consent before the on-behalf-of exchange works (see `personas`).
+    let consents = tokens.consents();
+    consents.set_client_id(CLIENT_ID);
+    let newcomer = personas::newcomer_in_directory();
+    consents.require(
+        newcomer.tenant_id,
+        newcomer.id,
+        newcomer.user_principal_name,
+    );
+    graph.add_user(newcomer);
+
     let settings: HashMap<&str, String> = HashMap::from([
         ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
         ("ENTRA_APP_ID_URI", APP_ID_URI.to_owned()),
         (
             "ENTRA_ALLOWED_TENANTS",
-            format!("{FIELD_TENANT},{EXPERT_TENANT}"),
+            format!("{FIELD_TENANT},{EXPERT_TENANT},{NEWCO_TENANT}"),
         ),
         ("ENTRA_AUTHORITY_HOST", entra.authority()),
         ("GRAPH_ENDPOINT", graph.endpoint()),
@@ -92,11 +129,27 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         ("IDENTITY_ENDPOINT", identity.endpoint()),
         ("IDENTITY_HEADER", header),
     ]);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", options.port))?;
+    let listener = bind(options.port).await?;
     let address = listener.local_addr()?;
     let url = format!("http://{address}");
+    // The tab and the host page on origins of their own, as in Teams: the tab is cross-origin
+    // to the API (CORS) and to its host (postMessage).
+    let next = |offset: u16| match options.port {
+        0 => 0,
+        port => port.saturating_add(offset),
+    };
+    let tab_listener = bind(next(1)).await?;
+    let host_listener = bind(next(2)).await?;
+    let tab_origin = format!("http://{}", tab_listener.local_addr()?);
+    let host_origin = format!("http://{}", host_listener.local_addr()?);
+    let host_url = format!("{host_origin}/");
+
+    let mut tab_origins = vec![tab_origin.clone()];
+    tab_origins.extend(options.tab_origins.iter().cloned());
+    for origin in &tab_origins {
+        consents.register_redirect_uri(&format!("{origin}/auth-end.html"));
+    }
+
     let mut settings = settings;
     settings.insert("FUNCTIONS_CUSTOMHANDLER_PORT", address.port().to_string());
     let config = Config::from_lookup(|name| settings.get(name).cloned())?;
@@ -104,6 +157,35 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         sdk_transport: Some(SdkTransport(VaultRedirect::transport(vault.addr()))),
     };
     let state = AppState::build_with(config, overrides)?;
+
+    let api_url = options.api_url.clone().unwrap_or_else(|| url.clone());
+    let tab = web::TabSite {
+        dir: web::tab_dir(),
+        config: json!({
+            "apiBaseUrl": api_url,
+            "clientId": CLIENT_ID,
+            "authority": entra.authority(),
+            "validMessageOrigins": [host_origin],
+            "partnerExperts": personas::partner_experts(),
+            "sandbox": true,
+        }),
+        csp: web::tab_csp(&api_url, std::slice::from_ref(&host_origin)),
+    };
+    let host = web::HostSite {
+        dir: web::host_dir(),
+        tab_url: format!("{tab_origin}/"),
+        authority: entra.authority(),
+        client_id: CLIENT_ID.to_owned(),
+        graph_state_url: format!("{}/sandbox/state", graph.endpoint()),
+        failures: Arc::new(Switches {
+            graph: graph.clone(),
+            tokens: tokens.clone(),
+        }),
+    };
+    let (_tab_server, _host_server) = (
+        serve_site(tab_listener, web::tab_routes(tab)).await?,
+        serve_site(host_listener, web::host_routes(host)).await?,
+    );
 
     // Listen for Ctrl-C and SIGTERM before saying we are ready: a script that reads the banner
     // and stops us at once must find the handlers in place.
@@ -127,6 +209,8 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
             json!({
                 "sandbox": true,
                 "url": url,
+                "hostUrl": host_url,
+                "tabUrl": format!("{tab_origin}/"),
                 "graphStateUrl": state_url,
                 "clientId": CLIENT_ID,
                 "fieldWorker": {"tenantId": FIELD_TENANT, "objectId": FIELD_WORKER_OID, "token": field_worker_token},
@@ -137,6 +221,8 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         println!(
             "{}",
             crate::banner::text(
+                &host_url,
+                &format!("{tab_origin}/"),
                 &url,
                 &state_url,
                 &field_worker_token,
@@ -146,9 +232,32 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         );
     }
 
-    startup::run(listener, state, shutdown).await;
+    // The handler behind the platform's CORS, as the Functions host runs it.
+    let routes = cors::layer(
+        AllowedOrigins::new(tab_origins),
+        handler::routes::routes(state),
+    );
+    handler::server::serve(listener, routes, shutdown).await;
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.
     drop((identity, entra, graph, acs, vault));
     Ok(())
+}
+
+async fn bind(port: u16) -> Result<tokio::net::TcpListener, Box<dyn Error>> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}").into())
+}
+
+/// Serves a site until the sandbox stops.
+async fn serve_site<F>(
+    listener: tokio::net::TcpListener,
+    routes: F,
+) -> std::io::Result<test_support::http::Running>
+where
+    F: warp::Filter + Clone + Send + Sync + 'static,
+    F::Extract: warp::Reply,
+{
+    test_support::http::spawn_on(listener.into_std()?, routes).await
 }

@@ -3,17 +3,24 @@
 //! token endpoint), Microsoft Graph over a seeded two-tenant directory, Azure Communication
 //! Services, Key Vault and the managed-identity endpoint.
 //!
-//! It prints ready-to-use SSO tokens of a field worker and of an expert from another tenant,
-//! and curl lines that walk through a remote-assist session. Nothing leaves the machine.
+//! It also serves the Teams tab (`tab/`) and an emulated Teams host page that frames it and
+//! answers TeamsJS for a persona picked on the page; the tab is on its own origin, so the API
+//! answers CORS as the Functions host does. It prints the host page's URL first, then
+//! ready-to-use SSO tokens of a field worker and of an expert from another tenant, and curl lines
+//! that walk through a remote-assist session. Nothing leaves the machine.
 //!
-//! Flags: `--port N` (default 7071, 0 for any), `--tokens-json` (one JSON line for scripts
-//! instead of the banner), `--token-hours N` (default 8).
+//! Flags: `--port N` (default 7071, 0 for any; the tab and host page take N+1 and N+2),
+//! `--tokens-json` (one JSON line for scripts instead of the banner), `--token-hours N`
+//! (default 8), `--tab-origin URL` (another origin the tab is served from).
 
 use std::process::ExitCode;
 
 mod banner;
+mod cors;
 mod emulation;
 mod options;
+mod personas;
+mod web;
 
 fn main() -> ExitCode {
     let options = match options::Options::parse(std::env::args().skip(1)) {

@@ -8,6 +8,7 @@
 //! - `tokens`: mints Entra-shaped access tokens, valid or deliberately broken.
 //! - `entra`: OpenID metadata and signing keys (v1.0 and v2.0), with key rollover and outages.
 //! - `token_endpoint`: Entra's on-behalf-of token endpoint, with scripted refusals.
+//! - `consent`: users who have not consented yet, and the consent pages that change that.
 //! - `graph`: the Graph subset the routes use, with a seeded two-tenant directory.
 //! - `managed_identity`: the App Service managed-identity endpoint.
 //! - `key_vault`: Key Vault secrets, with the 401 challenge, rotation, 403 and outages.
@@ -19,6 +20,7 @@
 
 pub mod acs;
 pub mod azure_transport;
+pub mod consent;
 pub mod directory;
 pub mod entra;
 pub mod graph;

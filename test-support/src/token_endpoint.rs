@@ -19,6 +19,7 @@ use warp::Filter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use crate::consent::Consents;
 use crate::http::lock;
 use crate::keys::{SIGNING_KEY_A, TestKey};
 use crate::managed_identity::IssuedTokens;
@@ -120,6 +121,8 @@ struct State {
     withheld: HashMap<String, Vec<String>>,
     /// The keys Entra currently publishes, which a valid assertion is signed with.
     signing_keys: Vec<TestKey>,
+    /// Users whose consent is missing (see `consent`); none unless a test or the sandbox asks.
+    consents: Consents,
 }
 
 /// Tokens the endpoint issued, shared with the Graph and ACS fakes.
@@ -217,6 +220,12 @@ impl TokenEndpoint {
         Grants(self.state.clone())
     }
 
+    /// Who still has to consent; the same registry backs the authorize and admin-consent pages
+    /// that this endpoint's authority serves.
+    pub fn consents(&self) -> Consents {
+        self.lock().consents.clone()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }
@@ -225,6 +234,7 @@ impl TokenEndpoint {
         &self,
     ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone + use<> {
         let state = self.state.clone();
+        let consent_pages = self.consents().routes();
         warp::post()
             .and(warp::path!(String / "oauth2" / "v2.0" / "token"))
             .and(warp::body::form::<HashMap<String, String>>())
@@ -238,6 +248,8 @@ impl TokenEndpoint {
                     exchange(&state, &tenant, form)
                 }
             })
+            .or(consent_pages)
+            .unify()
     }
 }
 
@@ -281,6 +293,9 @@ fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -
     let object_id = claims["oid"].as_str().unwrap_or_default();
     if assertion_tenant != tenant || object_id.is_empty() {
         return refuse(&Refusal::entra(400, "invalid_grant", 50013, None));
+    }
+    if !state.consents.allows(tenant, object_id) {
+        return refuse(&Refusal::consent_required());
     }
     if !KNOWN_SCOPES.contains(&field("scope")) {
         return refuse(&Refusal::entra(400, "invalid_scope", 70011, None));

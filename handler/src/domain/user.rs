@@ -18,7 +18,9 @@ pub const USER_PRINCIPAL_NAME_PATTERN: &str =
 pub struct UserPrincipalName(String);
 
 impl UserPrincipalName {
-    pub fn parse(text: &str) -> Option<UserPrincipalName> {
+    /// Takes the text by value: a valid name is kept as it is, without a copy.
+    pub fn parse(text: impl Into<String>) -> Option<UserPrincipalName> {
+        let text = text.into();
         let (name, domain) = text.rsplit_once('@')?;
         let name_ok = (1..=113).contains(&name.len())
             && name
@@ -29,7 +31,7 @@ impl UserPrincipalName {
             && domain
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-        (name_ok && domain_ok).then(|| UserPrincipalName(text.to_owned()))
+        (name_ok && domain_ok).then_some(UserPrincipalName(text))
     }
 
     pub fn as_str(&self) -> &str {

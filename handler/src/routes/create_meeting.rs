@@ -400,7 +400,7 @@ fn validate(body: CreateMeeting) -> Result<ValidMeeting, ApiError> {
             None => None,
         };
         let upn = match participant.upn {
-            Some(upn) => Some(UserPrincipalName::parse(&upn).ok_or_else(|| {
+            Some(upn) => Some(UserPrincipalName::parse(upn).ok_or_else(|| {
                 bad(format!(
                     "Field `{}` must be a user principal name (name@domain).",
                     field("upn")

@@ -1,0 +1,295 @@
+//! The two web origins a browser sees besides the API: the tab (`tab/`, as Azure Static Web Apps
+//! serves it, with its `config.json` and Content-Security-Policy) and the emulated Teams host page
+//! (`sandbox/host/`), which frames the tab and answers TeamsJS with tokens minted here.
+//!
+//! Files are read from the source tree on every request, so editing the tab and reloading the
+//! page is enough; nothing is built or installed at run time.
+
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use test_support::tokens::{TokenBuilder, unix_now};
+use warp::Filter;
+use warp::http::{HeaderValue, StatusCode};
+use warp::reply::Response;
+
+use crate::personas::{self, PERSONAS};
+
+/// Failures a person can ask the emulation for from the host page, to see how the tab copes.
+pub trait Failures: Send + Sync + std::fmt::Debug {
+    /// Microsoft Graph answers the next searches with 429 and `Retry-After`, past the handler's
+    /// retries.
+    fn throttle_next_search(&self);
+    /// Entra answers the next on-behalf-of exchange with a Conditional Access claims challenge.
+    fn challenge_next_exchange(&self);
+}
+
+/// `tab/` and `sandbox/host/` in the source tree.
+pub fn tab_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tab")
+}
+
+pub fn host_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("host")
+}
+
+/// What the tab server needs to know about the rest of the emulation.
+#[derive(Debug, Clone)]
+pub struct TabSite {
+    pub dir: PathBuf,
+    /// The generated `config.json`.
+    pub config: Value,
+    /// The tab pages' Content-Security-Policy.
+    pub csp: String,
+}
+
+/// The emulated Teams host page.
+#[derive(Debug, Clone)]
+pub struct HostSite {
+    pub dir: PathBuf,
+    /// Where the host frames the tab.
+    pub tab_url: String,
+    /// Issuer authority and audience of the SSO tokens it hands out.
+    pub authority: String,
+    pub client_id: String,
+    pub graph_state_url: String,
+    pub failures: Arc<dyn Failures>,
+}
+
+/// The tab's `frame-ancestors` in Teams and Microsoft 365 (Teams platform docs, "Tab
+/// requirements"), kept in one file that the deployment uses too.
+pub fn teams_frame_ancestors() -> Vec<String> {
+    let policy: Value =
+        serde_json::from_str(include_str!("../../tab/content-security-policy.json"))
+            .unwrap_or(Value::Null);
+    policy["frame-ancestors"]
+        .as_array()
+        .map(|origins| {
+            origins
+                .iter()
+                .filter_map(|o| o.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The tab's policy: its own scripts and styles, the API, photos as blobs, and framing by the
+/// emulated host and by Teams. TeamsJS's list of host domains on Microsoft's CDN is left out in
+/// the sandbox, which is offline: TeamsJS then uses the list it ships with.
+pub fn tab_csp(api_origin: &str, host_origins: &[String]) -> String {
+    let mut ancestors = host_origins.to_vec();
+    ancestors.extend(teams_frame_ancestors());
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
+         connect-src 'self' {api_origin}; frame-ancestors {}; base-uri 'none'; form-action 'none'",
+        ancestors.join(" ")
+    )
+}
+
+pub fn tab_routes(site: TabSite) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    let site = Arc::new(site);
+    warp::get()
+        .and(warp::path::full())
+        .map(move |path: warp::path::FullPath| {
+            let relative = path.as_str().trim_start_matches('/');
+            if relative == "config.json" {
+                let mut response = json_reply(&site.config);
+                no_cache(&mut response);
+                return response;
+            }
+            serve_file(&site.dir, relative, &site.csp)
+        })
+        .or(warp::any().map(|| status(StatusCode::METHOD_NOT_ALLOWED)))
+        .unify()
+}
+
+pub fn host_routes(
+    site: HostSite,
+) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    let site = Arc::new(site);
+    // The host frames its tab, or another copy of it given as ?tab= (https, or http on this
+    // machine), as Teams frames whatever the manifest names.
+    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+               frame-src http://127.0.0.1:* http://localhost:* https:; base-uri 'none'; \
+               form-action 'none'; frame-ancestors 'none'"
+        .to_owned();
+    let for_config = site.clone();
+    let config = warp::get()
+        .and(warp::path!("host-config.json"))
+        .map(move || {
+            let personas: Vec<Value> = PERSONAS
+                .iter()
+                .map(|p| {
+                    json!({
+                        "id": p.id, "label": p.label, "name": p.name, "upn": p.upn,
+                        "tenantId": p.tenant_id, "objectId": p.object_id,
+                        "organization": p.organization,
+                    })
+                })
+                .collect();
+            json_reply(&json!({
+                "tabUrl": for_config.tab_url,
+                "graphStateUrl": for_config.graph_state_url,
+                "personas": personas,
+            }))
+        });
+    let for_tokens = site.clone();
+    let token = warp::post()
+        .and(warp::path!("personas" / String / "token"))
+        .map(move |id: String| match personas::find(&id) {
+            Some(persona) => {
+                let token = TokenBuilder::v2(
+                    &for_tokens.authority,
+                    &for_tokens.client_id,
+                    persona.tenant_id,
+                    persona.object_id,
+                )
+                .claim("name", persona.name)
+                .claim("preferred_username", persona.upn)
+                .claim("exp", unix_now() + 3600)
+                .sign();
+                let mut response = json_reply(&json!({"token": token}));
+                no_cache(&mut response);
+                response
+            }
+            None => status(StatusCode::NOT_FOUND),
+        });
+    let failures = site.failures.clone();
+    let throttle = warp::post()
+        .and(warp::path!("emulation" / "throttle-next-search"))
+        .map(move || {
+            failures.throttle_next_search();
+            status(StatusCode::NO_CONTENT)
+        });
+    let failures = site.failures.clone();
+    let challenge = warp::post()
+        .and(warp::path!("emulation" / "challenge-next-exchange"))
+        .map(move || {
+            failures.challenge_next_exchange();
+            status(StatusCode::NO_CONTENT)
+        });
+    let files = warp::get()
+        .and(warp::path::full())
+        .map(move |path: warp::path::FullPath| {
+            let relative = path.as_str().trim_start_matches('/');
+            serve_file(&site.dir, relative, &csp)
+        });
+    config
+        .or(token)
+        .unify()
+        .or(throttle)
+        .unify()
+        .or(challenge)
+        .unify()
+        .or(files)
+        .unify()
+        .or(warp::any().map(|| status(StatusCode::METHOD_NOT_ALLOWED)))
+        .unify()
+}
+
+/// A file below `dir`: plain names only (no `..`, no hidden files), a known type, `index.html`
+/// for `/`. HTML pages carry the policy.
+fn serve_file(dir: &Path, relative: &str, csp: &str) -> Response {
+    let relative = if relative.is_empty() {
+        "index.html"
+    } else {
+        relative
+    };
+    let safe = relative.split('/').all(|segment| {
+        !segment.is_empty()
+            && !segment.starts_with('.')
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    });
+    let content_type = match relative.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        _ => return status(StatusCode::NOT_FOUND),
+    };
+    if !safe {
+        return status(StatusCode::NOT_FOUND);
+    }
+    let Ok(bytes) = std::fs::read(dir.join(relative)) else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let mut response = Response::new(bytes.into());
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static(content_type));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if content_type.starts_with("text/html")
+        && let Ok(value) = HeaderValue::from_str(csp)
+    {
+        headers.insert("content-security-policy", value);
+    }
+    no_cache(&mut response);
+    response
+}
+
+fn no_cache(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-cache"));
+}
+
+fn json_reply(value: &Value) -> Response {
+    use warp::Reply;
+    warp::reply::json(value).into_response()
+}
+
+fn status(code: StatusCode) -> Response {
+    use warp::Reply;
+    code.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn only_plain_files_of_known_types_are_served() {
+        let dir = tab_dir();
+        assert_eq!(serve_file(&dir, "", "csp").status(), 200);
+        assert_eq!(
+            serve_file(&dir, "index.html", "csp").headers()["content-security-policy"],
+            "csp"
+        );
+        for refused in [
+            "../Cargo.toml",
+            "vendor/../../README.md",
+            ".gitignore",
+            "README.md",
+            "nope.html",
+        ] {
+            assert_eq!(serve_file(&dir, refused, "csp").status(), 404, "{refused}");
+        }
+    }
+
+    #[test]
+    fn the_tab_may_be_framed_by_the_host_and_by_teams_and_talk_only_to_the_api() {
+        let csp = tab_csp(
+            "http://127.0.0.1:7071",
+            &["http://127.0.0.1:7073".to_owned()],
+        );
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:7071;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("frame-ancestors http://127.0.0.1:7073 https://teams.microsoft.com"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe"), "{csp}");
+    }
+}

@@ -1,0 +1,328 @@
+//! What the sandbox serves a browser: the tab with its config and policy, the emulated Teams host
+//! page with persona tokens, CORS in front of the API, and consent in the emulated Entra ID.
+//! (The same, driven through a real browser: tests/browser/.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+struct Sandbox {
+    child: Child,
+    info: Value,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Sandbox {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(["--port", "0", "--tokens-json"])
+        .args(extra)
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    Sandbox { child, info }
+}
+
+fn url(sandbox: &Sandbox, name: &str) -> String {
+    sandbox.info[name]
+        .as_str()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn persona_token(sandbox: &Sandbox, persona: &str) -> String {
+    let answer: Value = http()
+        .post(format!(
+            "{}/personas/{persona}/token",
+            url(sandbox, "hostUrl")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_tab_is_served_with_its_config_and_a_policy_that_allows_only_the_api_and_its_host() {
+    let sandbox = start(&[]);
+    let tab = url(&sandbox, "tabUrl");
+    let page = http().get(format!("{tab}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains(&format!("connect-src 'self' {};", url(&sandbox, "url"))),
+        "{csp}"
+    );
+    assert!(
+        csp.contains(&format!("frame-ancestors {}", url(&sandbox, "hostUrl"))),
+        "{csp}"
+    );
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("vendor/teams-js/MicrosoftTeams.min.js")
+    );
+
+    let config: Value = http()
+        .get(format!("{tab}/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["apiBaseUrl"], sandbox.info["url"]);
+    assert_eq!(config["clientId"], sandbox.info["clientId"]);
+    assert_eq!(config["sandbox"], true);
+    assert_eq!(
+        config["partnerExperts"][0]["tenantId"],
+        sandbox.info["expert"]["tenantId"]
+    );
+    let teams_js = http()
+        .get(format!("{tab}/vendor/teams-js/MicrosoftTeams.min.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        teams_js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+}
+
+#[tokio::test]
+async fn the_api_answers_cors_for_the_tab_origin_only() {
+    let sandbox = start(&["--tab-origin", "https://tab.sandbox.test"]);
+    let api = url(&sandbox, "url");
+    let tab_origin = url(&sandbox, "tabUrl");
+    for (origin, allowed) in [
+        (tab_origin.as_str(), true),
+        ("https://tab.sandbox.test", true),
+        ("https://evil.example", false),
+    ] {
+        let preflight = http()
+            .request(reqwest::Method::OPTIONS, format!("{api}/api/meetings"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 204, "{origin}");
+        assert_eq!(
+            preflight
+                .headers()
+                .get("access-control-allow-origin")
+                .is_some(),
+            allowed,
+            "{origin}"
+        );
+        let answer = http()
+            .get(format!("{api}/api/health"))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(
+            answer
+                .headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            allowed.then(|| origin.to_owned()),
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_user_of_an_organization_that_is_not_allowed_is_refused_before_graph() {
+    let sandbox = start(&[]);
+    let token = persona_token(&sandbox, "not-allowed").await;
+    let answer = http()
+        .get(format!("{}/api/users/me", url(&sandbox, "url")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+    let problem: Value = answer.json().await.unwrap();
+    assert_eq!(problem["code"], "tenant_not_allowed");
+    let state: Value = http()
+        .get(sandbox.info["graphStateUrl"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["requests"], 0);
+}
+
+#[tokio::test]
+async fn a_new_user_consents_in_the_emulated_entra_and_the_retry_succeeds() {
+    let sandbox = start(&[]);
+    let api = url(&sandbox, "url");
+    let token = persona_token(&sandbox, "not-consented").await;
+    let me = || {
+        http()
+            .get(format!("{api}/api/users/me"))
+            .bearer_auth(&token)
+    };
+
+    // Arrange: before consent, Graph routes answer consent_required.
+    let before = me().send().await.unwrap();
+    assert_eq!(before.status(), 403);
+    assert_eq!(
+        before.json::<Value>().await.unwrap()["code"],
+        "consent_required"
+    );
+
+    // Act: the consent window's authorize page, then "Grant consent".
+    let config: Value = http()
+        .get(format!("{}/config.json", url(&sandbox, "tabUrl")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let authority = config["authority"].as_str().unwrap();
+    let tenant = "0e3c0000-0000-4000-8000-000000000e3c";
+    let redirect = format!("{}/auth-end.html", url(&sandbox, "tabUrl"));
+    let client_id = sandbox.info["clientId"].as_str().unwrap();
+    let page = http()
+        .get(format!("{authority}/{tenant}/oauth2/v2.0/authorize"))
+        .query(&[
+            ("client_id", client_id),
+            ("redirect_uri", redirect.as_str()),
+            (
+                "scope",
+                "openid https://graph.microsoft.com/User.ReadBasic.All",
+            ),
+            ("login_hint", "noor@newco.example"),
+            ("state", "s1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("SANDBOX: emulated Microsoft Entra ID"),
+        "{html}"
+    );
+    assert!(html.contains("User.ReadBasic.All"), "{html}");
+    let granted = http()
+        .post(format!("{authority}/{tenant}/oauth2/v2.0/authorize"))
+        .form(&[
+            ("client_id", client_id),
+            ("redirect_uri", redirect.as_str()),
+            ("state", "s1"),
+            ("login_hint", "noor@newco.example"),
+            ("decision", "grant"),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: back to the tab with a code and the state; the retry after consent succeeds.
+    assert_eq!(granted.status(), 302);
+    let location = granted.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&format!("{redirect}#code=")),
+        "{location}"
+    );
+    assert!(location.ends_with("&state=s1"), "{location}");
+    let after = me().header("x-consent-retry", "1").send().await.unwrap();
+    assert_eq!(after.status(), 200);
+    assert_eq!(
+        after.json::<Value>().await.unwrap()["displayName"],
+        "Noor Newcomer"
+    );
+}
+
+#[tokio::test]
+async fn the_emulated_entra_redirects_only_to_registered_pages() {
+    let sandbox = start(&[]);
+    let config: Value = http()
+        .get(format!("{}/config.json", url(&sandbox, "tabUrl")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let page = http()
+        .get(format!(
+            "{}/0e3c0000-0000-4000-8000-000000000e3c/oauth2/v2.0/authorize",
+            config["authority"].as_str().unwrap()
+        ))
+        .query(&[
+            ("client_id", sandbox.info["clientId"].as_str().unwrap()),
+            ("redirect_uri", "https://evil.example/steal"),
+            ("login_hint", "noor@newco.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("AADSTS50011"));
+}
+
+#[test]
+fn the_banner_prints_the_host_page_first() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(["--port", "0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut urls = Vec::new();
+    let mut line = String::new();
+    while urls.len() < 3 && reader.read_line(&mut line).unwrap() > 0 {
+        if let Some(at) = line.find("http://") {
+            urls.push(line[..at].trim().to_owned());
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        urls[0].starts_with("Open the Teams tab in the emulated Teams host"),
+        "{urls:?}"
+    );
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test (the README's test command, and CI's): cargo test --workspace, then the Teams tab's
+# node and browser tests (scripts/test-browser.sh). Both always run; scripts/test-totals.sh closes
+# with the totals of both ("tests: N passed, N failed") and fails on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=$SECONDS
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+browser=0
+scripts/test-browser.sh 2>&1 | tee -a "$log" || browser=$?
+if [ "$status" = 0 ]; then status=$browser; fi
+echo "tests took $((SECONDS - started)) s"
+scripts/test-totals.sh "$log" "$status"

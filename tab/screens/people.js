@@ -1,0 +1,47 @@
+// How a person looks in the tab: photo (or initials) and a line of details. Photos of people in
+// the caller's organization come from GET /api/users/{id}/photo; people of a partner
+// organization have none here (Graph does not serve another tenant's users).
+
+const photoCache = new Map();
+
+export function initials(name) {
+  const parts = (name ?? '').trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] ?? '?').slice(0, 2);
+  return letters.toUpperCase();
+}
+
+/** The photo's object URL, or null; one request per person per page. */
+function photoUrl(api, id) {
+  if (!photoCache.has(id)) {
+    photoCache.set(
+      id,
+      api.photo(id).then((blob) => URL.createObjectURL(blob), () => null),
+    );
+  }
+  return photoCache.get(id);
+}
+
+/** A decorative avatar (the name is always next to it). */
+export function avatar(person, api) {
+  const box = document.createElement('span');
+  box.className = 'avatar';
+  box.setAttribute('aria-hidden', 'true');
+  box.textContent = initials(person.displayName);
+  if (!person.external && api) {
+    photoUrl(api, person.userId).then((url) => {
+      if (!url) return;
+      const img = document.createElement('img');
+      img.src = url;
+      img.alt = '';
+      box.replaceChildren(img);
+      box.classList.add('has-photo');
+    });
+  }
+  return box;
+}
+
+export function describe(person) {
+  const parts = [person.jobTitle, person.department, person.officeLocation].filter(Boolean);
+  parts.push(person.external ? `${person.organization ?? 'Partner organization'} (external)` : 'Your organization');
+  return parts.join(' · ');
+}

@@ -1,0 +1,304 @@
+// The Teams tab in a real browser (Debian's Chromium, headless), against `cargo run -p sandbox`:
+// the emulated Teams host page frames the tab, which calls the real handler across origins.
+// Screenshots of the key screens land in tests/browser/output/.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+import { OUTPUT, WAIT_MS, graphState, isolatedContext, launchBrowser, startSandbox } from './sandbox.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let browser;
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh sandbox and browser context for one story; both end with it. */
+async function story(t, { sandboxArgs = [], routes = () => ({}) } = {}) {
+  const sandbox = await startSandbox(sandboxArgs);
+  const { context, refused } = await isolatedContext(browser, routes(sandbox.info));
+  const problems = [];
+  context.on('weberror', (error) => problems.push(String(error.error())));
+  t.after(async () => {
+    await context.close();
+    await sandbox.stop();
+  });
+  return { info: sandbox.info, context, refused, problems };
+}
+
+/** Opens the host page as `persona`; returns the page and the tab's frame. */
+async function openTab(context, hostUrl, { persona, frame = 'content', tab = null }) {
+  const page = await context.newPage();
+  const url = new URL(hostUrl);
+  url.searchParams.set('persona', persona);
+  url.searchParams.set('frame', frame);
+  if (tab) url.searchParams.set('tab', tab);
+  await page.goto(url.href);
+  return { page, tab: page.frameLocator('#tab') };
+}
+
+async function signedIn(tab) {
+  await tab.locator('#identity').waitFor({ state: 'visible' });
+}
+
+async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(OUTPUT, `${name}.png`), fullPage: true });
+}
+
+/** axe-core in the tab's frame: no serious or critical violation. */
+async function assertAccessible(page, label) {
+  const frame = page.frames().find((f) => f !== page.mainFrame() && f.url() !== 'about:blank');
+  assert.ok(frame, 'the tab frame is there');
+  await frame.evaluate(AXE_SOURCE);
+  const results = await frame.evaluate(() => globalThis.axe.run(document, { resultTypes: ['violations'] }));
+  const severe = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    severe.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    [],
+    `axe on ${label}`,
+  );
+}
+
+async function pickPerson(tab, query, name) {
+  const search = tab.getByRole('combobox', { name: 'Name or email' });
+  await search.fill(query);
+  const option = tab.getByRole('option', { name: new RegExp(name) });
+  await option.waitFor();
+  await search.press('ArrowDown');
+  // Walk to the wanted option with the keyboard, as a person would.
+  for (let i = 0; i < 10; i += 1) {
+    if ((await option.getAttribute('aria-selected')) === 'true') break;
+    await search.press('ArrowDown');
+  }
+  await search.press('Enter');
+  await tab.locator('[data-chosen] li.person', { hasText: name }).waitFor();
+}
+
+describe('the Remote Expert tab', { timeout: 120_000 }, () => {
+  test('field worker finds the expert in another organization and starts a session', async (t) => {
+    const { info, context, refused, problems } = await story(t);
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
+
+    // Who am I, and which organization.
+    await signedIn(tab);
+    await assert.doesNotReject(tab.getByText('Avery Field').first().waitFor());
+    assert.equal(await tab.locator('[data-tenant]').textContent(), info.fieldWorker.tenantId);
+    await screenshot(page, '1-field-worker-signed-in');
+
+    // Search: a colleague from the directory (with a photo) and the expert of Experts Inc.
+    const search = tab.getByRole('combobox', { name: 'Name or email' });
+    await search.fill('pump');
+    await tab.getByRole('option', { name: /Jordan Pump/ }).waitFor();
+    await tab.getByRole('option', { name: /Casey Pump Specialist/ }).waitFor();
+    assert.equal(await search.getAttribute('aria-expanded'), 'true');
+    await search.fill('rob');
+    const expert = tab.getByRole('option', { name: /Robin Expert/ });
+    await expert.waitFor();
+    assert.match(await expert.textContent(), /Experts Inc\. \(external\)/);
+    await screenshot(page, '2-search-shows-the-external-expert');
+    await pickPerson(tab, 'rob', 'Robin Expert');
+    await pickPerson(tab, 'avery', 'Avery Field');
+    // Profile details of a colleague come from the directory; the photo replaces the initials.
+    await tab.locator('[data-chosen] li', { hasText: 'Avery Field' }).getByText('Plant 3').waitFor();
+    await tab.locator('[data-chosen] li', { hasText: 'Avery Field' }).locator('.avatar img').waitFor();
+    await tab.getByRole('button', { name: 'Remove Avery Field' }).click();
+    await tab.locator('[data-chosen] li', { hasText: 'Avery Field' }).waitFor({ state: 'detached' });
+
+    // Create the meeting with the expert: the join link is shown.
+    await tab.getByLabel('Subject').fill('Pump 7 vibration');
+    await tab.getByRole('button', { name: 'Create the meeting' }).click();
+    const join = tab.getByRole('link', { name: 'Join the meeting in Teams' });
+    await join.waitFor();
+    assert.match(await join.getAttribute('href'), /^https:\/\/teams\.microsoft\.com\/l\/meetup-join\//);
+
+    // Tell them, twice: the second message goes to the same chat.
+    await tab.getByRole('button', { name: 'Send in a Teams chat' }).click();
+    await tab.locator('[data-sent] li').first().waitFor();
+    assert.match(await tab.locator('[data-sent] li').first().textContent(), /To Robin Expert.*Pump 7 vibration/s);
+    await tab.getByLabel('Message').fill('Bring the vibration readings, please.');
+    await tab.getByRole('button', { name: 'Send in a Teams chat' }).click();
+    await tab.locator('[data-sent] li').nth(1).waitFor();
+
+    // The calling identity.
+    await tab.getByRole('button', { name: 'Get my calling identity' }).click();
+    await tab.locator('[data-teams-user]').getByText(info.fieldWorker.objectId).waitFor();
+    assert.notEqual((await tab.locator('[data-expires]').textContent()).trim(), '');
+    assert.match(await tab.getByRole('status').textContent(), /Calling identity ready/);
+    await screenshot(page, '3-field-worker-session-started');
+    await assertAccessible(page, 'the field worker\'s session');
+
+    // The emulated Graph holds the meeting, one chat with both messages, the expert a member
+    // from their own tenant.
+    const state = await graphState(info);
+    assert.equal(state.meetings.length, 1);
+    assert.equal(state.meetings[0].subject, 'Pump 7 vibration');
+    const attendees = state.meetings[0].participants.attendees.map((a) => a.identity.user);
+    assert.equal(attendees.length, 1);
+    assert.equal(attendees[0].id, info.expert.objectId);
+    assert.equal(attendees[0].tenantId, info.expert.tenantId, 'the expert joins from their own tenant');
+    const chats = Object.values(state.chats).filter((c) => c.messages.length > 0);
+    assert.equal(chats.length, 1, 'the second message reused the chat');
+    assert.equal(chats[0].messages.length, 2);
+    assert.ok(chats[0].members.some((m) => m.userId === info.expert.objectId && m.tenantId === info.expert.tenantId));
+    assert.match(chats[0].messages[0].body.content, /Pump 7 vibration/);
+
+    assert.deepEqual(refused, [], 'only loopback addresses were contacted');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the expert from the other organization gets their own identity and calling token', async (t) => {
+    const { info, context, refused } = await story(t);
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'expert', frame: 'sidePanel' });
+    await signedIn(tab);
+    await tab.getByText('Robin Expert').first().waitFor();
+    assert.equal(await tab.locator('[data-tenant]').textContent(), info.expert.tenantId);
+    assert.equal(await tab.locator('[data-object]').textContent(), info.expert.objectId);
+    assert.match(await tab.locator('[data-where]').textContent(), /meeting side panel, in a meeting/);
+    // Their own colleagues come from their own directory, not from the partner list.
+    await tab.getByRole('combobox', { name: 'Name or email' }).fill('casey');
+    const colleague = tab.getByRole('option', { name: /Casey Pump Specialist/ });
+    await colleague.waitFor();
+    assert.match(await colleague.textContent(), /Your organization/);
+    assert.equal(await tab.locator('#search-results [role="option"]').count(), 1, 'no partner duplicate');
+    await tab.getByRole('combobox', { name: 'Name or email' }).press('Escape');
+    await tab.getByRole('button', { name: 'Get my calling identity' }).click();
+    await tab.locator('[data-teams-user]').getByText(info.expert.objectId).waitFor();
+    await screenshot(page, '4-expert-in-the-meeting-side-panel');
+    await assertAccessible(page, 'the expert\'s side panel');
+    assert.deepEqual(refused, []);
+  });
+
+  test('a user of an organization that is not allowed is told so, and Graph is never called', async (t) => {
+    const { info, context, refused } = await story(t);
+    const before = (await graphState(info)).requests;
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'not-allowed' });
+    const alert = tab.getByRole('alert');
+    await alert.getByRole('heading', { name: 'Your organization cannot use Remote Expert' }).waitFor();
+    assert.match(await alert.textContent(), /Ask your IT administrator/);
+    assert.equal(await tab.locator('#screens').isVisible(), false, 'nothing to use without a sign-in');
+    await screenshot(page, '5-organization-not-allowed');
+    await assertAccessible(page, 'the not-allowed message');
+    assert.equal((await graphState(info)).requests, before, 'no Graph call was made');
+    assert.deepEqual(refused, []);
+  });
+
+  test('a user whose organization has not consented grants permissions in the popup and carries on', async (t) => {
+    // TeamsJS opens sign-in windows for https pages only: the host, the tab and the API are put
+    // on https origins by request routing (no certificates), as in Azure. (The API cannot stay on
+    // loopback: Chromium refuses an https page's request to a loopback address.)
+    const TAB = 'https://tab.sandbox.test';
+    const API = 'https://api.sandbox.test';
+    const HOST = 'https://teams.microsoft.com';
+    const { context, refused } = await story(t, {
+      sandboxArgs: ['--tab-origin', TAB, '--api-url', API],
+      routes: (i) => ({ [TAB]: new URL(i.tabUrl).origin, [HOST]: new URL(i.hostUrl).origin, [API]: i.url }),
+    });
+    const { page, tab } = await openTab(context, `${HOST}/`, { persona: 'not-consented', tab: `${TAB}/` });
+    const alert = tab.getByRole('alert');
+    await alert.getByRole('heading', { name: 'Permissions needed' }).waitFor();
+    await screenshot(page, '6-consent-needed');
+    await assertAccessible(page, 'the consent prompt');
+
+    const popupOpened = page.waitForEvent('popup');
+    await alert.getByRole('button', { name: 'Grant permissions' }).click();
+    const popup = await popupOpened;
+    await popup.getByRole('heading', { name: 'Permissions requested' }).waitFor();
+    assert.match(await popup.textContent('body'), /SANDBOX: emulated Microsoft Entra ID/);
+    assert.match(await popup.textContent('body'), /noor@newco\.example/);
+    await popup.screenshot({ path: path.join(OUTPUT, '7-consent-popup.png') });
+    const closed = popup.waitForEvent('close');
+    await popup.getByRole('button', { name: 'Grant consent' }).click();
+    await closed;
+
+    // The call is retried (x-consent-retry) and succeeds.
+    await signedIn(tab);
+    await tab.getByText('Noor Newcomer').first().waitFor();
+    await alert.waitFor({ state: 'hidden' });
+    await screenshot(page, '8-after-consent');
+    assert.deepEqual(refused, []);
+  });
+
+  test('over http a not-consented user is sent to the administrator consent page instead of a popup', async (t) => {
+    const { info, context, refused } = await story(t);
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'not-consented' });
+    const alert = tab.getByRole('alert');
+    await alert.getByRole('button', { name: 'Grant permissions' }).click();
+    await alert.getByText(/only for pages served over https/).waitFor();
+    await screenshot(page, '9-consent-over-http');
+    const adminPage = context.waitForEvent('page');
+    await alert.getByRole('link', { name: /Administrator: grant the permissions/ }).click();
+    const admin = await adminPage;
+    await admin.getByRole('button', { name: 'Grant consent for the organization' }).click();
+    await admin.getByRole('heading', { name: 'Consent granted' }).waitFor();
+    await admin.close();
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await signedIn(tab);
+    await tab.getByText('Noor Newcomer').first().waitFor();
+    assert.deepEqual(refused, []);
+  });
+
+  test('when Microsoft 365 throttles, the field worker is asked to wait before trying again', async (t) => {
+    const { info, context, refused } = await story(t);
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
+    await signedIn(tab);
+    await page.getByRole('button', { name: 'Make Microsoft Graph throttle the next search' }).click();
+    await page.getByRole('status').getByText(/429 Too Many Requests/).waitFor();
+    await tab.getByRole('combobox', { name: 'Name or email' }).fill('pump');
+    const alert = tab.getByRole('alert');
+    await alert.getByRole('heading', { name: 'Too many requests' }).waitFor();
+    // Retry-After is not readable across origins (the platform's CORS does not expose it), so
+    // the tab waits its own 30 s before it offers to try again.
+    await alert.getByText(/Wait 30 seconds, then try again\./).waitFor();
+    assert.equal(await alert.getByRole('button', { name: /^Try again \(\d+ s\)$/ }).isDisabled(), true);
+    await screenshot(page, '11-throttled');
+    await assertAccessible(page, 'the throttling message');
+    assert.deepEqual(refused, []);
+  });
+
+  test('a Conditional Access challenge is answered by Teams without bothering the person', async (t) => {
+    const { info, context, refused } = await story(t);
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
+    await signedIn(tab);
+    await page.getByRole('button', { name: 'Make Entra ask for MFA at the next token exchange' }).click();
+    await page.getByRole('status').getByText(/claims challenge/).waitFor();
+    // The ACS token needs a new on-behalf-of exchange: Entra challenges it, the API answers 401
+    // interaction_required with the claims, the tab asks Teams for a token with them and retries.
+    await tab.getByRole('button', { name: 'Get my calling identity' }).click();
+    await tab.locator('[data-teams-user]').getByText(info.fieldWorker.objectId).waitFor();
+    assert.equal(await tab.getByRole('alert').isVisible(), false);
+    const hostLog = await page.locator('#log').evaluate((log) => log.textContent);
+    assert.match(hostLog, /getAuthToken → an SSO token for Avery Field \(with claims\)/);
+    assert.deepEqual(refused, []);
+  });
+
+  test('the tab served from an origin the API does not allow cannot read its answers', async (t) => {
+    const { info, context, refused } = await story(t);
+    // The same tab, from the same server, under another name: a different origin.
+    const elsewhere = info.tabUrl.replace('127.0.0.1', 'localhost');
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker', tab: elsewhere });
+    const alert = tab.getByRole('alert');
+    await alert.getByRole('heading', { name: 'Cannot reach Remote Expert' }).waitFor();
+    assert.equal(await tab.locator('#identity').isVisible(), false);
+    await screenshot(page, '10-origin-not-allowed-by-cors');
+
+    // The API did answer; only the browser kept the answer from the page.
+    const token = await page.evaluate(async () => (await (await fetch('personas/field-worker/token', { method: 'POST' })).json()).token);
+    const direct = await fetch(`${info.url}/api/token/validate`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, Origin: new URL(elsewhere).origin },
+      signal: AbortSignal.timeout(WAIT_MS),
+    });
+    assert.equal(direct.status, 200);
+    assert.equal(direct.headers.get('access-control-allow-origin'), null);
+    assert.deepEqual(refused, []);
+  });
+});
