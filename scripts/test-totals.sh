@@ -24,6 +24,8 @@ read -r binaries results passed failed ignored < <(awk '
   }
   # scripts/test-browser.sh closes with the totals of the Teams tab node and browser tests.
   /^tab: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
+  # scripts/check-openapi.sh closes with the totals of the OpenAPI checks.
+  /^openapi: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
   END { printf "%d %d %d %d %d\n", binaries, results, passed, failed, ignored }
 ' "$log")
 

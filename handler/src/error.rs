@@ -762,6 +762,32 @@ mod tests {
     }
 
     #[test]
+    fn all_lists_every_code_once() {
+        // A new code fails to compile here until it has a place, and then this test until ALL
+        // has it in that place.
+        let place = |code: ProblemCode| match code {
+            ProblemCode::BadRequest => 0,
+            ProblemCode::InvalidToken => 1,
+            ProblemCode::InteractionRequired => 2,
+            ProblemCode::TenantNotAllowed => 3,
+            ProblemCode::InsufficientScope => 4,
+            ProblemCode::ConsentRequired => 5,
+            ProblemCode::NotFound => 6,
+            ProblemCode::MethodNotAllowed => 7,
+            ProblemCode::RequestTimeout => 8,
+            ProblemCode::PayloadTooLarge => 9,
+            ProblemCode::Throttled => 10,
+            ProblemCode::Internal => 11,
+            ProblemCode::UpstreamError => 12,
+            ProblemCode::Unavailable => 13,
+            ProblemCode::UpstreamTimeout => 14,
+        };
+        for (index, code) in ProblemCode::ALL.into_iter().enumerate() {
+            assert_eq!(place(code), index, "{code:?}");
+        }
+    }
+
+    #[test]
     fn invalid_token_detail_does_not_echo_the_reason() {
         let response = ApiError::InvalidToken("kid abc unknown".into()).to_response();
         assert_eq!(

@@ -25,6 +25,7 @@ Open the Teams tab in the emulated Teams host:   {host_url}
   not consented yet, or a user of an organization that is not allowed)
 The tab itself (served like Azure Static Web Apps): {tab_url}
 Handler (the real one, configured as in Azure): {url}
+API reference (its OpenAPI description):         {url}/docs/
 Emulated Graph state (meetings, chats):          {state_url}
 
 Field worker:   Avery Field, avery@fieldworks.example  (Fieldworks, tenant {FIELD_TENANT})

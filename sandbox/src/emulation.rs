@@ -18,6 +18,7 @@ use test_support::key_vault::FakeKeyVault;
 use test_support::managed_identity::FakeManagedIdentity;
 use test_support::token_endpoint::{Refusal, TokenEndpoint};
 use test_support::tokens::unix_now;
+use warp::Filter;
 use warp::http::Method;
 
 use crate::cors::{self, AllowedOrigins};
@@ -210,6 +211,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
                 "sandbox": true,
                 "url": url,
                 "hostUrl": host_url,
+                "referenceUrl": format!("{url}/docs/"),
                 "tabUrl": format!("{tab_origin}/"),
                 "graphStateUrl": state_url,
                 "clientId": CLIENT_ID,
@@ -232,11 +234,14 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         );
     }
 
-    // The handler behind the platform's CORS, as the Functions host runs it.
-    let routes = cors::layer(
-        AllowedOrigins::new(tab_origins),
-        handler::routes::routes(state),
-    );
+    // The handler behind the platform's CORS, as the Functions host runs it; the API reference
+    // page beside it.
+    let routes = web::reference_routes()
+        .or(cors::layer(
+            AllowedOrigins::new(tab_origins),
+            handler::routes::routes(state),
+        ))
+        .unify();
     handler::server::serve(listener, routes, shutdown).await;
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.

@@ -1,6 +1,8 @@
 //! The two web origins a browser sees besides the API: the tab (`tab/`, as Azure Static Web Apps
 //! serves it, with its `config.json` and Content-Security-Policy) and the emulated Teams host page
-//! (`sandbox/host/`), which frames the tab and answers TeamsJS with tokens minted here.
+//! (`sandbox/host/`), which frames the tab and answers TeamsJS with tokens minted here. On the
+//! API's own origin, `/docs/` is the API reference (`sandbox/reference/`), rendered in the
+//! browser from the handler's `/api/openapi.json`.
 //!
 //! Files are read from the source tree on every request, so editing the tab and reloading the
 //! page is enough; nothing is built or installed at run time.
@@ -33,6 +35,23 @@ pub fn tab_dir() -> PathBuf {
 
 pub fn host_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("host")
+}
+
+/// `sandbox/reference/` in the source tree.
+pub fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("reference")
+}
+
+/// `GET /docs/…` on the API's origin: the API reference page, which reads `/api/openapi.json`
+/// from the same origin. Sandbox only: the Functions host serves no such path. Anything else
+/// is left to the handler.
+pub fn reference_routes() -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+               base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    warp::get()
+        .and(warp::path("docs"))
+        .and(warp::path::tail())
+        .map(move |tail: warp::path::Tail| serve_file(&reference_dir(), tail.as_str(), csp))
 }
 
 /// What the tab server needs to know about the rest of the emulation.
@@ -256,6 +275,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn the_reference_page_and_its_assets_are_served() {
+        let dir = reference_dir();
+        for (file, content_type) in [
+            ("", "text/html; charset=utf-8"),
+            ("reference.js", "text/javascript; charset=utf-8"),
+            ("reference.css", "text/css; charset=utf-8"),
+        ] {
+            let response = serve_file(&dir, file, "csp");
+            assert_eq!(response.status(), 200, "{file}");
+            assert_eq!(response.headers()["content-type"], content_type, "{file}");
+        }
+    }
 
     #[test]
     fn only_plain_files_of_known_types_are_served() {

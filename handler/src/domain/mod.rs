@@ -8,5 +8,5 @@ mod user;
 
 pub use ids::{GUID_PATTERN, Guid, parse_guid};
 pub use meeting::{LobbyBypass, MeetingRole, MeetingWindow, utc};
-pub use message::MessageText;
+pub use message::{MAX_MESSAGE_CHARS, MessageText};
 pub use user::{USER_PRINCIPAL_NAME_PATTERN, UserPrincipalName, UserRef};

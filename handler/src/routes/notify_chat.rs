@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr, Schema};
 use uuid::Uuid;
 use warp::http::{Method, StatusCode};
@@ -77,13 +77,15 @@ impl utoipa::PartialSchema for NotifyChatBody {
                 .property(field, ObjectBuilder::new().schema_type(kind))
         };
         // utoipa has no `not` schema; as an extension it is written where the keyword belongs.
-        let not_both = ObjectBuilder::new().extensions(Some(Extensions::from_iter([(
-            "not",
-            serde_json::json!({
-                "properties": {"chatId": {"type": "string"}, "recipients": {"type": "array"}},
-                "required": ["chatId", "recipients"],
-            }),
-        )])));
+        let not_both = ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .extensions(Some(Extensions::from_iter([(
+                "not",
+                serde_json::json!({
+                    "properties": {"chatId": {"type": "string"}, "recipients": {"type": "array"}},
+                    "required": ["chatId", "recipients"],
+                }),
+            )])));
         AllOfBuilder::new()
             .item(Ref::from_schema_name(<NotifyChat as ToSchema>::name()))
             .item(

@@ -573,6 +573,77 @@ mod tests {
         }
     }
 
+    /// The limits written next to the fields are the ones the validation code uses.
+    #[test]
+    fn the_documented_limits_are_the_code_s() {
+        use super::super::{create_meeting as meeting, notify_chat as chat, search_contacts};
+        let document: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        let schema = |name: &str| document["components"]["schemas"][name].clone();
+        let contacts = &document["paths"]["/api/contacts"]["get"]["parameters"];
+        let parameter = |name: &str| {
+            contacts
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap()["schema"]
+                .clone()
+        };
+        let cases = [
+            (
+                schema("CreateMeeting")["properties"]["subject"]["maxLength"].clone(),
+                meeting::MAX_SUBJECT_CHARS,
+            ),
+            (
+                schema("CreateMeeting")["properties"]["participants"]["maxItems"].clone(),
+                meeting::MAX_PARTICIPANTS,
+            ),
+            (
+                schema("NotifyChat")["properties"]["recipients"]["maxItems"].clone(),
+                chat::MAX_RECIPIENTS,
+            ),
+            (
+                schema("NotifyChat")["properties"]["message"]["maxLength"].clone(),
+                crate::domain::MAX_MESSAGE_CHARS,
+            ),
+            (
+                schema("Link")["properties"]["title"]["maxLength"].clone(),
+                chat::MAX_LINK_TITLE_CHARS,
+            ),
+            (
+                schema("Link")["properties"]["url"]["maxLength"].clone(),
+                chat::MAX_URL_LEN,
+            ),
+            (schema("ChatId")["maxLength"].clone(), chat::MAX_CHAT_ID_LEN),
+            (
+                parameter("q")["maxLength"].clone(),
+                search_contacts::MAX_QUERY_CHARS,
+            ),
+            (
+                parameter("top")["maximum"].clone(),
+                search_contacts::MAX_TOP,
+            ),
+            (
+                parameter("top")["default"].clone(),
+                search_contacts::DEFAULT_TOP,
+            ),
+            (
+                schema("Contacts")["properties"]["value"]["maxItems"].clone(),
+                search_contacts::MAX_TOP,
+            ),
+        ];
+        for (documented, code) in cases {
+            assert_eq!(documented, serde_json::json!(code));
+        }
+    }
+
+    #[test]
+    fn every_problem_code_serializes_as_its_name() {
+        for code in ProblemCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+
     #[test]
     fn the_document_holds_no_setting() {
         let text = document_json();

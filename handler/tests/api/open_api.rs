@@ -158,3 +158,70 @@ async fn a_token_changes_nothing_and_a_wrong_method_is_405() {
     assert_eq!(post.headers()["allow"], "GET");
     problem(post, 405, "method_not_allowed").await;
 }
+
+/// docs/api.md, the page tab developers read, names every operation of the document in a
+/// heading and every problem code in its error table, with the document's status, and nothing
+/// more.
+#[test]
+fn docs_api_md_agrees_with_the_document() {
+    let page =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/api.md"))
+            .unwrap();
+    let headings: Vec<&str> = page
+        .lines()
+        .filter_map(|line| line.strip_prefix("## `"))
+        .collect();
+    for function in FUNCTIONS {
+        for method in function.methods {
+            let route = format!("{method} /api/{}", function.route);
+            assert!(
+                headings
+                    .iter()
+                    .any(|h| h.trim_end_matches('`').split('?').next() == Some(route.as_str())),
+                "docs/api.md has no section `## \\`{route}\\``"
+            );
+        }
+    }
+    assert_eq!(
+        headings.len(),
+        FUNCTIONS.iter().map(|f| f.methods.len()).sum::<usize>(),
+        "docs/api.md has a route section the document does not: {headings:?}"
+    );
+
+    let document = generated();
+    let codes: Vec<&str> = document["components"]["schemas"]["ProblemCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let rows: Vec<(u16, String)> = page
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let status = cells.get(1)?.parse::<u16>().ok()?;
+            let code = cells.get(2)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((status, code.to_owned()))
+        })
+        .collect();
+    let documented: Vec<&str> = rows.iter().map(|(_, code)| code.as_str()).collect();
+    for code in &codes {
+        assert!(
+            documented.contains(code),
+            "docs/api.md's error table lacks `{code}`"
+        );
+    }
+    for (status, code) in &rows {
+        assert!(
+            codes.contains(&code.as_str()),
+            "`{code}` is no code of the document"
+        );
+        let example = &document["components"]["responses"]
+            .as_object()
+            .unwrap()
+            .values()
+            .find_map(|r| r["content"]["application/problem+json"]["examples"].get(code))
+            .unwrap_or_else(|| panic!("no example of `{code}`"))["value"];
+        assert_eq!(example["status"], *status, "`{code}`");
+    }
+}

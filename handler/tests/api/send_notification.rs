@@ -320,3 +320,95 @@ async fn notify_into_a_chat_the_caller_is_not_in_stays_an_upstream_error() {
 
     problem(outsider, 502, "upstream_error").await;
 }
+
+#[tokio::test]
+async fn a_long_link_without_a_title_is_posted_with_the_url_as_its_text() {
+    // Regression: the 200-character limit of `link.title` was applied to the URL shown in its
+    // place, so an https URL of 201 to 2048 characters without a title, valid by the OpenAPI
+    // description, was refused with "`link.title` must be at most 200 characters".
+    let app = spawn_app().await;
+    let url = format!("https://tab.contoso.example/session?id={}", "7".repeat(300));
+
+    let response = app
+        .post_json(
+            "/api/notifications/chat",
+            &app.field_worker_token().sign(),
+            &json!({"recipients": [EXPERT_OID], "message": "hi", "link": {"url": url}}),
+        )
+        .await;
+    let titled = app
+        .post_json(
+            "/api/notifications/chat",
+            &app.field_worker_token().sign(),
+            &json!({"recipients": [EXPERT_OID], "message": "hi",
+                    "link": {"url": "https://tab.contoso.example/", "title": "x".repeat(201)}}),
+        )
+        .await;
+
+    assert_eq!(response.status(), 201);
+    let answer: Value = response.json().await.unwrap();
+    let html = app.graph.messages(answer["chatId"].as_str().unwrap())[0]["body"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        html.ends_with(&format!("<a href=\"{url}\">{url}</a></p>")),
+        "{html}"
+    );
+    let body = problem(titled, 400, "bad_request").await;
+    assert!(body["detail"].as_str().unwrap().contains("link.title"));
+}
+
+#[tokio::test]
+async fn null_is_an_absent_field_as_the_openapi_description_says() {
+    // The description lets optional fields be `null` (serde reads them as absent), and counts
+    // `chatId` / `recipients` as given only when not `null`; schemathesis's negative-data check
+    // found the description refusing what the API accepts here.
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+
+    let to_recipients = app
+        .post_json(
+            "/api/notifications/chat",
+            &token,
+            &json!({"chatId": null, "recipients": [EXPERT_OID], "message": "hi", "link": null}),
+        )
+        .await;
+    let to_nobody = app
+        .post_json(
+            "/api/notifications/chat",
+            &token,
+            &json!({"chatId": null, "message": "hi"}),
+        )
+        .await;
+
+    assert_eq!(to_recipients.status(), 201);
+    problem(to_nobody, 400, "bad_request").await;
+}
+
+#[tokio::test]
+async fn a_link_to_an_international_domain_is_posted() {
+    // `link.url` is an IRI in the description: the URL parser takes international host names
+    // (and sends them as punycode); schemathesis found a `uri` format refusing them.
+    let app = spawn_app().await;
+
+    let response = app
+        .post_json(
+            "/api/notifications/chat",
+            &app.field_worker_token().sign(),
+            &json!({"recipients": [EXPERT_OID], "message": "hi",
+                    "link": {"url": "https://bücher.example/pump", "title": "Manual"}}),
+        )
+        .await;
+
+    assert_eq!(response.status(), 201);
+    let answer: Value = response.json().await.unwrap();
+    let html = app.graph.messages(answer["chatId"].as_str().unwrap())[0]["body"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        html.contains("https://xn--bcher-kva.example/pump"),
+        "{html}"
+    );
+}
