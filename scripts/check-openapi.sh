@@ -7,7 +7,7 @@
 #      tests/openapi/client.ts (tsc --strict; nothing generated is kept);
 #   3. the running API is what it describes: the sandbox (`cargo run -p sandbox`, offline, on
 #      127.0.0.1 only) serves the committed document at /api/openapi.json, and schemathesis runs
-#      every operation of the served document with a field worker's token, a remote expert's, no
+#      every operation of that document with a field worker's token, a remote expert's, no
 #      token and a forged token, with the checks of tools/openapi/schemathesis.toml, bounded by
 #      OPENAPI_EXAMPLES cases per operation and phase and by OPENAPI_MAX_SECONDS per run.
 #
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-examples="${OPENAPI_EXAMPLES:-60}"
+examples="${OPENAPI_EXAMPLES:-100}"
 seed="${OPENAPI_SEED:-20261202}"
 max_seconds="${OPENAPI_MAX_SECONDS:-240}"
 tools="${OPENAPI_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/remote-expert/openapi-tools}"
@@ -145,7 +145,7 @@ run() {
   echo "-- schemathesis: $name"
   local status=0
   timeout --signal=INT "$max_seconds" \
-    schemathesis --config-file tools/openapi/schemathesis.toml run "$url/api/openapi.json" \
+    schemathesis --config-file tools/openapi/schemathesis.toml run docs/openapi.json \
     --url "$url" --seed "$seed" --max-examples "$examples" --max-failures 50 \
     --report json --report-json-path "$report" "$@" >"$reports/schemathesis-$name.log" 2>&1 || status=$?
   if [[ ! -s "$report" ]]; then
