@@ -45,10 +45,17 @@ function schemaSummary(schema = {}) {
       span.append(schemaSummary(item));
     });
   } else if (schema.allOf) {
-    span.append('all of: ');
     schema.allOf.forEach((item, i) => {
-      if (i > 0) span.append(' & ');
-      span.append(schemaSummary(item));
+      if (i > 0) span.append(' with ');
+      if (item.$ref || !item.properties) {
+        span.append(schemaSummary(item));
+        return;
+      }
+      // An inline part that narrows properties of the others, e.g. a problem's `code`.
+      Object.entries(item.properties).forEach(([name, property], j) => {
+        if (j > 0) span.append(', ');
+        span.append(el('code', { text: name }), ' ', schemaSummary(property));
+      });
     });
   } else if (schema.type === 'array') {
     span.append('array of ', schemaSummary(schema.items));
@@ -76,7 +83,7 @@ function constraints(schema) {
   add('minimum');
   add('maximum');
   add('default');
-  add('pattern');
+  if (schema.pattern !== undefined) out.push(`pattern ${schema.pattern}`);
   if (schema.additionalProperties === false) out.push('no other properties');
   if (schema.not) out.push(`not ${JSON.stringify(schema.not)}`);
   return out;
@@ -161,6 +168,8 @@ function renderOperation(path, method, operation, spec) {
   }
   for (const [type, content] of Object.entries(operation.requestBody?.content ?? {})) {
     section.append(el('h4', { text: 'Request body' }), el('p', {}, el('code', { text: type }), ': ', schemaSummary(content.schema)));
+    const body = content.schema.$ref ? spec.components.schemas[content.schema.$ref.slice(SCHEMA_PREFIX.length)] : content.schema;
+    if (body?.properties) section.append(propertyTable(body));
   }
   const responses = el('table');
   responses.append(el('tr', {}, el('th', { text: 'status' }), el('th', { text: 'answer' }), el('th', { text: 'headers' })));

@@ -29,9 +29,9 @@ test('every code of the contract has its own words', () => {
 });
 
 test('the handler answers no code the tab does not explain', () => {
-  // ApiError's `code` match in handler/src/error.rs: `ApiError::… => "code",`.
+  // ProblemCode::as_str in handler/src/error.rs: `ProblemCode::… => "code",`.
   const source = readFileSync(path.join(ROOT, 'handler', 'src', 'error.rs'), 'utf8');
-  const codes = [...source.matchAll(/ApiError::\w+[^\n]*=>\s*"([a-z_]+)",/g)].map((m) => m[1]);
+  const codes = [...source.matchAll(/ProblemCode::\w+[^\n]*=>\s*"([a-z_]+)",/g)].map((m) => m[1]);
   assert.ok(codes.length >= CONTRACT_CODES.length, `found the handler's codes: ${codes}`);
   const generic = explain({ code: 'something_new' }).title;
   const unexplained = codes.filter((code) => !['method_not_allowed', 'internal'].includes(code) && explain({ code }).title === generic);
