@@ -5,7 +5,8 @@
 //!
 //! It also serves the Teams tab (`tab/`) and an emulated Teams host page that frames it and
 //! answers TeamsJS for a persona picked on the page; the tab is on its own origin, so the API
-//! answers CORS as the Functions host does. It prints the host page's URL first, then
+//! answers CORS as the Functions host does. Beside the API, `/docs/` renders its OpenAPI
+//! description (`/api/openapi.json`) as a readable reference. It prints the host page's URL first, then
 //! ready-to-use SSO tokens of a field worker and of an expert from another tenant, and curl lines
 //! that walk through a remote-assist session. Nothing leaves the machine.
 //!

@@ -326,3 +326,40 @@ fn the_banner_prints_the_host_page_first() {
         "{urls:?}"
     );
 }
+
+#[tokio::test]
+async fn the_api_reference_is_served_beside_the_api_and_reads_its_document() {
+    let sandbox = start(&[]);
+    let reference = url(&sandbox, "referenceUrl");
+    let api = url(&sandbox, "url");
+    assert!(
+        reference.starts_with(&api),
+        "{reference} is on the API's origin"
+    );
+
+    let page = http().get(format!("{reference}/")).send().await.unwrap();
+    let script = http()
+        .get(format!("{reference}/reference.js"))
+        .send()
+        .await
+        .unwrap();
+    let document = http()
+        .get(format!("{api}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    let not_a_page = http().post(format!("{reference}/")).send().await.unwrap();
+
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    assert!(!policy.contains("unsafe"), "{policy}");
+    assert_eq!(script.status(), 200);
+    assert!(script.text().await.unwrap().contains("/api/openapi.json"));
+    assert_eq!(document.status(), 200);
+    let document: Value = document.json().await.unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    // Only GET serves the page; anything else is the handler's own answer.
+    assert_eq!(not_a_page.status(), 404);
+}
