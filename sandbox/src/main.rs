@@ -6,9 +6,9 @@
 //! It also serves the Teams tab (`tab/`) and an emulated Teams host page that frames it and
 //! answers TeamsJS for a persona picked on the page; the tab is on its own origin, so the API
 //! answers CORS as the Functions host does. Beside the API, `/docs/` renders its OpenAPI
-//! description (`/api/openapi.json`) as a readable reference. It prints the host page's URL first, then
-//! ready-to-use SSO tokens of a field worker and of an expert from another tenant, and curl lines
-//! that walk through a remote-assist session. Nothing leaves the machine.
+//! description (`/api/openapi.json`) as a readable reference. It prints the host page's URL
+//! first, then ready-to-use SSO tokens of a field worker and of an expert from another tenant,
+//! and curl lines that walk through a remote-assist session. Nothing leaves the machine.
 //!
 //! Flags: `--port N` (default 7071, 0 for any; the tab and host page take N+1 and N+2),
 //! `--tokens-json` (one JSON line for scripts instead of the banner), `--token-hours N`
