@@ -27,7 +27,8 @@
 //! 3. `error`: `ApiError`, its RFC 9457 problem answers, and the one mapping of every client
 //!    error onto them.
 //! 4. `state`: the shared `AppState`, built once from `Config`.
-//! 5. `routes`: one module per Azure Function, the filters they are built from and the
+//! 5. `routes`: one module per Azure Function (`open_api` is the OpenAPI description of them
+//!    all, generated from their types), the filters they are built from and the
 //!    per-request context.
 //! 6. `server` (the accept loop, request span and log line, graceful shutdown) and `startup`.
 
