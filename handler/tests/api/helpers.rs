@@ -7,6 +7,7 @@ use std::time::Duration;
 use handler::config::Config;
 use handler::startup::{self, AppState};
 use test_support::acs::FakeAcs;
+use test_support::cloud::Cloud;
 use test_support::entra::FakeEntra;
 use test_support::graph::FakeGraph;
 use test_support::tokens::TokenBuilder;
@@ -71,15 +72,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    entra
-        .token_endpoint()
-        .register_client(CLIENT_ID, &[CLIENT_SECRET]);
-    let graph = FakeGraph::start(entra.token_endpoint().grants())
+    let Cloud { entra, graph, acs } = Cloud::around(entra, CLIENT_ID, CLIENT_SECRET)
         .await
-        .expect("fake Graph starts");
-    let acs = FakeAcs::start(entra.token_endpoint().grants())
-        .await
-        .expect("fake ACS starts");
+        .expect("the emulated cloud starts");
     let settings = settings_with_acs(&entra, &graph.endpoint(), Some(acs.connection_string()));
     let mut config =
         Config::from_lookup(|name| settings.get(name).cloned()).expect("valid settings");
