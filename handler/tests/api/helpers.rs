@@ -212,3 +212,14 @@ pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> se
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
     body
 }
+
+/// Reads a 502 `upstream_error` answer and checks that its detail names `upstream_code` (the
+/// upstream's own error code, which is all a caller may learn of it).
+pub async fn upstream_error_naming(response: reqwest::Response, upstream_code: &str) {
+    let body = problem(response, 502, "upstream_error").await;
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(upstream_code),
+        "{upstream_code} not in {body}"
+    );
+}
