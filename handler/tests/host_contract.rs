@@ -18,10 +18,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use test_support::acs::FakeAcs;
+use test_support::cloud::Cloud;
 use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
-use test_support::entra::FakeEntra;
-use test_support::graph::FakeGraph;
 
 /// The host's default `InitializationTimeout` for a custom handler.
 const HOST_INITIALIZATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -541,16 +539,7 @@ fn example_requests(
 async fn the_packaged_app_serves_every_function_as_the_host_forwards_it() {
     // Arrange: the package, the fakes behind it, and the handler started as the host would.
     let package = read_package(&build_package("serve"));
-    let entra = FakeEntra::start().await.unwrap();
-    entra
-        .token_endpoint()
-        .register_client(CLIENT_ID, &[CLIENT_SECRET]);
-    let graph = FakeGraph::start(entra.token_endpoint().grants())
-        .await
-        .unwrap();
-    let acs = FakeAcs::start(entra.token_endpoint().grants())
-        .await
-        .unwrap();
+    let Cloud { entra, graph, acs } = Cloud::start(CLIENT_ID, CLIENT_SECRET).await.unwrap();
     let settings: HashMap<String, String> = [
         ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
         (

@@ -26,6 +26,7 @@ use handler::startup::{self, AppState, Overrides};
 use secrecy::{ExposeSecret, SecretString};
 use test_support::acs::{ACCESS_KEY, FakeAcs};
 use test_support::azure_transport::VaultRedirect;
+use test_support::cloud::Cloud;
 use test_support::entra::FakeEntra;
 use test_support::graph::FakeGraph;
 use test_support::key_vault::{FakeKeyVault, VAULT_RESOURCE};
@@ -68,19 +69,15 @@ impl Case {
         shared
             .identity
             .assign_user_identity(USER_ASSIGNED_CLIENT_ID);
-        let entra = FakeEntra::start().await.unwrap();
+        let cloud = Cloud::start(CLIENT_ID, CLIENT_SECRET_V1).await.unwrap();
+        cloud.trust_managed_identity(shared.identity.issued_tokens());
+        let Cloud { entra, graph, acs } = cloud;
         let vault = FakeKeyVault::start(shared.identity.issued_tokens())
             .await
             .unwrap();
         vault.set_secret("entra-client-secret", CLIENT_SECRET_V1);
-        let tokens = entra.token_endpoint();
-        let acs = FakeAcs::start(tokens.grants()).await.unwrap();
-        acs.trust_managed_identity(shared.identity.issued_tokens());
         vault.set_secret("acs-connection-string", &acs.connection_string());
         prepare(&vault, &acs);
-        tokens.register_client(CLIENT_ID, &[CLIENT_SECRET_V1]);
-        tokens.trust_federated_identity(shared.identity.issued_tokens());
-        let graph = FakeGraph::start(tokens.grants()).await.unwrap();
 
         let mut settings: HashMap<String, String> = [
             ("GRAPH_ENDPOINT", graph.endpoint()),

@@ -15,10 +15,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::json;
-use test_support::acs::FakeAcs;
+use test_support::cloud::Cloud;
 use test_support::directory::{EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
 use test_support::entra::FakeEntra;
-use test_support::graph::FakeGraph;
 use test_support::tokens::{TokenBuilder, unix_now};
 
 const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
@@ -45,13 +44,7 @@ async fn main() {
         FakeEntra::start_on(std::net::TcpListener::bind(("127.0.0.1", entra_port)).unwrap())
             .await
             .unwrap();
-    entra
-        .token_endpoint()
-        .register_client(CLIENT_ID, &[CLIENT_SECRET]);
-    let graph = FakeGraph::start(entra.token_endpoint().grants())
-        .await
-        .unwrap();
-    let acs = FakeAcs::start(entra.token_endpoint().grants())
+    let Cloud { entra, graph, acs } = Cloud::around(entra, CLIENT_ID, CLIENT_SECRET)
         .await
         .unwrap();
 

@@ -4,6 +4,7 @@
 //! settings that point at Azure in production. Fakes record what they receive so tests can
 //! assert on what the handler sent, and have switches to fail the way the real services do.
 //!
+//! - `cloud`: Entra, Graph and ACS started together, as every user of the fakes needs them.
 //! - `keys`: the RSA test keys in `fixtures/`.
 //! - `tokens`: mints Entra-shaped access tokens, valid or deliberately broken.
 //! - `entra`: OpenID metadata and signing keys (v1.0 and v2.0), with key rollover and outages.
@@ -20,6 +21,7 @@
 
 pub mod acs;
 pub mod azure_transport;
+pub mod cloud;
 pub mod consent;
 pub mod directory;
 pub mod entra;

@@ -138,13 +138,7 @@ async fn acs_refusing_our_token_is_502_not_401() {
         .post_json("/api/acs/token", &app.expert_token().sign(), &json!({}))
         .await;
 
-    let body = problem(response, 502, "upstream_error").await;
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("InvalidAccessToken")
-    );
+    upstream_error_naming(response, "InvalidAccessToken").await;
 }
 
 #[tokio::test]

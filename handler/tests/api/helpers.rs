@@ -7,6 +7,7 @@ use std::time::Duration;
 use handler::config::Config;
 use handler::startup::{self, AppState};
 use test_support::acs::FakeAcs;
+use test_support::cloud::Cloud;
 use test_support::entra::FakeEntra;
 use test_support::graph::FakeGraph;
 use test_support::tokens::TokenBuilder;
@@ -71,15 +72,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config)) -> TestApp {
-    entra
-        .token_endpoint()
-        .register_client(CLIENT_ID, &[CLIENT_SECRET]);
-    let graph = FakeGraph::start(entra.token_endpoint().grants())
+    let Cloud { entra, graph, acs } = Cloud::around(entra, CLIENT_ID, CLIENT_SECRET)
         .await
-        .expect("fake Graph starts");
-    let acs = FakeAcs::start(entra.token_endpoint().grants())
-        .await
-        .expect("fake ACS starts");
+        .expect("the emulated cloud starts");
     let settings = settings_with_acs(&entra, &graph.endpoint(), Some(acs.connection_string()));
     let mut config =
         Config::from_lookup(|name| settings.get(name).cloned()).expect("valid settings");
@@ -216,4 +211,15 @@ pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> se
     assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
     body
+}
+
+/// Reads a 502 `upstream_error` answer and checks that its detail names `upstream_code` (the
+/// upstream's own error code, which is all a caller may learn of it).
+pub async fn upstream_error_naming(response: reqwest::Response, upstream_code: &str) {
+    let body = problem(response, 502, "upstream_error").await;
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(upstream_code),
+        "{upstream_code} not in {body}"
+    );
 }
