@@ -58,6 +58,8 @@ if ! cmp -s tools/openapi/package-lock.json "$node_modules/.installed-lock.json"
   cp tools/openapi/package-lock.json "$node_modules/.installed-lock.json"
 fi
 export PATH="$venv/bin:$root/$node_modules/.bin:$PATH"
+# Only 127.0.0.1 is contacted: Redocly CLI would otherwise send usage telemetry to its cloud.
+export REDOCLY_TELEMETRY=off
 echo "$(schemathesis --version), openapi-spec-validator $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("openapi-spec-validator"))'), redocly $(redocly --version 2>/dev/null | tail -1), openapi-typescript $(openapi-typescript --version 2>/dev/null | tail -1), tsc $(tsc --version)"
 
 # ---- the document ------------------------------------------------------------------------------
