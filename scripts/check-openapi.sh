@@ -138,6 +138,8 @@ else
 fi
 
 echo "== openapi: schemathesis, $examples cases per operation and phase, seed $seed, at most $max_seconds s a run"
+# Hypothesis keeps a character cache; under the reports, not in the work tree.
+export HYPOTHESIS_STORAGE_DIRECTORY="$reports/hypothesis"
 total_cases=0
 run() {
   local name="$1"
