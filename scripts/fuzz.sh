@@ -27,6 +27,12 @@ if [[ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz $CARGO_FUZZ_V
   cargo install --locked "cargo-fuzz@$CARGO_FUZZ_VERSION"
 fi
 
+# The instrumented build (sanitizer, coverage, one codegen unit) is most of this script's time
+# and shares nothing with the other builds; kept outside the checkout, as package-linux.sh keeps
+# its own, a later run on the same machine rebuilds only what changed. FUZZ_TARGET_DIR overrides.
+export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/remote-expert/fuzz-target}"
+mkdir -p "$CARGO_TARGET_DIR"
+
 # One build for every target. cargo fuzz has no --locked of its own; the check above makes
 # the build use fuzz/Cargo.lock as it is, and this one would stop if it still changed.
 lock_before="$(cksum <Cargo.lock)"
