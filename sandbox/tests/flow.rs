@@ -4,22 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Sandbox {
-    child: Child,
-    info: Value,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{Sandbox, start as start_with};
 
 /// Sends a request with `token` and reads the JSON answer.
 async fn call(request: reqwest::RequestBuilder, token: &str) -> Value {
@@ -34,20 +25,7 @@ async fn call(request: reqwest::RequestBuilder, token: &str) -> Value {
 }
 
 fn start() -> Sandbox {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
-        .args(["--port", "0", "--tokens-json", "--token-hours", "2"])
-        // Nothing from the developer's shell may point the emulation elsewhere.
-        .env_clear()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-    Sandbox { child, info }
+    start_with(&["--token-hours", "2"])
 }
 
 #[tokio::test]

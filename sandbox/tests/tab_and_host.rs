@@ -5,38 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-struct Sandbox {
-    child: Child,
-    info: Value,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Sandbox {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
-        .args(["--port", "0", "--tokens-json"])
-        .args(extra)
-        .env_clear()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-    Sandbox { child, info }
-}
+mod common;
+use common::{Sandbox, start};
 
 fn url(sandbox: &Sandbox, name: &str) -> String {
     sandbox.info[name]

@@ -1,0 +1,38 @@
+//! Starting the sandbox binary as a person would, for the sandbox's test files.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// A running sandbox and the JSON line it printed (`--tokens-json`); killed when dropped.
+pub struct Sandbox {
+    pub child: Child,
+    pub info: Value,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `cargo run -p sandbox -- --port 0 --tokens-json EXTRA…`, with nothing from the developer's
+/// shell that could point the emulation elsewhere.
+pub fn start(extra: &[&str]) -> Sandbox {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(["--port", "0", "--tokens-json"])
+        .args(extra)
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    Sandbox { child, info }
+}
