@@ -3,12 +3,12 @@
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
-use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
-use super::filters::{CALLER_PROBLEMS, protected_with_param};
+use super::context::{RequestContext, within_deadline};
+use super::filters::protected_with_param;
 use super::get_user_profile::{parse_user, per_user_cache};
+use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
 use crate::domain::UserRef;
-use crate::error::{ApiError, ProblemCode};
+use crate::error::ApiError;
 use crate::graph;
 use crate::state::AppState;
 
@@ -17,11 +17,7 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "users/{id}/photo",
     methods: &[Method::GET],
     allow: "GET",
-    problems: &[
-        CALLER_PROBLEMS,
-        &[ProblemCode::BadRequest],
-        UPSTREAM_PROBLEMS,
-    ],
+    problems: GRAPH_READ_PROBLEMS,
 };
 
 /// How long a browser may keep a photo (for the same `Authorization` only).

@@ -6,11 +6,11 @@
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
-use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
-use super::filters::{CALLER_PROBLEMS, protected_with_param};
+use super::context::{RequestContext, within_deadline};
+use super::filters::protected_with_param;
+use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
 use crate::domain::UserRef;
-use crate::error::{ApiError, ProblemCode};
+use crate::error::ApiError;
 use crate::graph;
 use crate::graph::users::Profile;
 use crate::state::AppState;
@@ -20,11 +20,7 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "users/{id}",
     methods: &[Method::GET],
     allow: "GET",
-    problems: &[
-        CALLER_PROBLEMS,
-        &[ProblemCode::BadRequest],
-        UPSTREAM_PROBLEMS,
-    ],
+    problems: GRAPH_READ_PROBLEMS,
 };
 
 /// How long a browser may keep a profile (for the same `Authorization` only).

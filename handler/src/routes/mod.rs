@@ -61,6 +61,14 @@ pub struct FunctionSpec {
 /// runs before every function), and a bug.
 pub const ANY_PROBLEMS: &[ProblemCode] = &[ProblemCode::PayloadTooLarge, ProblemCode::Internal];
 
+/// What a Graph-backed GET can answer: the caller's problems, a parameter refused before Graph
+/// is asked, and Graph's or on-behalf-of's problems.
+pub const GRAPH_READ_PROBLEMS: &[&[ProblemCode]] = &[
+    filters::CALLER_PROBLEMS,
+    &[ProblemCode::BadRequest],
+    context::UPSTREAM_PROBLEMS,
+];
+
 /// Every function the handler serves.
 pub const FUNCTIONS: &[FunctionSpec] = &[
     health::FUNCTION,

@@ -9,10 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
-use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
-use super::filters::{CALLER_PROBLEMS, protected};
-use crate::error::{ApiError, ProblemCode};
+use super::context::{RequestContext, within_deadline};
+use super::filters::protected;
+use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
+use crate::error::ApiError;
 use crate::graph;
 use crate::graph::people::{Contact, Person};
 use crate::state::AppState;
@@ -22,11 +22,7 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "contacts",
     methods: &[Method::GET],
     allow: "GET",
-    problems: &[
-        CALLER_PROBLEMS,
-        &[ProblemCode::BadRequest],
-        UPSTREAM_PROBLEMS,
-    ],
+    problems: GRAPH_READ_PROBLEMS,
 };
 
 pub(crate) const MAX_QUERY_CHARS: usize = 100;
