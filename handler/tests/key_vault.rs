@@ -128,26 +128,24 @@ impl Case {
         }
     }
 
-    /// A POST to the handler as the signed-in user.
-    async fn post_as_user(&self, path: &str) -> reqwest::Response {
+    /// A request to the handler as the signed-in user.
+    async fn as_user(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
         let token = self.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
         self.http
-            .post(format!("http://{}{path}", self.addr))
+            .request(method, format!("http://{}{path}", self.addr))
             .bearer_auth(token)
             .send()
             .await
             .unwrap()
     }
 
+    async fn post_as_user(&self, path: &str) -> reqwest::Response {
+        self.as_user(reqwest::Method::POST, path).await
+    }
+
     /// The caller's own profile through Graph, which needs an on-behalf-of exchange.
     async fn my_profile(&self) -> reqwest::Response {
-        let token = self.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
-        self.http
-            .get(format!("http://{}/api/users/me", self.addr))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.as_user(reqwest::Method::GET, "/api/users/me").await
     }
 
     async fn health(&self) -> serde_json::Value {
@@ -178,6 +176,16 @@ impl Case {
             "health check {check} never reached the expected state: {}",
             self.health().await
         );
+    }
+
+    /// Waits until health reports the client credential degraded, checks that the anonymous
+    /// answer gives no reasons, and returns health with the reason the operator gets.
+    async fn wait_for_degraded_credential(&self) -> (serde_json::Value, String) {
+        let health = self
+            .wait_for_check("clientCredential", |c| c == "degraded")
+            .await;
+        assert_no_reasons(&health);
+        (health, self.client_secret().await.unwrap_err())
     }
 }
 
@@ -344,15 +352,9 @@ async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared
 
     // Act and assert: the handler runs, health says degraded (the reason is for the operator,
     // not in the anonymous answer), the secret is unavailable and says why.
-    let health = case
-        .wait_for_check("clientCredential", |c| c == "degraded")
-        .await;
+    let (health, reason) = case.wait_for_degraded_credential().await;
     assert_eq!(health["status"], "degraded");
-    assert_no_reasons(&health);
-    assert_eq!(
-        case.client_secret().await.unwrap_err(),
-        "Key Vault: answered 503"
-    );
+    assert_eq!(reason, "Key Vault: answered 503");
 
     // Routes that need no secret keep working.
     let validated = case.post_as_user("/api/token/validate").await;
@@ -374,14 +376,11 @@ async fn vault_down_at_start_is_degraded_then_recovers_by_itself(shared: &Shared
 async fn a_vault_that_denies_access_is_reported(shared: &Shared) {
     let case = Case::start(shared, &[], |vault, _| vault.set_deny(true)).await;
 
-    let health = case
-        .wait_for_check("clientCredential", |c| c == "degraded")
-        .await;
+    let (health, reason) = case.wait_for_degraded_credential().await;
 
     assert_eq!(health["status"], "degraded");
-    assert_no_reasons(&health);
     assert_eq!(
-        case.client_secret().await.unwrap_err(),
+        reason,
         "Key Vault: access denied (403): grant the identity Key Vault Secrets User"
     );
 }
@@ -394,16 +393,10 @@ async fn a_missing_secret_is_reported_by_name(shared: &Shared) {
     )
     .await;
 
-    let health = case
-        .wait_for_check("clientCredential", |c| c == "degraded")
-        .await;
-
     // The name reaches the operator through the error (and the log), never anonymous callers.
-    assert_no_reasons(&health);
-    assert_eq!(
-        case.client_secret().await.unwrap_err(),
-        "Key Vault: secret renamed-secret not found (404)"
-    );
+    let (_, reason) = case.wait_for_degraded_credential().await;
+
+    assert_eq!(reason, "Key Vault: secret renamed-secret not found (404)");
 }
 
 /// The anonymous health answer holds states only: no secret names, no vault reasons.

@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 mod common;
-use common::{Sandbox, start as start_with};
+use common::{Sandbox, banner_until, get_json, start as start_with};
 
 /// Sends a request with `token` and reads the JSON answer.
 async fn call(request: reqwest::RequestBuilder, token: &str) -> Value {
@@ -76,14 +75,7 @@ async fn a_remote_assist_session_runs_end_to_end_offline() {
     assert!(!contacts["value"].as_array().unwrap().is_empty());
 
     // The emulated Graph shows the meeting chat with both messages.
-    let state: Value = http
-        .get(sandbox.info["graphStateUrl"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = get_json(sandbox.info["graphStateUrl"].as_str().unwrap()).await;
     let messages = state["chats"][thread]["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[1]["from"]["user"]["tenantId"], expert_tenant);
@@ -117,20 +109,7 @@ fn the_sandbox_stops_cleanly_on_ctrl_c() {
 
 #[test]
 fn the_banner_says_loudly_that_it_is_a_sandbox() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
-        .args(["--port", "0"])
-        .env_clear()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    for _ in 0..4 {
-        reader.read_line(&mut banner).unwrap();
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let banner = banner_until(|lines| lines.len() == 4).concat();
     assert!(banner.contains("SANDBOX"), "{banner}");
     assert!(banner.contains("NOT MICROSOFT"), "{banner}");
 }

@@ -4,13 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
 mod common;
-use common::{Sandbox, start};
+use common::{Sandbox, banner_until, get_json, start};
 
 fn url(sandbox: &Sandbox, name: &str) -> String {
     sandbox.info[name]
@@ -67,14 +64,7 @@ async fn the_tab_is_served_with_its_config_and_a_policy_that_allows_only_the_api
             .contains("vendor/teams-js/MicrosoftTeams.min.js")
     );
 
-    let config: Value = http()
-        .get(format!("{tab}/config.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = get_json(&format!("{tab}/config.json")).await;
     assert_eq!(config["apiBaseUrl"], sandbox.info["url"]);
     assert_eq!(config["clientId"], sandbox.info["clientId"]);
     assert_eq!(config["sandbox"], true);
@@ -153,14 +143,7 @@ async fn a_user_of_an_organization_that_is_not_allowed_is_refused_before_graph()
     assert_eq!(answer.status(), 403);
     let problem: Value = answer.json().await.unwrap();
     assert_eq!(problem["code"], "tenant_not_allowed");
-    let state: Value = http()
-        .get(sandbox.info["graphStateUrl"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state = get_json(sandbox.info["graphStateUrl"].as_str().unwrap()).await;
     assert_eq!(state["requests"], 0);
 }
 
@@ -184,14 +167,7 @@ async fn a_new_user_consents_in_the_emulated_entra_and_the_retry_succeeds() {
     );
 
     // Act: the consent window's authorize page, then "Grant consent".
-    let config: Value = http()
-        .get(format!("{}/config.json", url(&sandbox, "tabUrl")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = get_json(&format!("{}/config.json", url(&sandbox, "tabUrl"))).await;
     let authority = config["authority"].as_str().unwrap();
     let tenant = "0e3c0000-0000-4000-8000-000000000e3c";
     let redirect = format!("{}/auth-end.html", url(&sandbox, "tabUrl"));
@@ -250,14 +226,7 @@ async fn a_new_user_consents_in_the_emulated_entra_and_the_retry_succeeds() {
 #[tokio::test]
 async fn the_emulated_entra_redirects_only_to_registered_pages() {
     let sandbox = start(&[]);
-    let config: Value = http()
-        .get(format!("{}/config.json", url(&sandbox, "tabUrl")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = get_json(&format!("{}/config.json", url(&sandbox, "tabUrl"))).await;
     let page = http()
         .get(format!(
             "{}/0e3c0000-0000-4000-8000-000000000e3c/oauth2/v2.0/authorize",
@@ -277,28 +246,19 @@ async fn the_emulated_entra_redirects_only_to_registered_pages() {
 
 #[test]
 fn the_banner_prints_the_host_page_first() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
-        .args(["--port", "0"])
-        .env_clear()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut urls = Vec::new();
-    let mut line = String::new();
-    while urls.len() < 3 && reader.read_line(&mut line).unwrap() > 0 {
-        if let Some(at) = line.find("http://") {
-            urls.push(line[..at].trim().to_owned());
-        }
-        line.clear();
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let urls: Vec<String> = banner_until(|lines| urls_in(lines).count() == 3)
+        .iter()
+        .filter_map(|line| line.find("http://").map(|at| line[..at].trim().to_owned()))
+        .collect();
     assert!(
         urls[0].starts_with("Open the Teams tab in the emulated Teams host"),
         "{urls:?}"
     );
+}
+
+/// The banner lines that print a URL.
+fn urls_in(lines: &[String]) -> impl Iterator<Item = &String> {
+    lines.iter().filter(|line| line.contains("http://"))
 }
 
 #[tokio::test]

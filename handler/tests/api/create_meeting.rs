@@ -32,6 +32,18 @@ async fn post_meeting(app: &TestApp) -> reqwest::Response {
     .await
 }
 
+/// The field worker asks for the usual meeting with the expert, with calendar invitations;
+/// checks the 201 and returns its body.
+async fn post_meeting_with_invites(app: &TestApp) -> Value {
+    let mut request = meeting_with_expert();
+    request["sendInvites"] = json!(true);
+    let response = app
+        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn create_meeting_creates_an_online_meeting_as_the_caller() {
     // Arrange
@@ -173,8 +185,7 @@ async fn create_meeting_returns_401_without_a_token_and_calls_nothing() {
         .unwrap();
 
     problem(response, 401, "invalid_token").await;
-    assert!(app.token_requests().is_empty());
-    assert!(app.graph.requests().is_empty());
+    app.assert_nothing_went_upstream();
 }
 
 #[tokio::test]
@@ -210,8 +221,7 @@ async fn create_meeting_returns_400_naming_the_field_before_any_upstream_call() 
         .await
         .unwrap();
     problem(malformed, 400, "bad_request").await;
-    assert!(app.token_requests().is_empty());
-    assert!(app.graph.requests().is_empty());
+    app.assert_nothing_went_upstream();
 }
 
 #[tokio::test]
@@ -393,17 +403,11 @@ async fn create_meeting_with_invites_answers_201_with_a_warning_when_the_meeting
     })
     .await;
     app.graph.set_online_meeting_delay(Duration::from_secs(120));
-    let mut request = meeting_with_expert();
-    request["sendInvites"] = json!(true);
 
     // Act
-    let response = app
-        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
-        .await;
+    let body = post_meeting_with_invites(&app).await;
 
     // Assert: invitations went out once, and the tab is told so, not asked to retry.
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
     assert_eq!(body["warnings"], json!(["lobby_not_applied"]));
     assert!(
         body["joinWebUrl"]
@@ -430,15 +434,9 @@ async fn create_meeting_with_invites_never_answers_5xx_once_the_event_exists() {
         500,
         "InternalServerError",
     )]);
-    let mut request = meeting_with_expert();
-    request["sendInvites"] = json!(true);
 
-    let response = app
-        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
-        .await;
+    let body = post_meeting_with_invites(&app).await;
 
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
     assert_eq!(body["warnings"], json!(["lobby_not_applied"]));
     assert_eq!(app.graph.requests_to("POST", "/me/events").len(), 1);
 }

@@ -158,6 +158,17 @@ impl TestApp {
             .expect("request reaches the handler")
     }
 
+    /// `POST /api/notifications/chat` as the holder of `token`.
+    pub async fn notify(&self, token: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.post_json("/api/notifications/chat", token, body).await
+    }
+
+    /// Checks that the handler asked nothing of Entra's token endpoint or of Graph.
+    pub fn assert_nothing_went_upstream(&self) {
+        assert!(self.token_requests().is_empty(), "token requests were made");
+        assert!(self.graph.requests().is_empty(), "Graph was called");
+    }
+
     /// Token requests the fake Entra received.
     pub fn token_requests(&self) -> Vec<HashMap<String, String>> {
         self.entra.token_endpoint().requests()

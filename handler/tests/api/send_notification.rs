@@ -18,13 +18,7 @@ async fn notify_creates_a_federated_one_on_one_chat_and_posts_escaped_html() {
     });
 
     // Act
-    let response = app
-        .post_json(
-            "/api/notifications/chat",
-            &app.field_worker_token().sign(),
-            &body,
-        )
-        .await;
+    let response = app.notify(&app.field_worker_token().sign(), &body).await;
 
     // Assert: the answer.
     assert_eq!(response.status(), 201);
@@ -65,18 +59,8 @@ async fn notify_reuses_the_one_on_one_chat() {
     let token = app.field_worker_token().sign();
     let body = json!({"recipients": [EXPERT_OID], "message": "first"});
 
-    let first: Value = app
-        .post_json("/api/notifications/chat", &token, &body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let second: Value = app
-        .post_json("/api/notifications/chat", &token, &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.notify(&token, &body).await.json().await.unwrap();
+    let second: Value = app.notify(&token, &body).await.json().await.unwrap();
 
     assert_eq!(first["chatId"], second["chatId"]);
     assert_eq!(
@@ -107,11 +91,7 @@ async fn notify_posts_into_the_meeting_chat() {
 
     // Act
     let response = app
-        .post_json(
-            "/api/notifications/chat",
-            &token,
-            &json!({"chatId": thread, "message": "Joining now"}),
-        )
+        .notify(&token, &json!({"chatId": thread, "message": "Joining now"}))
         .await;
 
     // Assert
@@ -129,12 +109,7 @@ async fn notify_posts_into_the_meeting_chat() {
 async fn notify_makes_a_group_chat_for_several_recipients() {
     let app = spawn_app().await;
 
-    let response = app
-        .post_json(
-            "/api/notifications/chat",
-            &app.field_worker_token().sign(),
-            &json!({"recipients": [EXPERT_OID, "0b1d0000-0000-4000-8000-000000000003"], "message": "hi"}),
-        )
+    let response = app.notify(&app.field_worker_token().sign(), &json!({"recipients": [EXPERT_OID, "0b1d0000-0000-4000-8000-000000000003"], "message": "hi"}))
         .await;
 
     assert_eq!(response.status(), 201);
@@ -154,14 +129,12 @@ async fn notify_returns_400_for_a_bad_request_and_401_without_a_token() {
     let token = app.field_worker_token().sign();
 
     let both = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &token,
             &json!({"chatId": "19:a@thread.v2", "recipients": [EXPERT_OID], "message": "x"}),
         )
         .await;
-    let insecure_link = app
-        .post_json("/api/notifications/chat", &token, &json!({"chatId": "19:a@thread.v2", "message": "x", "link": {"url": "http://evil.example"}}))
+    let insecure_link = app.notify(&token, &json!({"chatId": "19:a@thread.v2", "message": "x", "link": {"url": "http://evil.example"}}))
         .await;
     let no_token = app
         .http
@@ -184,8 +157,7 @@ async fn notify_returns_404_for_an_unknown_chat_and_502_when_graph_fails() {
     let token = app.field_worker_token().sign();
 
     let unknown = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &token,
             &json!({"chatId": "19:nope@thread.v2", "message": "x"}),
         )
@@ -197,11 +169,7 @@ async fn notify_returns_404_for_an_unknown_chat_and_502_when_graph_fails() {
         "InternalServerError",
     )]);
     let failed = app
-        .post_json(
-            "/api/notifications/chat",
-            &token,
-            &json!({"recipients": [EXPERT_OID], "message": "x"}),
-        )
+        .notify(&token, &json!({"recipients": [EXPERT_OID], "message": "x"}))
         .await;
 
     problem(unknown, 404, "not_found").await;
@@ -219,9 +187,7 @@ async fn notify_adds_a_guest_of_the_tenant_with_the_guest_role() {
     });
 
     // Act
-    let response = app
-        .post_json("/api/notifications/chat", &token, &body)
-        .await;
+    let response = app.notify(&token, &body).await;
 
     // Assert: Graph got each member with the role it requires (it refuses a guest as owner).
     assert_eq!(response.status(), 201);
@@ -279,12 +245,7 @@ async fn notify_asks_for_consent_when_the_tenant_lacks_chat_create() {
         .token_endpoint()
         .withhold_graph_permissions(FIELD_TENANT, &["Chat.Create"]);
 
-    let response = app
-        .post_json(
-            "/api/notifications/chat",
-            &app.field_worker_token().sign(),
-            &json!({"recipients": [{"userId": EXPERT_OID, "tenantId": EXPERT_TENANT}], "message": "x"}),
-        )
+    let response = app.notify(&app.field_worker_token().sign(), &json!({"recipients": [{"userId": EXPERT_OID, "tenantId": EXPERT_TENANT}], "message": "x"}))
         .await;
 
     let body = problem(response, 403, "consent_required").await;
@@ -300,8 +261,7 @@ async fn notify_into_a_chat_the_caller_is_not_in_stays_an_upstream_error() {
     let app = spawn_app().await;
     let expert = app.expert_token().sign();
     let created: Value = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &expert,
             &json!({"recipients": [SPECIALIST_OID], "message": "x"}),
         )
@@ -311,8 +271,7 @@ async fn notify_into_a_chat_the_caller_is_not_in_stays_an_upstream_error() {
         .unwrap();
 
     let outsider = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &app.field_worker_token().sign(),
             &json!({"chatId": created["chatId"], "message": "let me in"}),
         )
@@ -330,27 +289,20 @@ async fn a_long_link_without_a_title_is_posted_with_the_url_as_its_text() {
     let url = format!("https://tab.contoso.example/session?id={}", "7".repeat(300));
 
     let response = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &app.field_worker_token().sign(),
             &json!({"recipients": [EXPERT_OID], "message": "hi", "link": {"url": url}}),
         )
         .await;
     let titled = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &app.field_worker_token().sign(),
             &json!({"recipients": [EXPERT_OID], "message": "hi",
                     "link": {"url": "https://tab.contoso.example/", "title": "x".repeat(201)}}),
         )
         .await;
 
-    assert_eq!(response.status(), 201);
-    let answer: Value = response.json().await.unwrap();
-    let html = app.graph.messages(answer["chatId"].as_str().unwrap())[0]["body"]["content"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let html = first_message_html(&app, response).await;
     assert!(
         html.ends_with(&format!("<a href=\"{url}\">{url}</a></p>")),
         "{html}"
@@ -368,18 +320,13 @@ async fn null_is_an_absent_field_as_the_openapi_description_says() {
     let token = app.field_worker_token().sign();
 
     let to_recipients = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &token,
             &json!({"chatId": null, "recipients": [EXPERT_OID], "message": "hi", "link": null}),
         )
         .await;
     let to_nobody = app
-        .post_json(
-            "/api/notifications/chat",
-            &token,
-            &json!({"chatId": null, "message": "hi"}),
-        )
+        .notify(&token, &json!({"chatId": null, "message": "hi"}))
         .await;
 
     assert_eq!(to_recipients.status(), 201);
@@ -393,22 +340,27 @@ async fn a_link_to_an_international_domain_is_posted() {
     let app = spawn_app().await;
 
     let response = app
-        .post_json(
-            "/api/notifications/chat",
+        .notify(
             &app.field_worker_token().sign(),
             &json!({"recipients": [EXPERT_OID], "message": "hi",
                     "link": {"url": "https://bücher.example/pump", "title": "Manual"}}),
         )
         .await;
 
-    assert_eq!(response.status(), 201);
-    let answer: Value = response.json().await.unwrap();
-    let html = app.graph.messages(answer["chatId"].as_str().unwrap())[0]["body"]["content"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let html = first_message_html(&app, response).await;
     assert!(
         html.contains("https://xn--bcher-kva.example/pump"),
         "{html}"
     );
+}
+
+/// Checks that a notification was posted (201) and returns the HTML of the first message in the
+/// chat it names.
+async fn first_message_html(app: &TestApp, response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 201);
+    let answer: Value = response.json().await.unwrap();
+    app.graph.messages(answer["chatId"].as_str().unwrap())[0]["body"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

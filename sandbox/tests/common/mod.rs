@@ -36,3 +36,29 @@ pub fn start(extra: &[&str]) -> Sandbox {
     let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     Sandbox { child, info }
 }
+
+/// Reads a JSON answer of an anonymous GET (the sandbox's own pages and state).
+pub async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// Starts `cargo run -p sandbox -- --port 0` as a person would (the banner, not the JSON
+/// line), reads its banner until `enough` says so, and stops it.
+pub fn banner_until(enough: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(["--port", "0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    while !enough(&lines) && reader.read_line(&mut line).unwrap() > 0 {
+        lines.push(std::mem::take(&mut line));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
