@@ -336,28 +336,8 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_ACS_CONNECTION_STRING_NAME.to_owned());
         let client_secret = reader.secret("ENTRA_CLIENT_SECRET");
         let acs_connection_string = reader.secret("ACS_CONNECTION_STRING");
-        let acs_connection_string_has_key = match &acs_connection_string {
-            Some(text) => match ConnectionString::parse(text.expose_secret()) {
-                Ok(parsed) => {
-                    if let Err(reason) = check_acs_endpoint(&parsed.endpoint, acs_endpoint.as_ref())
-                    {
-                        reader.problems.push(SettingProblem {
-                            setting: "ACS_CONNECTION_STRING",
-                            reason,
-                        });
-                    }
-                    Some(parsed.has_access_key())
-                }
-                Err(reason) => {
-                    reader.problems.push(SettingProblem {
-                        setting: "ACS_CONNECTION_STRING",
-                        reason: reason.to_owned(),
-                    });
-                    None
-                }
-            },
-            None => None,
-        };
+        let acs_connection_string_has_key =
+            reader.acs_key_presence(acs_connection_string.as_ref(), acs_endpoint.as_ref());
         let managed_identity_client_id = reader.parse("AZURE_CLIENT_ID", parse_guid);
         let identity_endpoint = reader.parse("IDENTITY_ENDPOINT", parse_base_url);
         let identity_header = reader.secret("IDENTITY_HEADER");
@@ -369,20 +349,14 @@ impl Config {
             })
             .unwrap_or(false);
         let cert_file = reader.parse("SSL_CERT_FILE", |v| {
-            let path = PathBuf::from(v);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err("is not a readable file")
-            }
+            Some(PathBuf::from(v))
+                .filter(|path| path.is_file())
+                .ok_or("is not a readable file")
         });
         let cert_dir = reader.parse("SSL_CERT_DIR", |v| {
-            let path = PathBuf::from(v);
-            if path.is_dir() {
-                Ok(path)
-            } else {
-                Err("is not a directory")
-            }
+            Some(PathBuf::from(v))
+                .filter(|path| path.is_dir())
+                .ok_or("is not a directory")
         });
 
         let needs_managed_identity = managed_identity_needed(
@@ -399,19 +373,11 @@ impl Config {
             } else {
                 "ACS is configured without an access key"
             };
-            for (setting, present) in [
-                ("IDENTITY_ENDPOINT", identity_endpoint.is_some()),
-                ("IDENTITY_HEADER", identity_header.is_some()),
-            ] {
-                if !present && reader.raw(setting).is_none() {
-                    reader.problems.push(SettingProblem {
-                        setting,
-                        reason: format!(
-                            "is missing: {purpose}, which needs the App Service managed identity endpoint (set MANAGED_IDENTITY_ALLOW_IMDS=true only on a VM)"
-                        ),
-                    });
-                }
-            }
+            reader.require_identity_endpoint(
+                purpose,
+                identity_endpoint.is_some(),
+                identity_header.is_some(),
+            );
         }
         if client_credential == ClientCredentialKind::ManagedIdentity
             && managed_identity_client_id.is_none()
@@ -529,6 +495,48 @@ impl<L: Fn(&str) -> Option<String>> Reader<'_, L> {
 
     fn secret(&self, name: &str) -> Option<SecretString> {
         self.raw(name).map(SecretString::from)
+    }
+
+    /// Whether the ACS connection string carries an access key (`None` without one, or when it
+    /// cannot be read); a string that does not parse, or whose endpoint disagrees with
+    /// `ACS_ENDPOINT`, is a problem.
+    fn acs_key_presence(
+        &mut self,
+        connection_string: Option<&SecretString>,
+        acs_endpoint: Option<&Url>,
+    ) -> Option<bool> {
+        let parsed = match ConnectionString::parse(connection_string?.expose_secret()) {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                self.problems.push(SettingProblem {
+                    setting: "ACS_CONNECTION_STRING",
+                    reason: reason.to_owned(),
+                });
+                return None;
+            }
+        };
+        if let Err(reason) = check_acs_endpoint(&parsed.endpoint, acs_endpoint) {
+            self.problems.push(SettingProblem {
+                setting: "ACS_CONNECTION_STRING",
+                reason,
+            });
+        }
+        Some(parsed.has_access_key())
+    }
+
+    /// The App Service identity endpoint must be configured for `purpose`; a setting that is
+    /// present but malformed has already been reported.
+    fn require_identity_endpoint(&mut self, purpose: &str, endpoint: bool, header: bool) {
+        for (setting, present) in [("IDENTITY_ENDPOINT", endpoint), ("IDENTITY_HEADER", header)] {
+            if !present && self.raw(setting).is_none() {
+                self.problems.push(SettingProblem {
+                    setting,
+                    reason: format!(
+                        "is missing: {purpose}, which needs the App Service managed identity endpoint (set MANAGED_IDENTITY_ALLOW_IMDS=true only on a VM)"
+                    ),
+                });
+            }
+        }
     }
 }
 
