@@ -246,19 +246,19 @@ async fn the_emulated_entra_redirects_only_to_registered_pages() {
 
 #[test]
 fn the_banner_prints_the_host_page_first() {
-    let urls: Vec<String> = banner_until(|lines| urls_in(lines).count() == 3)
-        .iter()
-        .filter_map(|line| line.find("http://").map(|at| line[..at].trim().to_owned()))
-        .collect();
+    let urls = url_labels(&banner_until(|lines| url_labels(lines).len() == 3));
     assert!(
         urls[0].starts_with("Open the Teams tab in the emulated Teams host"),
         "{urls:?}"
     );
 }
 
-/// The banner lines that print a URL.
-fn urls_in(lines: &[String]) -> impl Iterator<Item = &String> {
-    lines.iter().filter(|line| line.contains("http://"))
+/// What the banner says before each URL it prints, in order.
+fn url_labels(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|line| line.find("http://").map(|at| line[..at].trim().to_owned()))
+        .collect()
 }
 
 #[tokio::test]

@@ -24,12 +24,8 @@ fn meeting_with_expert() -> Value {
 
 /// The field worker asks for the usual meeting with the expert.
 async fn post_meeting(app: &TestApp) -> reqwest::Response {
-    app.post_json(
-        "/api/meetings",
-        &app.field_worker_token().sign(),
-        &meeting_with_expert(),
-    )
-    .await
+    app.create_meeting(&app.field_worker_token().sign(), &meeting_with_expert())
+        .await
 }
 
 /// The field worker asks for the usual meeting with the expert, with calendar invitations;
@@ -38,7 +34,7 @@ async fn post_meeting_with_invites(app: &TestApp) -> Value {
     let mut request = meeting_with_expert();
     request["sendInvites"] = json!(true);
     let response = app
-        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
+        .create_meeting(&app.field_worker_token().sign(), &request)
         .await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
@@ -138,7 +134,7 @@ async fn create_meeting_with_invites_uses_a_calendar_event() {
 
     // Act
     let response = app
-        .post_json("/api/meetings", &app.field_worker_token().sign(), &request)
+        .create_meeting(&app.field_worker_token().sign(), &request)
         .await;
 
     // Assert
@@ -204,7 +200,7 @@ async fn create_meeting_returns_400_naming_the_field_before_any_upstream_call() 
     ];
 
     for (body, field) in cases {
-        let response = app.post_json("/api/meetings", &token, &body).await;
+        let response = app.create_meeting(&token, &body).await;
         let problem = problem(response, 400, "bad_request").await;
         assert!(
             problem["detail"].as_str().unwrap().contains(field),
@@ -496,8 +492,7 @@ async fn fifty_concurrent_requests_of_one_user_make_one_token_call() {
 
     // Act
     let responses =
-        futures::future::join_all((0..50).map(|_| app.post_json("/api/meetings", &token, &body)))
-            .await;
+        futures::future::join_all((0..50).map(|_| app.create_meeting(&token, &body))).await;
 
     // Assert
     for response in responses {
@@ -533,7 +528,7 @@ async fn delegated_tokens_never_cross_users_or_tenants() {
             let token = app.entra.token_v2(CLIENT_ID, tenant, oid).sign();
             let mut body = meeting_with_expert();
             body["subject"] = json!(format!("{tenant}/{oid}"));
-            async move { app.post_json("/api/meetings", &token, &body).await.status() }
+            async move { app.create_meeting(&token, &body).await.status() }
         });
         for status in futures::future::join_all(requests).await {
             assert_eq!(status, 201);

@@ -158,6 +158,11 @@ impl TestApp {
             .expect("request reaches the handler")
     }
 
+    /// `POST /api/meetings` as the holder of `token`.
+    pub async fn create_meeting(&self, token: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.post_json("/api/meetings", token, body).await
+    }
+
     /// `POST /api/notifications/chat` as the holder of `token`.
     pub async fn notify(&self, token: &str, body: &serde_json::Value) -> reqwest::Response {
         self.post_json("/api/notifications/chat", token, body).await

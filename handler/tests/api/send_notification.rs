@@ -75,8 +75,7 @@ async fn notify_posts_into_the_meeting_chat() {
     let app = spawn_app().await;
     let token = app.field_worker_token().sign();
     let meeting: Value = app
-        .post_json(
-            "/api/meetings",
+        .create_meeting(
             &token,
             &json!({
                 "subject": "Pump 7", "startDateTime": "2026-11-26T14:00:00Z", "endDateTime": "2026-11-26T15:00:00Z",

@@ -18,17 +18,21 @@ impl Drop for Sandbox {
     }
 }
 
-/// `cargo run -p sandbox -- --port 0 --tokens-json EXTRA…`, with nothing from the developer's
-/// shell that could point the emulation elsewhere.
-pub fn start(extra: &[&str]) -> Sandbox {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
-        .args(["--port", "0", "--tokens-json"])
-        .args(extra)
+/// `cargo run -p sandbox -- ARGS…` with its stdout piped, and nothing from the developer's shell
+/// that could point the emulation elsewhere.
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_sandbox"))
+        .args(args)
         .env_clear()
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// `cargo run -p sandbox -- --port 0 --tokens-json EXTRA…`, read up to its JSON line.
+pub fn start(extra: &[&str]) -> Sandbox {
+    let mut child = spawn(&[&["--port", "0", "--tokens-json"], extra].concat());
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -45,13 +49,7 @@ pub async fn get_json(url: &str) -> Value {
 /// Starts `cargo run -p sandbox -- --port 0` as a person would (the banner, not the JSON
 /// line), reads its banner until `enough` says so, and stops it.
 pub fn banner_until(enough: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandbox"))
-        .args(["--port", "0"])
-        .env_clear()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&["--port", "0"]);
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     let mut line = String::new();
