@@ -15,20 +15,24 @@ for round in 1 2; do
   echo "== criterion round $round: after"; crit $A
 done
 run_wrk() {
-  local bin=$1 label=$2
-  HANDLER_BIN=$bin $A/target/release/examples/load_target --distinct 300000 > /tmp/lt.json 2>/tmp/lt.err &
+  local bin=$1 label=$2 info
+  info=$(mktemp)
+  HANDLER_BIN=$bin $A/target/release/examples/load_target --distinct 300000 >"$info" 2>/dev/null &
   local pid=$!
-  for _ in $(seq 600); do [ -s /tmp/lt.json ] && break; sleep 0.5; done
+  # The target prints its JSON line once the handler answers (RSA-signing the token file first).
+  for _ in $(seq 600); do [ -s "$info" ] && break; sleep 0.5; done
   local H S T
-  H=$(python3 -c 'import json;print(json.loads(open("/tmp/lt.json").readline())["handler"])')
-  S=$(python3 -c 'import json;print(json.loads(open("/tmp/lt.json").readline())["ssoToken"])')
-  T=$(python3 -c 'import json;print(json.loads(open("/tmp/lt.json").readline())["tokensFile"])')
+  { read -r H; read -r S; read -r T; } < <(python3 -c '
+import json, sys
+line = json.loads(open(sys.argv[1]).readline())
+print(line["handler"], line["ssoToken"], line["tokensFile"], sep="\n")' "$info")
   cd $A
-  echo "== wrk $label: health"; wrk -t2 -c64 -d5s --latency $H/api/health | grep -E "Requests/sec|50%|99%|Non-2xx"
-  echo "== wrk $label: one repeated token"; wrk -t2 -c64 -d5s --latency -s bench/post.lua -H "Authorization: Bearer $S" $H/api/token/validate | grep -E "Requests/sec|50%|99%|Non-2xx"
-  echo "== wrk $label: distinct tokens"; TOKENS=$T THREADS=2 wrk -t2 -c64 -d5s --latency -s bench/distinct_tokens.lua $H/api/token/validate | grep -E "Requests/sec|50%|99%|Non-2xx"
+  local keep="Requests/sec|50%|99%|Non-2xx"
+  echo "== wrk $label: health"; wrk -t2 -c64 -d5s --latency $H/api/health | grep -E "$keep"
+  echo "== wrk $label: one repeated token"; wrk -t2 -c64 -d5s --latency -s bench/post.lua -H "Authorization: Bearer $S" $H/api/token/validate | grep -E "$keep"
+  echo "== wrk $label: distinct tokens"; TOKENS=$T THREADS=2 wrk -t2 -c64 -d5s --latency -s bench/distinct_tokens.lua $H/api/token/validate | grep -E "$keep"
   kill $pid; wait $pid 2>/dev/null || true
-  : > /tmp/lt.json
+  rm -f "$info"
 }
 for round in 1 2; do
   run_wrk $B/target/release/handler "before (round $round)"
