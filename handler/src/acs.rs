@@ -7,8 +7,10 @@
 //! date, host and body hash, as ACS documents) or, when the connection string carries no key,
 //! with a managed-identity token for `https://communication.azure.com//.default`.
 //!
-//! ACS tokens are cached per (tenant, user) until five minutes before they expire; concurrent
-//! requests of one user share one exchange.
+//! ACS tokens are cached per presented SSO token (its SHA-256) and (tenant, user) until five
+//! minutes before they expire, like the on-behalf-of tokens they are made from: another SSO
+//! token of the same user gets an exchange of its own. Concurrent requests with one token share
+//! one exchange.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +26,7 @@ use tokio::time::Instant;
 use url::Url;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, TokenDigest};
 pub use crate::config::ConnectionString;
 use crate::config::check_acs_endpoint;
 use crate::obo::{OboError, OnBehalfOf, ScopeSet};
@@ -166,6 +168,7 @@ impl std::fmt::Debug for AcsToken {
 struct CacheKey {
     tenant_id: Uuid,
     object_id: Uuid,
+    assertion: TokenDigest,
 }
 
 impl UseUntil for AcsToken {
@@ -233,6 +236,7 @@ impl AcsClient {
         let key = CacheKey {
             tenant_id: caller.identity.tenant_id,
             object_id: caller.identity.object_id,
+            assertion: caller.token_digest,
         };
         self.cache
             .try_get_with(key, async {

@@ -2,9 +2,17 @@
 //! that acts as that same user.
 //!
 //! Tokens are requested from the caller's own tenant (`/{tid}/oauth2/v2.0/token`, never
-//! `common`) and cached per (tenant, user, scope set) until five minutes before they expire, so
-//! one user's token can never answer for another. Concurrent requests of one user for one scope
-//! set share a single exchange.
+//! `common`) and cached until five minutes before they expire per presented SSO token (its
+//! SHA-256) as well as tenant, user and scope set, as MSAL's on-behalf-of cache keys by the
+//! assertion: another token of the same user (another session, one without MFA, a stolen one)
+//! never reuses an exchange, so Entra evaluates Conditional Access for every SSO token it has
+//! not seen. Concurrent requests with one token for one scope set share a single exchange.
+//!
+//! Consent and interaction refusals are remembered per key for `refusal_memory` (see
+//! `Tuning`): a tab that fires several calls at once, or keeps retrying, reaches Entra once per
+//! window instead of once per call, so no user can get the app throttled for everyone. The first
+//! refusal is still answered at once, and a tab that says it has just consented gets its retries
+//! once per window.
 //!
 //! Entra's answers are sorted the way MSAL sorts them: consent needed (answered at once, unless
 //! the tab says it has just completed consent: then retried with backoff for the seconds Entra
@@ -13,6 +21,7 @@
 //! must get a new token), a rotated client secret (read it again), or an outage.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -20,7 +29,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, TokenDigest};
 use crate::secrets::{ClientAuthentication, ClientCredential, Secrets, SecretsError};
 use crate::token_cache::{self, UseUntil};
 use crate::upstream::safe_code;
@@ -70,6 +79,45 @@ struct CacheKey {
     tenant_id: Uuid,
     object_id: Uuid,
     scopes: &'static str,
+    /// The presented SSO token: an exchange answers for the assertion it was made with.
+    assertion: TokenDigest,
+}
+
+impl CacheKey {
+    fn new(caller: &Caller, scopes: &ScopeSet) -> Self {
+        CacheKey {
+            tenant_id: caller.identity.tenant_id,
+            object_id: caller.identity.object_id,
+            scopes: scopes.request,
+            assertion: caller.token_digest,
+        }
+    }
+}
+
+/// A consent or interaction refusal, answered again without asking Entra while it lasts.
+struct RememberedRefusal {
+    error: OboError,
+    /// Whether a request saying `x-consent-retry: 1` already had its retries in this window.
+    consent_retry_spent: AtomicBool,
+    /// The end of the window. Checked here rather than left to the cache's time-to-live, which
+    /// only bounds how long a dead entry takes up room.
+    until: Instant,
+}
+
+impl RememberedRefusal {
+    fn is_current(&self) -> bool {
+        Instant::now() < self.until
+    }
+
+    /// Whether this refusal should stand for a request of `caller`, rather than the request
+    /// trying Entra again: only a consent refusal, only for a tab that says it has just
+    /// consented, and only once per window.
+    fn stands_for(&self, caller: &Caller) -> bool {
+        let retry = caller.just_consented
+            && matches!(self.error, OboError::ConsentRequired { .. })
+            && !self.consent_retry_spent.swap(true, Ordering::AcqRel);
+        !retry
+    }
 }
 
 /// An access token obtained on behalf of a user.
@@ -186,6 +234,8 @@ pub struct OnBehalfOf {
     secrets: Arc<Secrets>,
     consent_backoff: Duration,
     cache: moka::future::Cache<CacheKey, Arc<DelegatedToken>>,
+    refusal_memory: Duration,
+    refusals: moka::future::Cache<CacheKey, Arc<RememberedRefusal>>,
 }
 
 impl std::fmt::Debug for OnBehalfOf {
@@ -203,22 +253,37 @@ impl UseUntil for DelegatedToken {
     }
 }
 
+/// How `OnBehalfOf` paces and bounds itself.
+#[derive(Debug, Clone, Copy)]
+pub struct OboOptions {
+    /// First wait before retrying a consent refusal for a tab that has just consented.
+    pub consent_backoff: Duration,
+    /// How long a consent or interaction refusal is answered without asking Entra again.
+    pub refusal_memory: Duration,
+    /// Tokens (and remembered refusals) kept, each per SSO token and scope set.
+    pub capacity: u64,
+}
+
 impl OnBehalfOf {
     pub fn new(
         http: reqwest::Client,
         authority_host: &str,
         client_id: Uuid,
         secrets: Arc<Secrets>,
-        consent_backoff: Duration,
-        capacity: u64,
+        options: OboOptions,
     ) -> Self {
         OnBehalfOf {
             http,
             authority_host: authority_host.to_owned(),
             client_id: client_id.to_string(),
             secrets,
-            consent_backoff,
-            cache: token_cache::cache(capacity),
+            consent_backoff: options.consent_backoff,
+            cache: token_cache::cache(options.capacity),
+            refusal_memory: options.refusal_memory,
+            refusals: moka::future::Cache::builder()
+                .max_capacity(options.capacity)
+                .time_to_live(options.refusal_memory)
+                .build(),
         }
     }
 
@@ -231,11 +296,52 @@ impl OnBehalfOf {
         scopes: &ScopeSet,
         deadline: Instant,
     ) -> Result<Arc<DelegatedToken>, OboError> {
-        let key = CacheKey {
-            tenant_id: caller.identity.tenant_id,
-            object_id: caller.identity.object_id,
-            scopes: scopes.request,
-        };
+        let key = CacheKey::new(caller, scopes);
+        if let Some(refusal) = self.refusals.get(&key).await
+            && refusal.is_current()
+            && refusal.stands_for(caller)
+        {
+            return Err(refusal.error.clone());
+        }
+        let result = self
+            .cached_or_exchanged(&key, caller, scopes, deadline)
+            .await;
+        match &result {
+            Ok(_) => self.refusals.invalidate(&key).await,
+            Err(
+                error @ (OboError::ConsentRequired { .. } | OboError::InteractionRequired { .. }),
+            ) => self.remember(key, error, caller).await,
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Starts a window in which `error` answers for `key`, unless one is already running: a
+    /// retry that was refused again must not extend it.
+    async fn remember(&self, key: CacheKey, error: &OboError, caller: &Caller) {
+        let refusal = Arc::new(RememberedRefusal {
+            error: error.clone(),
+            consent_retry_spent: AtomicBool::new(caller.just_consented),
+            until: Instant::now() + self.refusal_memory,
+        });
+        self.refusals
+            .entry(key)
+            .and_compute_with(|existing| async move {
+                match existing {
+                    Some(existing) if existing.value().is_current() => moka::ops::compute::Op::Nop,
+                    _ => moka::ops::compute::Op::Put(refusal),
+                }
+            })
+            .await;
+    }
+
+    async fn cached_or_exchanged(
+        &self,
+        key: &CacheKey,
+        caller: &Caller,
+        scopes: &ScopeSet,
+        deadline: Instant,
+    ) -> Result<Arc<DelegatedToken>, OboError> {
         let exchange = || async {
             match tokio::time::timeout_at(deadline, self.exchange(caller, scopes, deadline)).await {
                 Ok(result) => result.map(Arc::new),
@@ -253,7 +359,7 @@ impl OnBehalfOf {
         // Refused by the resource since it was cached: drop it (unless another request has
         // already replaced it) and exchange again.
         self.cache
-            .entry(key)
+            .entry(key.clone())
             .and_compute_with(|entry| async move {
                 match entry {
                     Some(entry) if entry.value().is_refused() => moka::ops::compute::Op::Remove,
@@ -262,14 +368,7 @@ impl OnBehalfOf {
             })
             .await;
         self.cache
-            .try_get_with(
-                CacheKey {
-                    tenant_id: caller.identity.tenant_id,
-                    object_id: caller.identity.object_id,
-                    scopes: scopes.request,
-                },
-                exchange(),
-            )
+            .try_get_with(key.clone(), exchange())
             .await
             .map_err(|shared| OboError::clone(&shared))
     }

@@ -7,7 +7,7 @@ use crate::acs::{AcsClient, AcsOptions};
 use crate::auth::{Expectations, SigningKeys, TokenValidator};
 use crate::config::{AllowedClientApps, Config};
 use crate::graph::GraphClient;
-use crate::obo::OnBehalfOf;
+use crate::obo::{OboOptions, OnBehalfOf};
 use crate::outbound;
 use crate::secrets::{SdkTransport, Secrets, SecretsError};
 
@@ -80,8 +80,11 @@ impl AppState {
             &config.entra.authority_host,
             config.entra.client_id,
             secrets.clone(),
-            config.tuning.consent_retry_backoff,
-            config.tuning.delegated_token_cache_capacity,
+            OboOptions {
+                consent_backoff: config.tuning.consent_retry_backoff,
+                refusal_memory: config.tuning.refusal_memory,
+                capacity: config.tuning.delegated_token_cache_capacity,
+            },
         ));
         let acs = Arc::new(AcsClient::new(
             http.clone(),

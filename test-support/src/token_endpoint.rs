@@ -123,6 +123,8 @@ struct State {
     signing_keys: Vec<TestKey>,
     /// Users whose consent is missing (see `consent`); none unless a test or the sandbox asks.
     consents: Consents,
+    /// Tenants with a Conditional Access policy that requires multi-factor authentication.
+    mfa_required: std::collections::HashSet<String>,
 }
 
 /// Tokens the endpoint issued, shared with the Graph and ACS fakes.
@@ -187,6 +189,15 @@ impl TokenEndpoint {
             tenant.to_owned(),
             permissions.iter().map(|p| (*p).to_owned()).collect(),
         );
+    }
+
+    /// From now on `tenant` has a Conditional Access policy requiring MFA. Entra evaluates it on
+    /// every on-behalf-of exchange, against how the user signed in to get the assertion
+    /// (v2-oauth2-on-behalf-of-flow.md, "Error response example": `interaction_required`, with
+    /// the claims the client must satisfy). The emulation reads the sign-in's methods from the
+    /// assertion's `amr` claim: without `mfa` there, the exchange is refused.
+    pub fn require_mfa(&self, tenant: &str) {
+        self.lock().mfa_required.insert(tenant.to_owned());
     }
 
     pub fn set_token_lifetime(&self, seconds: u64) {
@@ -296,6 +307,12 @@ fn exchange(state: &Mutex<State>, tenant: &str, form: HashMap<String, String>) -
     }
     if !state.consents.allows(tenant, object_id) {
         return refuse(&Refusal::consent_required());
+    }
+    let signed_in_with_mfa = claims["amr"]
+        .as_array()
+        .is_some_and(|methods| methods.iter().any(|m| m == "mfa"));
+    if state.mfa_required.contains(tenant) && !signed_in_with_mfa {
+        return refuse(&Refusal::interaction_required());
     }
     if !KNOWN_SCOPES.contains(&field("scope")) {
         return refuse(&Refusal::entra(400, "invalid_scope", 70011, None));

@@ -9,9 +9,17 @@
 //! Microsoft.IdentityModel's `ConfigurationManager.RequestRefresh`, the first such re-read after
 //! a scheduled load happens at once (a key rolled in just after start-up is honoured), and the
 //! ones after it at most once per `signing_keys_min_refetch_interval`, so a stream of forged
-//! `kid`s costs Entra one fetch per interval.
+//! `kid`s costs Entra one fetch per interval. A request that finds a fetch already running waits
+//! for it and re-checks its `kid` against the result instead of fetching again, so a token that
+//! arrives during the start-up load does not spend the immediate re-read.
+//!
+//! Each loaded set carries a generation. A re-read that brings nothing new keeps the set (and its
+//! generation); one that changes anything gets the next generation, and keys that are published
+//! unchanged are carried over as the same `Arc`, so the token cache can tell cheaply whether the
+//! key that signed a remembered token is still published.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,7 +38,10 @@ pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
 /// One verification key, with what Entra says it may sign.
 #[derive(Debug)]
 pub struct SigningKey {
+    pub kid: String,
     pub public_key: ParsedPublicKey,
+    /// The JWK's `n` and `e` as published, to recognise the same key in the next set.
+    material: Vec<u8>,
     /// Published in the v1.0 key set.
     pub in_v1: bool,
     /// Published in the v2.0 key set.
@@ -47,6 +58,15 @@ impl SigningKey {
             TokenVersion::V2 => self.in_v2,
         }
     }
+
+    /// Published with the same material, for the same versions and issuer.
+    fn same_as(&self, other: &SigningKey) -> bool {
+        self.kid == other.kid
+            && self.material == other.material
+            && self.in_v1 == other.in_v1
+            && self.in_v2 == other.in_v2
+            && self.issuer == other.issuer
+    }
 }
 
 /// A consistent snapshot of both key sets and both issuer templates.
@@ -55,18 +75,29 @@ pub struct KeySet {
     keys: HashMap<String, Arc<SigningKey>>,
     v1_issuer: String,
     v2_issuer: String,
+    /// Bumped by every load that changed anything.
+    generation: u64,
 }
 
 impl KeySet {
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether `key` is still published exactly as it was when this set, or an earlier one,
+    /// was loaded. Unchanged keys are carried from set to set as the same `Arc`, so this is a
+    /// map lookup and a pointer comparison.
+    pub fn still_publishes(&self, key: &Arc<SigningKey>) -> bool {
+        self.keys
+            .get(&key.kid)
+            .is_some_and(|current| Arc::ptr_eq(current, key))
+    }
+
     pub fn issuer_template(&self, version: TokenVersion) -> &str {
         match version {
             TokenVersion::V1 => &self.v1_issuer,
             TokenVersion::V2 => &self.v2_issuer,
         }
-    }
-
-    fn key_count(&self) -> usize {
-        self.keys.len()
     }
 }
 
@@ -111,6 +142,9 @@ pub struct SigningKeys {
     status: Mutex<FetchStatus>,
     /// Serialises fetches so a burst of unknown `kid`s waits for one fetch instead of starting many.
     fetch_lock: tokio::sync::Mutex<()>,
+    /// Counts finished fetch attempts, so a request that waited for the lock can tell that a
+    /// fetch ran meanwhile and share its result.
+    fetches_finished: AtomicU64,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -140,7 +174,13 @@ impl SigningKeys {
             current: ArcSwapOption::empty(),
             status: Mutex::new(FetchStatus::default()),
             fetch_lock: tokio::sync::Mutex::new(()),
+            fetches_finished: AtomicU64::new(0),
         }
+    }
+
+    /// The key set in use now, if one was ever loaded.
+    pub fn current(&self) -> arc_swap::Guard<Option<Arc<KeySet>>> {
+        self.current.load()
     }
 
     /// Finds the key a token names, re-reading the key sets once if it is unknown.
@@ -185,9 +225,15 @@ impl SigningKeys {
     }
 
     /// A re-read for an unknown `kid`: at once if none happened since the last scheduled load,
-    /// else only once the interval has passed. Waiters behind a running fetch share its result.
+    /// else only once the interval has passed. Waiters behind a running fetch share its result:
+    /// if any fetch finished while this one waited for the lock, the caller looks again in what
+    /// it loaded, and the budget for unknown `kid`s is left for the next new key.
     async fn refetch_unless_recent(&self) {
+        let finished_before = self.fetches_finished.load(Ordering::Acquire);
         let _guard = self.fetch_lock.lock().await;
+        if self.fetches_finished.load(Ordering::Acquire) != finished_before {
+            return;
+        }
         let allowed = self
             .status
             .lock()
@@ -222,10 +268,13 @@ impl SigningKeys {
             status.attempted = true;
             status.last_error = result.as_ref().err().cloned();
         }
-        match result {
-            Ok(set) => {
-                let count = set.key_count();
-                self.current.store(Some(Arc::new(set)));
+        let outcome = match result {
+            Ok(loaded) => {
+                let count = loaded.keys.len();
+                let previous = self.current.load_full();
+                if let Some(set) = loaded.into_set(previous.as_deref()) {
+                    self.current.store(Some(Arc::new(set)));
+                }
                 tracing::info!(keys = count, "signing keys loaded");
                 Ok(count)
             }
@@ -233,10 +282,12 @@ impl SigningKeys {
                 tracing::warn!(error = %error, "signing keys could not be loaded");
                 Err(error)
             }
-        }
+        };
+        self.fetches_finished.fetch_add(1, Ordering::Release);
+        outcome
     }
 
-    async fn fetch_both(&self) -> Result<KeySet, FetchError> {
+    async fn fetch_both(&self) -> Result<LoadedKeys, FetchError> {
         let (v1, v2) = tokio::try_join!(
             self.fetch_one(&self.v1_metadata_url),
             self.fetch_one(&self.v2_metadata_url)
@@ -244,11 +295,13 @@ impl SigningKeys {
         let mut keys: HashMap<String, SigningKey> = HashMap::new();
         for (version, document) in [(TokenVersion::V1, v1.keys), (TokenVersion::V2, v2.keys)] {
             for jwk in document.keys {
-                let Some((kid, public_key, issuer)) = jwk.into_key() else {
+                let Some((kid, public_key, material, issuer)) = jwk.into_key() else {
                     continue;
                 };
-                let entry = keys.entry(kid).or_insert_with(|| SigningKey {
+                let entry = keys.entry(kid.clone()).or_insert_with(|| SigningKey {
+                    kid,
                     public_key,
+                    material,
                     in_v1: false,
                     in_v2: false,
                     issuer: None,
@@ -265,8 +318,8 @@ impl SigningKeys {
         if keys.is_empty() {
             return Err(FetchError::Malformed("no usable RSA signing keys"));
         }
-        Ok(KeySet {
-            keys: keys.into_iter().map(|(k, v)| (k, Arc::new(v))).collect(),
+        Ok(LoadedKeys {
+            keys,
             v1_issuer: v1.issuer,
             v2_issuer: v2.issuer,
         })
@@ -333,6 +386,53 @@ struct Published {
     keys: JwkSet,
 }
 
+/// Both documents as just read, before they are compared with the set in use.
+struct LoadedKeys {
+    keys: HashMap<String, SigningKey>,
+    v1_issuer: String,
+    v2_issuer: String,
+}
+
+impl LoadedKeys {
+    /// The set to swap in, or `None` when it publishes exactly what `previous` does. Keys that
+    /// are unchanged keep their `Arc` from `previous` (see `KeySet::still_publishes`); a change
+    /// of issuer template changes what every key vouches for, so then nothing is carried over.
+    fn into_set(self, previous: Option<&KeySet>) -> Option<KeySet> {
+        let carried_from = previous.filter(|previous| {
+            previous.v1_issuer == self.v1_issuer && previous.v2_issuer == self.v2_issuer
+        });
+        let mut unchanged = 0;
+        let keys: HashMap<String, Arc<SigningKey>> = self
+            .keys
+            .into_iter()
+            .map(|(kid, loaded)| {
+                let old = carried_from
+                    .and_then(|previous| previous.keys.get(&kid))
+                    .filter(|old| old.same_as(&loaded));
+                let key = match old {
+                    Some(old) => {
+                        unchanged += 1;
+                        old.clone()
+                    }
+                    None => Arc::new(loaded),
+                };
+                (kid, key)
+            })
+            .collect();
+        if carried_from
+            .is_some_and(|previous| unchanged == keys.len() && previous.keys.len() == keys.len())
+        {
+            return None;
+        }
+        Some(KeySet {
+            keys,
+            v1_issuer: self.v1_issuer,
+            v2_issuer: self.v2_issuer,
+            generation: previous.map_or(1, |previous| previous.generation + 1),
+        })
+    }
+}
+
 #[derive(Deserialize)]
 struct Metadata {
     issuer: String,
@@ -357,7 +457,7 @@ struct Jwk {
 
 impl Jwk {
     /// Keeps RSA signing keys with a `kid`; anything else in the set is not for us.
-    fn into_key(self) -> Option<(String, ParsedPublicKey, Option<String>)> {
+    fn into_key(self) -> Option<(String, ParsedPublicKey, Vec<u8>, Option<String>)> {
         if self.kty.as_deref() != Some("RSA") || self.usage.as_deref().is_some_and(|u| u != "sig") {
             return None;
         }
@@ -371,7 +471,11 @@ impl Jwk {
         let public_key = components
             .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
             .ok()?;
-        Some((kid, public_key, self.issuer))
+        let mut material = Vec::with_capacity(components.n.len() + components.e.len() + 1);
+        material.extend_from_slice(components.n);
+        material.push(0);
+        material.extend_from_slice(components.e);
+        Some((kid, public_key, material, self.issuer))
     }
 }
 

@@ -7,7 +7,13 @@
 //!
 //! `TokenValidator` ties them together and remembers tokens it has accepted, keyed by a SHA-256
 //! of the token, until they expire: a Teams tab re-sends the same token for up to an hour, and
-//! the RSA verify is by far the largest cost of a request.
+//! the RSA verify is by far the largest cost of a request. A remembered token counts only while
+//! the key that signed it is still published: after Entra withdraws a key (an emergency
+//! rollover) and the keys are re-read, the token is checked again and refused, as
+//! Microsoft.IdentityModel does by verifying against the current keys on every call.
+//!
+//! The same digest identifies the presented token to the on-behalf-of and ACS caches, which
+//! must never hand one SSO token's exchange to another.
 
 pub mod claims;
 pub mod jwks;
@@ -25,7 +31,8 @@ pub use claims::{ClaimsError, Expectations, Identity, TokenVersion};
 pub use jwks::{KeyError, SigningKeys};
 use jwt::{JwtError, UnverifiedToken};
 
-type TokenDigest = [u8; 32];
+/// SHA-256 of a presented SSO token: the key of every cache that answers for that token.
+pub type TokenDigest = [u8; 32];
 
 /// The authenticated caller of a request.
 #[derive(Clone)]
@@ -33,6 +40,8 @@ pub struct Caller {
     pub identity: Arc<Identity>,
     /// The SSO token itself, kept only to be exchanged on behalf of the caller.
     pub token: SecretString,
+    /// Its SHA-256, computed once by the validator.
+    pub token_digest: TokenDigest,
     /// The tab says it has just completed consent (`x-consent-retry: 1`), so a consent refusal
     /// may only mean Entra has not caught up yet.
     pub just_consented: bool,
@@ -67,8 +76,24 @@ pub struct TokenValidator {
     keys: Arc<SigningKeys>,
     expectations: Expectations,
     /// Sharded and compact (S3-FIFO): no global lock, no scans on eviction. Entries are not
-    /// timed out by the cache; a lookup treats one past its `exp` as absent.
-    accepted: quick_cache::sync::Cache<TokenDigest, Arc<Identity>>,
+    /// timed out by the cache; a lookup treats one past its `exp`, or whose key is no longer
+    /// published, as absent.
+    accepted: quick_cache::sync::Cache<TokenDigest, Arc<Accepted>>,
+}
+
+/// A token that passed every check, with what it depended on.
+struct Accepted {
+    identity: Arc<Identity>,
+    signed_by: Arc<jwks::SigningKey>,
+    /// The key-set generation it was checked against; while it is current, the key is too.
+    generation: u64,
+}
+
+/// What a successful validation yields.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub identity: Arc<Identity>,
+    pub token_digest: TokenDigest,
 }
 
 impl std::fmt::Debug for TokenValidator {
@@ -95,14 +120,17 @@ impl TokenValidator {
         &self.keys
     }
 
-    pub async fn validate(&self, token: &str) -> Result<Arc<Identity>, AuthError> {
+    pub async fn validate(&self, token: &str) -> Result<Validated, AuthError> {
         let now = unix_now();
-        let digest = token_digest(token);
-        if let Some(identity) = self.accepted.get(&digest) {
-            if identity.expires_at >= now {
-                return Ok(identity);
+        let token_digest = token_digest(token);
+        if let Some(accepted) = self.accepted.get(&token_digest) {
+            if accepted.identity.expires_at >= now && self.still_signed(&accepted) {
+                return Ok(Validated {
+                    identity: accepted.identity.clone(),
+                    token_digest,
+                });
             }
-            self.accepted.remove(&digest);
+            self.accepted.remove(&token_digest);
         }
 
         let unverified = UnverifiedToken::parse(token)?;
@@ -112,9 +140,27 @@ impl TokenValidator {
         // A token inside the clock-skew grace period is accepted but not remembered, so the
         // cache never answers for a token past its `exp`.
         if identity.expires_at > now {
-            self.accepted.insert(digest, identity.clone());
+            self.accepted.insert(
+                token_digest,
+                Arc::new(Accepted {
+                    identity: identity.clone(),
+                    signed_by: key,
+                    generation: keys.generation(),
+                }),
+            );
         }
-        Ok(identity)
+        Ok(Validated {
+            identity,
+            token_digest,
+        })
+    }
+
+    /// Whether the key that signed a remembered token is still published: trivially while the
+    /// key set is the one it was checked against, else by looking its `kid` up in the new set.
+    fn still_signed(&self, accepted: &Accepted) -> bool {
+        self.keys.current().as_ref().is_some_and(|set| {
+            set.generation() == accepted.generation || set.still_publishes(&accepted.signed_by)
+        })
     }
 }
 

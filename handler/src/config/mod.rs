@@ -207,8 +207,14 @@ pub struct Tuning {
     pub consent_retry_backoff: Duration,
     /// First wait before re-trying a throttled Graph or ACS call without `Retry-After`.
     pub upstream_retry_backoff: Duration,
-    /// On-behalf-of tokens kept, one per user and scope set.
+    /// On-behalf-of and ACS tokens kept, one per presented SSO token and scope set.
     pub delegated_token_cache_capacity: u64,
+    /// A consent or interaction refusal from Entra is answered from memory this long. Long
+    /// enough to absorb a tab's burst of parallel calls and its retries (a page load makes
+    /// several), short enough that a user who consented elsewhere is not kept waiting: Entra
+    /// itself takes seconds to notice a new consent, and the tab's `x-consent-retry` still gets
+    /// through once per window.
+    pub refusal_memory: Duration,
     /// A request body must arrive completely within this (the headers have their own limit).
     pub body_read_timeout: Duration,
     /// After Entra refuses the client secret, it is re-read from the vault at most this often:
@@ -230,6 +236,7 @@ impl Default for Tuning {
             consent_retry_backoff: Duration::from_secs(1),
             upstream_retry_backoff: Duration::from_millis(500),
             delegated_token_cache_capacity: 20_000,
+            refusal_memory: Duration::from_secs(15),
             body_read_timeout: Duration::from_secs(15),
             secret_reread_min_interval: Duration::from_secs(60),
         }

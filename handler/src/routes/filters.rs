@@ -175,15 +175,18 @@ pub fn caller(
                     }
                     let token = bearer_token(authorization.as_ref())
                         .map_err(|e| warp::reject::custom(ApiError::from_auth(e, retry_after)))?;
-                    let identity = validator
+                    let validated = validator
                         .validate(token)
                         .await
                         .map_err(|e| warp::reject::custom(ApiError::from_auth(e, retry_after)))?;
-                    tracing::Span::current()
-                        .record("tenant_id", tracing::field::display(identity.tenant_id));
+                    tracing::Span::current().record(
+                        "tenant_id",
+                        tracing::field::display(validated.identity.tenant_id),
+                    );
                     Ok::<_, warp::Rejection>(Caller {
-                        identity,
+                        identity: validated.identity,
                         token: SecretString::from(token),
+                        token_digest: validated.token_digest,
                         just_consented,
                     })
                 }

@@ -68,7 +68,8 @@ struct Contacts {
         Graph does not list users of other tenants: keep the ids of external experts in your app.",
     params(ContactsQuery),
     responses(
-        (status = 200, description = "The contacts found (possibly none).", body = Contacts),
+        (status = 200, description = "The contacts found (possibly none).", body = Contacts,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
     ),
     security(("entraId" = ["access_as_user"])),
 )]
@@ -96,7 +97,14 @@ async fn search(
             users.map_err(|e| graph.error(&e, &["User.ReadBasic.All"], not_found))?,
             top,
         );
-        Ok(warp::reply::json(&Contacts { value: merged }).into_response())
+        // What a caller may find depends on who they are and changes as the directory does:
+        // no cache of any kind keeps it.
+        Ok(warp::reply::with_header(
+            warp::reply::json(&Contacts { value: merged }),
+            "cache-control",
+            "no-store",
+        )
+        .into_response())
     })
     .await
 }

@@ -521,14 +521,18 @@ async fn delegated_tokens_never_cross_users_or_tenants() {
         })
         .collect();
 
-    // Act: each creates a meeting whose subject names them; twice, to go through the cache.
+    // Act: each creates a meeting whose subject names them; twice with the same SSO token (as
+    // Teams re-sends it), to go through the cache.
     let app = &app;
+    let tokens: Vec<String> = users
+        .iter()
+        .map(|(tenant, oid)| app.entra.token_v2(CLIENT_ID, tenant, oid).sign())
+        .collect();
     for _round in 0..2 {
-        let requests = users.iter().map(|(tenant, oid)| {
-            let token = app.entra.token_v2(CLIENT_ID, tenant, oid).sign();
+        let requests = users.iter().zip(&tokens).map(|((tenant, oid), token)| {
             let mut body = meeting_with_expert();
             body["subject"] = json!(format!("{tenant}/{oid}"));
-            async move { app.create_meeting(&token, &body).await.status() }
+            async move { app.create_meeting(token, &body).await.status() }
         });
         for status in futures::future::join_all(requests).await {
             assert_eq!(status, 201);

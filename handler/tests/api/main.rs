@@ -15,5 +15,6 @@ mod routing;
 mod search_contacts;
 mod send_notification;
 mod tls;
+mod token_caches;
 mod user_profile;
 mod validate_token;

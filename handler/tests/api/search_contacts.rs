@@ -19,8 +19,10 @@ async fn search_merges_people_and_directory_users_without_duplicates() {
         )
         .await;
 
-    // Assert: Jordan Pump is found by both searches but listed once.
+    // Assert: Jordan Pump is found by both searches but listed once, in an answer that
+    // depends on the caller and is kept by no cache.
     assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
     let contacts = body["value"].as_array().unwrap();
     assert_eq!(contacts.len(), 1, "{body}");

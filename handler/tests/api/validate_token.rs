@@ -591,8 +591,8 @@ async fn validate_keeps_working_on_cached_keys_while_entra_is_down() {
 }
 
 #[tokio::test]
-async fn validate_remembers_an_accepted_token_until_it_expires() {
-    // Arrange: a token is accepted once.
+async fn validate_refuses_a_remembered_token_once_its_key_is_withdrawn() {
+    // Arrange: a token is accepted (and remembered).
     let app = spawn_app_with(|config| {
         config.tuning.signing_keys_min_refetch_interval = Duration::from_millis(100);
     })
@@ -601,19 +601,77 @@ async fn validate_remembers_an_accepted_token_until_it_expires() {
     assert_eq!(app.validate(&token).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(150)).await;
 
-    // Act: its key is retired and a re-read happens; the same token comes back.
+    // Act: an emergency rollover: Entra withdraws key A and publishes B; a token signed with B
+    // makes the handler re-read the keys; then the remembered token comes back.
     app.entra
         .publish(vec![PublishedKey::everywhere(SIGNING_KEY_B)]);
     let trigger = app.field_worker_token().signed_with(SIGNING_KEY_B).sign();
     assert_eq!(app.validate(&trigger).await.status(), 200);
     let again = app.validate(&token).await;
-    let fresh_with_retired_key = app
-        .validate(&app.field_worker_token().claim("name", "x").sign())
+
+    // Assert: a cache hit holds only while the key that signed the token is published.
+    problem(again, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn validate_keeps_remembering_a_token_whose_key_survives_a_re_read() {
+    // Arrange: a token signed with A is accepted.
+    let app = spawn_app_with(|config| {
+        config.tuning.signing_keys_min_refetch_interval = Duration::from_millis(100);
+    })
+    .await;
+    let token = app.field_worker_token().sign();
+    assert_eq!(app.validate(&token).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    // Act: Entra rolls B in beside A (a scheduled rollover), the keys are re-read, and the
+    // first token comes back.
+    app.entra.publish(vec![
+        PublishedKey::everywhere(SIGNING_KEY_A),
+        PublishedKey::everywhere(SIGNING_KEY_B),
+    ]);
+    let trigger = app.field_worker_token().signed_with(SIGNING_KEY_B).sign();
+    assert_eq!(app.validate(&trigger).await.status(), 200);
+    let again = app.validate(&token).await;
+
+    // Assert
+    assert_eq!(again.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_during_the_start_up_load_leaves_the_immediate_re_read_for_a_new_key() {
+    // Arrange: Entra holds the start-up load; a token arrives while it runs.
+    let entra = FakeEntra::start().await.unwrap();
+    entra.hold();
+    let app = spawn_app_against(entra, |_| {}).await;
+    let early = {
+        let (http, url, token) = (
+            app.http.clone(),
+            app.url("/api/token/validate"),
+            app.field_worker_token().sign(),
+        );
+        tokio::spawn(async move { http.post(url).bearer_auth(token).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.entra.release();
+    let early = early.await.unwrap().unwrap();
+    let after_start = app.entra.key_set_requests();
+
+    // Act: seconds later Entra rolls in key B, and a token signed with it arrives.
+    app.entra.publish(vec![
+        PublishedKey::everywhere(SIGNING_KEY_A),
+        PublishedKey::everywhere(SIGNING_KEY_B),
+    ]);
+    let rolled = app
+        .validate(&app.field_worker_token().signed_with(SIGNING_KEY_B).sign())
         .await;
 
-    // Assert: the remembered token is answered without a verify; a new one with the retired key is not.
-    assert_eq!(again.status(), 200);
-    assert_eq!(fresh_with_retired_key.status(), 401);
+    // Assert: the early token shared the start-up load (one read of both key sets), and the
+    // new key got the immediate re-read instead of waiting out the 30 s interval.
+    assert_eq!(early.status(), 200);
+    assert_eq!(after_start, 2);
+    assert_eq!(rolled.status(), 200);
+    assert_eq!(app.entra.key_set_requests(), after_start + 2);
 }
 
 #[tokio::test]
