@@ -259,9 +259,12 @@ module roles 'modules/roles.bicep' = {
 }
 
 // Pass 1 creates the application and gets its appId; pass 2 adds what needs that appId.
-// See modules/app-registration.bicep for why there are two passes. Pass 1 sends no identifier URI
-// and no pre-authorized Teams clients, so it runs only while the application does not exist yet;
-// afterwards the lookup reads the appId and pass 2 alone upserts the complete application.
+// See modules/app-registration.bicep for why there are two passes. Pass 1 leaves the identifier
+// URI and the pre-authorized Teams clients out (omitted, so an existing application keeps them:
+// the Graph extension's upsert is a PATCH), and it runs only while the application is not known
+// to exist; afterwards the lookup reads the appId and pass 2 alone upserts the complete
+// application. On a new machine or CI runner without the stored ENTRA_CLIENT_ID, pass 1 runs again
+// and is harmless; docs/deployment.md shows how to share the azd environment (remote state).
 module appRegistration 'modules/app-registration.bicep' = if (createAppRegistration && !appRegistrationExists) {
   name: 'app-registration'
   params: {

@@ -234,6 +234,8 @@ class Template:
         self.variables: dict[str, object] = {}
         self.parameters: dict[str, tuple[object, object | None]] = {}  # name -> (declaration, decorators)
         self.modules: list[tuple[str, str, object | None, object | None]] = []  # (symbol, path, condition, body)
+        # (symbol, type@version, condition, body, existing)
+        self.resources: list[tuple[str, str, object | None, object | None, bool]] = []
         previous = None
         for node in self.tree.root_node.named_children:
             if node.type == "variable_declaration" and len(node.named_children) >= 2:
@@ -241,6 +243,18 @@ class Template:
             elif node.type == "parameter_declaration" and node.named_children:
                 decorators = previous if previous is not None and previous.type == "decorators" else None
                 self.parameters[node_text(node.named_children[0])] = (node, decorators)
+            elif node.type == "resource_declaration" and len(node.named_children) >= 3:
+                symbol = node_text(node.named_children[0])
+                rtype = literal(node.named_children[1]) or ""
+                rest = node.named_children[-1]
+                head = node_text(node).split("{", 1)[0]
+                existing = re.search(r"\bexisting\b", head) is not None
+                if rest.type == "if_statement":
+                    condition = rest.named_children[0] if rest.named_children else None
+                    body = rest.named_children[-1] if len(rest.named_children) >= 2 else None
+                else:
+                    condition, body = None, rest
+                self.resources.append((symbol, rtype, condition, body, existing))
             elif node.type == "module_declaration" and len(node.named_children) >= 3:
                 symbol = node_text(node.named_children[0])
                 target = literal(node.named_children[1]) or ""
@@ -401,6 +415,67 @@ def app_registration_problems(root: Path, templates: dict[Path, Template]) -> li
     return problems
 
 
+# Properties that pass 1 of the app registration must leave out (never send as []), with the path
+# of each inside the Microsoft.Graph/applications body.
+PASS1_OMITTED = (("identifierUris",), ("api", "preAuthorizedApplications"))
+
+
+def condition_holds(template: Template, condition, assume: dict[str, bool]) -> bool:
+    """Whether a resource condition can hold given `assume` (other identifiers are taken as true)."""
+    if condition is None:
+        return True
+    text = template.expand(condition)
+    expression = text.replace("&&", " and ").replace("||", " or ")
+    expression = re.sub(r"!(?!=)", " not ", expression)
+    names = set(re.findall(r"[A-Za-z_]\w*", expression)) - {"and", "or", "not", "true", "false"}
+    values = {name: assume.get(name, True) for name in names}
+    values.update({"true": True, "false": False})
+    try:
+        return bool(eval(expression, {"__builtins__": {}}, values))  # noqa: S307 - a boolean expression of the template's own
+    except Exception:
+        return True  # cannot tell: treat as deployed, so the rule stays strict
+
+
+def pass1_application_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Pass 1 (finalize false) omits identifierUris and api.preAuthorizedApplications; nobody sends them empty."""
+    path = (root / "infra" / "modules" / "app-registration.bicep").resolve()
+    template = templates.get(path)
+    if template is None:
+        return ["infra/modules/app-registration.bicep not found"]
+    if "finalize" not in template.parameters:
+        return ["app-registration.bicep has no finalize parameter (pass 1 = finalize false)"]
+    problems = []
+    applications = [r for r in template.resources if r[1].startswith("Microsoft.Graph/applications@") and not r[4]]
+    if not applications:
+        return ["app-registration.bicep declares no Microsoft.Graph/applications resource"]
+    pass1 = [r for r in applications if condition_holds(template, r[2], {"finalize": False})]
+    if not pass1:
+        problems.append("no Microsoft.Graph/applications resource is deployed in pass 1 (finalize false)")
+    for symbol, _, condition, body, _ in applications:
+        in_pass1 = any(symbol == r[0] for r in pass1)
+        for keys in PASS1_OMITTED:
+            node = body
+            for key in keys:
+                node = object_properties(node).get(key) if node is not None else None
+            label = ".".join(keys)
+            if node is None:
+                # Left out of the literal; a property given by a variable or union() is expanded below.
+                expanded = template.expand(body) if body is not None else ""
+                if in_pass1 and re.search(rf"\b{keys[-1]}\s*:", expanded):
+                    problems.append(f"resource {symbol} (pass 1) sets {label} through a variable or function; leave it out")
+                continue
+            value = template.expand(node)
+            if in_pass1:
+                problems.append(
+                    f"resource {symbol} is deployed in pass 1 (finalize false) and sends {label}: {value}; leave the "
+                    "property out, since an existing app would lose it until pass 2 (the Graph extension's upsert is a "
+                    "PATCH: an omitted property is kept, [] clears it)"
+                )
+            elif re.search(r"\[\s*\]", value):
+                problems.append(f"resource {symbol} sends {label} as {value}, which can be an empty list")
+    return problems
+
+
 def sovereign_cloud_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
     """Modules with the Microsoft Graph extension run only in AzureCloud; elsewhere fail() explains."""
     main_path = (root / "infra" / "main.bicep").resolve()
@@ -545,6 +620,7 @@ def template_rule_results(root: Path, parser: Parser, files: list[Path]) -> tupl
     for label, problems in (
         (f"maximumInstanceCount is @minValue({low}) @maxValue({high}) everywhere", max_instances_problems(root, templates)),
         ("re-provisioning skips pass 1 of the app registration once the app exists", app_registration_problems(root, templates)),
+        ("pass 1 of the app registration sends no identifierUris / preAuthorizedApplications (omitted, not [])", pass1_application_problems(root, templates)),
         ("the Microsoft Graph modules are gated to AzureCloud with fail() elsewhere", sovereign_cloud_problems(root, templates)),
         (f"{TEAMS_CLIENT_APPS} is the one list of pre-authorized Teams clients", client_apps_problems(root, templates)),
         ("the tab's Static Web App feeds CORS, the consent redirect URI and the outputs", tab_site_problems(root, templates)),
