@@ -246,6 +246,7 @@ PREREQUISITE_MENTIONS = (
     "rustup",
     RUST_TARGET,
     "python3-venv",
+    "binutils",
     "1.20.0",
     "azd config set alpha.language.custom on",
     "AZD_ALPHA_ENABLE_LANGUAGE_CUSTOM=true",

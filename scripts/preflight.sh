@@ -22,6 +22,7 @@
 #   python   Python 3.9 or later that can make a virtual environment (`python3 -m venv`, which
 #            Debian/Ubuntu ship separately as python3-venv): the prepackage hook installs zig and
 #            cargo-zigbuild into one of the project's own
+#   objdump  GNU binutils: scripts/check_glibc.py reads the built binary's glibc symbol versions
 #   runtime  the Flex Consumption runtime `custom` 1.0 (what infra/modules/functionapp.bicep asks
 #            for) in AZURE_LOCATION, with `az functionapp list-flexconsumption-runtimes`; only when
 #            the Azure CLI is installed and logged in, otherwise this line says "skipped". ARM
@@ -154,6 +155,13 @@ if have python3; then
   fi
 else
   say_missing "python3: not found; install Python $PYTHON_MIN or later with venv (Debian/Ubuntu: sudo apt install python3 python3-venv; macOS: https://www.python.org/downloads/)"
+fi
+
+# --- binutils: scripts/check_glibc.py reads the package's binary with GNU objdump -------------------
+if have objdump; then
+  say_ok "objdump: $(first_version "$(objdump --version 2>/dev/null | head -n 1)")"
+else
+  say_missing "objdump: not found; the package's glibc check needs GNU binutils (Debian/Ubuntu: sudo apt install binutils)"
 fi
 
 # --- Flex Consumption runtime in the region (Azure CLI, only when logged in) -------------------------

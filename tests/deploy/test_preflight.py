@@ -46,6 +46,7 @@ case "$1 $2" in
 esac
 exit 0
 """,
+    "objdump": '#!/bin/sh\necho "GNU objdump (GNU Binutils for Debian) 2.40"\n',
     "az": """#!/bin/sh
 case "$1 $2" in
   "account show") [ -n "${STUB_AZ_LOGGED_IN:-}" ] || { echo "Please run 'az login'" >&2; exit 1; } ;;
@@ -106,7 +107,7 @@ class Preflight(unittest.TestCase):
     def test_all_present_passes(self):
         code, lines = self.run_preflight(STUB_AZ_LOGGED_IN="1")
         self.assertEqual(code, 0, "\n".join(lines))
-        self.assertEqual(lines[-1], "preflight: 7 ok, 0 missing, 0 skipped")
+        self.assertEqual(lines[-1], "preflight: 8 ok, 0 missing, 0 skipped")
 
     # --- one tool removed from PATH -------------------------------------------------------------
 
@@ -140,6 +141,12 @@ class Preflight(unittest.TestCase):
         code, lines = self.run_preflight()
         self.assertEqual(code, 1)
         self.assert_one_missing(lines, "MISSING  python3: not found", "python3-venv")
+
+    def test_objdump_removed_from_path(self):
+        self.remove("objdump")
+        code, lines = self.run_preflight()
+        self.assertEqual(code, 1)
+        self.assert_one_missing(lines, "MISSING  objdump: not found", "sudo apt install binutils")
 
     # --- present but not good enough --------------------------------------------------------------
 
