@@ -116,8 +116,26 @@ param httpPerInstanceConcurrency int = 64
 @description('Public network access of the Function App, the storage account and the vault. Disabled needs VNet integration and private endpoints, which this template does not create.')
 param publicNetworkAccess string = 'Enabled'
 
-@description('Key Vault purge protection (cannot be turned off later). Set false only for throw-away environments.')
+// Key Vault after `azd down`: the vault is only soft-deleted, and `azd down --purge` skips vaults
+// with purge protection, so for up to the retention period (90 days) its name stays taken and a
+// new vault of that name fails ("a vault with the same name already exists in deleted state").
+// Three ways out, all parameters azd fills from the environment (docs/deployment.md, "azd down and
+// up again"): recover the deleted vault (keyVaultCreateMode 'recover', once), give the new vault
+// another name (keyVaultNameSuffix), or, for throw-away environments, create it without purge
+// protection in the first place (a vault that has it cannot lose it again).
+@description('Key Vault purge protection (cannot be turned off later). Set false only for throw-away environments (azd: KEY_VAULT_PURGE_PROTECTION=false).')
 param keyVaultPurgeProtection bool = true
+
+@allowed([
+  'default'
+  'recover'
+])
+@description('default: create or update the vault. recover: bring back the soft-deleted vault of the same name (after azd down), with its secrets; fails when there is none, so set it for one provision only (azd: KEY_VAULT_CREATE_MODE).')
+param keyVaultCreateMode string = 'default'
+
+@maxLength(8)
+@description('Appended to the vault name kv-<token>, e.g. "2": a new name when the old vault is soft-deleted and should stay so (azd: KEY_VAULT_NAME_SUFFIX). Letters and digits.')
+param keyVaultNameSuffix string = ''
 
 @description('Object id that gets Key Vault Secrets Officer on the vault, to store entra-client-secret. azd fills in the signed-in user (AZURE_PRINCIPAL_ID); empty grants nobody.')
 param vaultAdministratorPrincipalId string = ''
@@ -224,10 +242,11 @@ module storage 'modules/storage.bicep' = {
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
-    name: 'kv-${resourceToken}'
+    name: 'kv-${resourceToken}${toLower(keyVaultNameSuffix)}'
     location: location
     tags: allTags
     enablePurgeProtection: keyVaultPurgeProtection
+    createMode: keyVaultCreateMode
     publicNetworkAccess: publicNetworkAccess
   }
 }
@@ -259,9 +278,12 @@ module roles 'modules/roles.bicep' = {
 }
 
 // Pass 1 creates the application and gets its appId; pass 2 adds what needs that appId.
-// See modules/app-registration.bicep for why there are two passes. Pass 1 sends no identifier URI
-// and no pre-authorized Teams clients, so it runs only while the application does not exist yet;
-// afterwards the lookup reads the appId and pass 2 alone upserts the complete application.
+// See modules/app-registration.bicep for why there are two passes. Pass 1 leaves the identifier
+// URI and the pre-authorized Teams clients out (omitted, so an existing application keeps them:
+// the Graph extension's upsert is a PATCH), and it runs only while the application is not known
+// to exist; afterwards the lookup reads the appId and pass 2 alone upserts the complete
+// application. On a new machine or CI runner without the stored ENTRA_CLIENT_ID, pass 1 runs again
+// and is harmless; docs/deployment.md shows how to share the azd environment (remote state).
 module appRegistration 'modules/app-registration.bicep' = if (createAppRegistration && !appRegistrationExists) {
   name: 'app-registration'
   params: {
@@ -334,6 +356,17 @@ module functionApp 'modules/functionapp.bicep' = {
   dependsOn: [
     roles
   ]
+}
+
+// Key Vault AuditEvent and the Function App's FunctionAppLogs to the workspace monitoring.bicep
+// created (modules/diagnostics.bicep says why this is a module of its own).
+module diagnostics 'modules/diagnostics.bicep' = {
+  name: 'diagnostics'
+  params: {
+    workspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    keyVaultName: keyVault.outputs.name
+    functionAppName: functionApp.outputs.name
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

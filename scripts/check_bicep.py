@@ -43,6 +43,19 @@ Also checked, because `bicep build` cannot run here either:
     scripts/package-teams-app.py read (TAB_URL, TAB_HOST, FUNCTION_APP_URL,
     ENTRA_CLIENT_ID, ENTRA_APP_ID_URI, ENTRA_AUTHORITY_HOST) exist.
 
+  * pass 1 of the app registration (finalize false) deploys no
+    Microsoft.Graph/applications resource with identifierUris or
+    api.preAuthorizedApplications: they are left out (the Graph extension's
+    upsert is a PATCH, so an omitted property keeps its value), never [];
+  * Key Vault purge protection, createMode (recover) and a name suffix are
+    main.bicep parameters that main.parameters.json fills from azd's
+    environment and that reach the vault;
+  * unconditional diagnostic settings send Key Vault AuditEvent and the
+    Function App's FunctionAppLogs to the workspace of monitoring.bicep;
+  * the identity's one role on the ACS resource exists only in managedIdentity
+    mode, is scoped to that resource, is Contributor, and docs/deployment.md
+    says why no custom role is used.
+
 Neither parser resolves resource types or API versions: that still needs
 `az bicep build` / a what-if deployment (docs/deployment.md).
 
@@ -234,6 +247,8 @@ class Template:
         self.variables: dict[str, object] = {}
         self.parameters: dict[str, tuple[object, object | None]] = {}  # name -> (declaration, decorators)
         self.modules: list[tuple[str, str, object | None, object | None]] = []  # (symbol, path, condition, body)
+        # (symbol, type@version, condition, body, existing)
+        self.resources: list[tuple[str, str, object | None, object | None, bool]] = []
         previous = None
         for node in self.tree.root_node.named_children:
             if node.type == "variable_declaration" and len(node.named_children) >= 2:
@@ -241,6 +256,18 @@ class Template:
             elif node.type == "parameter_declaration" and node.named_children:
                 decorators = previous if previous is not None and previous.type == "decorators" else None
                 self.parameters[node_text(node.named_children[0])] = (node, decorators)
+            elif node.type == "resource_declaration" and len(node.named_children) >= 3:
+                symbol = node_text(node.named_children[0])
+                rtype = literal(node.named_children[1]) or ""
+                rest = node.named_children[-1]
+                head = node_text(node).split("{", 1)[0]
+                existing = re.search(r"\bexisting\b", head) is not None
+                if rest.type == "if_statement":
+                    condition = rest.named_children[0] if rest.named_children else None
+                    body = rest.named_children[-1] if len(rest.named_children) >= 2 else None
+                else:
+                    condition, body = None, rest
+                self.resources.append((symbol, rtype, condition, body, existing))
             elif node.type == "module_declaration" and len(node.named_children) >= 3:
                 symbol = node_text(node.named_children[0])
                 target = literal(node.named_children[1]) or ""
@@ -401,6 +428,233 @@ def app_registration_problems(root: Path, templates: dict[Path, Template]) -> li
     return problems
 
 
+# Properties that pass 1 of the app registration must leave out (never send as []), with the path
+# of each inside the Microsoft.Graph/applications body.
+PASS1_OMITTED = (("identifierUris",), ("api", "preAuthorizedApplications"))
+
+
+def condition_holds(template: Template, condition, assume: dict[str, bool]) -> bool:
+    """Whether a resource condition can hold given `assume` (other identifiers are taken as true)."""
+    if condition is None:
+        return True
+    text = template.expand(condition)
+    expression = text.replace("&&", " and ").replace("||", " or ")
+    expression = re.sub(r"!(?!=)", " not ", expression)
+    names = set(re.findall(r"[A-Za-z_]\w*", expression)) - {"and", "or", "not", "true", "false"}
+    values = {name: assume.get(name, True) for name in names}
+    values.update({"true": True, "false": False})
+    try:
+        return bool(eval(expression, {"__builtins__": {}}, values))  # noqa: S307 - a boolean expression of the template's own
+    except Exception:
+        return True  # cannot tell: treat as deployed, so the rule stays strict
+
+
+def pass1_application_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Pass 1 (finalize false) omits identifierUris and api.preAuthorizedApplications; nobody sends them empty."""
+    path = (root / "infra" / "modules" / "app-registration.bicep").resolve()
+    template = templates.get(path)
+    if template is None:
+        return ["infra/modules/app-registration.bicep not found"]
+    if "finalize" not in template.parameters:
+        return ["app-registration.bicep has no finalize parameter (pass 1 = finalize false)"]
+    problems = []
+    applications = [r for r in template.resources if r[1].startswith("Microsoft.Graph/applications@") and not r[4]]
+    if not applications:
+        return ["app-registration.bicep declares no Microsoft.Graph/applications resource"]
+    pass1 = [r for r in applications if condition_holds(template, r[2], {"finalize": False})]
+    if not pass1:
+        problems.append("no Microsoft.Graph/applications resource is deployed in pass 1 (finalize false)")
+    for symbol, _, condition, body, _ in applications:
+        in_pass1 = any(symbol == r[0] for r in pass1)
+        for keys in PASS1_OMITTED:
+            node = body
+            for key in keys:
+                node = object_properties(node).get(key) if node is not None else None
+            label = ".".join(keys)
+            if node is None:
+                # Left out of the literal; a property given by a variable or union() is expanded below.
+                expanded = template.expand(body) if body is not None else ""
+                if in_pass1 and re.search(rf"\b{keys[-1]}\s*:", expanded):
+                    problems.append(f"resource {symbol} (pass 1) sets {label} through a variable or function; leave it out")
+                continue
+            value = template.expand(node)
+            if in_pass1:
+                problems.append(
+                    f"resource {symbol} is deployed in pass 1 (finalize false) and sends {label}: {value}; leave the "
+                    "property out, since an existing app would lose it until pass 2 (the Graph extension's upsert is a "
+                    "PATCH: an omitted property is kept, [] clears it)"
+                )
+            elif re.search(r"\[\s*\]", value):
+                problems.append(f"resource {symbol} sends {label} as {value}, which can be an empty list")
+    return problems
+
+
+def module_params(main: Template, target_name: str) -> tuple[str, dict[str, object]] | None:
+    """(symbol, {param: value node}) of the one module of main.bicep that deploys modules/<target_name>."""
+    for symbol, target, _, body in main.modules:
+        if target.endswith("/" + target_name):
+            return symbol, object_properties(object_properties(body).get("params"))
+    return None
+
+
+# Key Vault after `azd down`: purge protection keeps the name taken for the retention period, so
+# the template must let azd choose purge protection, recovery and another name (issue 22).
+KEY_VAULT_AZD_PARAMETERS = {
+    "keyVaultPurgeProtection": "KEY_VAULT_PURGE_PROTECTION",
+    "keyVaultCreateMode": "KEY_VAULT_CREATE_MODE",
+    "keyVaultNameSuffix": "KEY_VAULT_NAME_SUFFIX",
+}
+
+
+def key_vault_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Purge protection, createMode (recover) and a name suffix reach the vault from azd's environment."""
+    main = templates.get((root / "infra" / "main.bicep").resolve())
+    vault = templates.get((root / "infra" / "modules" / "keyvault.bicep").resolve())
+    if main is None or vault is None:
+        return ["infra/main.bicep or infra/modules/keyvault.bicep is missing"]
+    problems = []
+    try:
+        values = json.loads((root / "infra" / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"infra/main.parameters.json unreadable ({exc})"]
+    for name, variable in KEY_VAULT_AZD_PARAMETERS.items():
+        if name not in main.parameters:
+            problems.append(f"main.bicep has no parameter {name}")
+        value = str((values.get(name) or {}).get("value", ""))
+        if not re.match(r"^\$\{" + variable + r"(=[^}]*)?\}$", value):
+            problems.append(f"main.parameters.json does not fill {name} from ${{{variable}}} (found {value or 'nothing'})")
+    found = module_params(main, "keyvault.bicep")
+    if found is None:
+        return problems + ["main.bicep does not deploy modules/keyvault.bicep"]
+    symbol, params = found
+    wiring = {
+        "enablePurgeProtection": "keyVaultPurgeProtection",
+        "createMode": "keyVaultCreateMode",
+        "name": "keyVaultNameSuffix",
+    }
+    for param, source in wiring.items():
+        if source not in main.identifiers(params.get(param)):
+            problems.append(f"module {symbol}: {param} does not use {source}")
+    if "createMode" not in vault.parameters or "'recover'" not in vault.decorator_args("createMode").get("allowed", ""):
+        problems.append("keyvault.bicep has no createMode parameter that allows 'recover'")
+    resources = [r for r in vault.resources if r[1].startswith("Microsoft.KeyVault/vaults@") and not r[4]]
+    if len(resources) != 1:
+        return problems + [f"keyvault.bicep declares {len(resources)} vaults, expected 1"]
+    properties = object_properties(object_properties(resources[0][3]).get("properties"))
+    if "createMode" not in vault.identifiers(properties.get("createMode")):
+        problems.append("keyvault.bicep: properties.createMode is not the createMode parameter")
+    if "enablePurgeProtection" not in vault.identifiers(properties.get("enablePurgeProtection")):
+        problems.append("keyvault.bicep: properties.enablePurgeProtection is not the enablePurgeProtection parameter")
+    return problems
+
+
+# Resource logs that must reach the Log Analytics workspace: (resource type scoped, category).
+REQUIRED_DIAGNOSTICS = (("Microsoft.KeyVault/vaults", "AuditEvent"), ("Microsoft.Web/sites", "FunctionAppLogs"))
+
+
+def diagnostics_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Key Vault AuditEvent and the Function App's FunctionAppLogs go to monitoring.bicep's workspace."""
+    main_path = (root / "infra" / "main.bicep").resolve()
+    main = templates.get(main_path)
+    if main is None:
+        return ["infra/main.bicep not found"]
+    problems = []
+    satisfied: set[tuple[str, str]] = set()
+    for path, template in templates.items():
+        declared = {symbol: rtype.split("@")[0] for symbol, rtype, _, _, _ in template.resources}
+        for symbol, rtype, condition, body, existing in template.resources:
+            if not rtype.startswith("Microsoft.Insights/diagnosticSettings@") or existing:
+                continue
+            props = object_properties(body)
+            scope = node_text(props["scope"]) if "scope" in props else ""
+            scoped_type = declared.get(scope, "")
+            settings = object_properties(props.get("properties"))
+            workspace = settings.get("workspaceId")
+            if workspace is None or not (template.identifiers(workspace) & set(template.parameters)):
+                problems.append(f"{path.relative_to(root)}: {symbol} has no workspaceId from a parameter")
+                continue
+            logs = settings.get("logs")
+            for entry in (logs.named_children if logs is not None and logs.type == "array" else []):
+                entry_props = object_properties(entry)
+                category = literal(entry_props.get("category"))
+                enabled = node_text(entry_props["enabled"]) if "enabled" in entry_props else ""
+                if category and enabled == "true" and condition is None:
+                    satisfied.add((scoped_type, category))
+            # Which module of main.bicep deploys this file, and is its workspace the monitoring one?
+            for msymbol, target, mcondition, mbody in main.modules:
+                if module_file(main_path, target) != path:
+                    continue
+                mparams = object_properties(object_properties(mbody).get("params"))
+                for param in template.identifiers(workspace) & set(template.parameters):
+                    value = main.expand(mparams.get(param)) if param in mparams else ""
+                    if "monitoring.outputs.logAnalyticsWorkspaceId" not in value:
+                        problems.append(
+                            f"module {msymbol}: {param} is {value or 'not set'}, not monitoring.outputs.logAnalyticsWorkspaceId"
+                        )
+                if mcondition is not None:
+                    problems.append(f"module {msymbol} (diagnostic settings) is conditional: {main.expand(mcondition)}")
+    for rtype, category in REQUIRED_DIAGNOSTICS:
+        if (rtype, category) not in satisfied:
+            problems.append(
+                f"no unconditional diagnostic setting sends {category} of a {rtype} resource to the Log Analytics workspace"
+            )
+    deployed = {module_file(main_path, target) for _, target, _, _ in main.modules}
+    for path, template in templates.items():
+        if path != main_path and any(r[1].startswith("Microsoft.Insights/diagnosticSettings@") for r in template.resources):
+            if path not in deployed:
+                problems.append(f"{path.relative_to(root)} declares diagnostic settings but main.bicep does not deploy it")
+    return list(dict.fromkeys(problems))  # one line per problem, not one per setting
+
+
+# The role the identity gets on the ACS resource in managedIdentity mode, and why it is not a custom
+# role with only the token exchange's actions: Azure Communication Services does not honour custom
+# role definitions (Microsoft support, "Custom IAM roles are not supported for Azure Communication
+# Services", blakedrumm.com, 2025), Microsoft publishes no action list for teamsUser/
+# :exchangeAccessToken, and its Entra ID quickstart assigns Contributor. docs/deployment.md says
+# so under ACS_ROLE_DOC_HEADING; this rule keeps the assignment as narrow as it can be otherwise.
+ACS_ROLE_ALLOWED = {"b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor"}
+ACS_ROLE_DOC_HEADING = "### Why Contributor on ACS, not a custom role"
+
+
+def acs_role_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """The ACS role: only in managedIdentity mode, only on the ACS resource, a known role, documented."""
+    roles = templates.get((root / "infra" / "modules" / "roles.bicep").resolve())
+    if roles is None:
+        return ["infra/modules/roles.bicep not found"]
+    problems = []
+    declared = {symbol: rtype.split("@")[0] for symbol, rtype, _, _, _ in roles.resources}
+    on_acs = []
+    for symbol, rtype, condition, body, existing in roles.resources:
+        if not rtype.startswith("Microsoft.Authorization/roleAssignments@"):
+            continue
+        props = object_properties(body)
+        scope = node_text(props["scope"]) if "scope" in props else ""
+        if declared.get(scope) == "Microsoft.Communication/communicationServices":
+            on_acs.append((symbol, condition, props))
+        elif not scope:
+            problems.append(f"roles.bicep: {symbol} has no scope (it would apply to the whole resource group)")
+    if len(on_acs) != 1:
+        return problems + [f"roles.bicep assigns {len(on_acs)} roles on the ACS resource, expected exactly 1"]
+    symbol, condition, props = on_acs[0]
+    if condition is None:
+        problems.append(f"roles.bicep: {symbol} is unconditional; it is needed only in managedIdentity mode")
+    main = templates.get((root / "infra" / "main.bicep").resolve())
+    found = module_params(main, "roles.bicep") if main else None
+    if condition is not None and found:
+        msymbol, mparams = found
+        gates = roles.identifiers(condition) & set(roles.parameters)
+        if not any("acsAuthMode == 'managedIdentity'" in main.expand(mparams.get(g)) for g in gates if g in mparams):
+            problems.append(f"module {msymbol}: the parameter gating {symbol} is not acsAuthMode == 'managedIdentity'")
+    role = roles.expand(object_properties(props.get("properties")).get("roleDefinitionId"))
+    ids = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", role))
+    if len(ids) != 1 or not ids <= set(ACS_ROLE_ALLOWED):
+        problems.append(f"roles.bicep: {symbol} grants {ids or role}, not one of {ACS_ROLE_ALLOWED}")
+    doc = (root / "docs" / "deployment.md").read_text(encoding="utf-8")
+    if ACS_ROLE_DOC_HEADING not in doc:
+        problems.append(f"docs/deployment.md has no section {ACS_ROLE_DOC_HEADING!r} saying why the role is not narrower")
+    return problems
+
+
 def sovereign_cloud_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
     """Modules with the Microsoft Graph extension run only in AzureCloud; elsewhere fail() explains."""
     main_path = (root / "infra" / "main.bicep").resolve()
@@ -545,7 +799,11 @@ def template_rule_results(root: Path, parser: Parser, files: list[Path]) -> tupl
     for label, problems in (
         (f"maximumInstanceCount is @minValue({low}) @maxValue({high}) everywhere", max_instances_problems(root, templates)),
         ("re-provisioning skips pass 1 of the app registration once the app exists", app_registration_problems(root, templates)),
+        ("pass 1 of the app registration sends no identifierUris / preAuthorizedApplications (omitted, not [])", pass1_application_problems(root, templates)),
         ("the Microsoft Graph modules are gated to AzureCloud with fail() elsewhere", sovereign_cloud_problems(root, templates)),
+        ("Key Vault purge protection, recover mode and name suffix are azd parameters", key_vault_problems(root, templates)),
+        ("Key Vault AuditEvent and FunctionAppLogs go to the Log Analytics workspace", diagnostics_problems(root, templates)),
+        ("the ACS role: managedIdentity mode only, on the ACS resource, reason documented", acs_role_problems(root, templates)),
         (f"{TEAMS_CLIENT_APPS} is the one list of pre-authorized Teams clients", client_apps_problems(root, templates)),
         ("the tab's Static Web App feeds CORS, the consent redirect URI and the outputs", tab_site_problems(root, templates)),
     ):

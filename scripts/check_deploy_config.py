@@ -229,6 +229,65 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
     checks.report(not problems, "azure.yaml: hook scripts exist and are executable", problems)
 
     check_custom_language(root, doc, checks)
+    check_prerequisites(root, doc, checks)
+
+
+# What a new machine needs before `azd up` (issue 22): the preflight that names each missing item
+# runs as azd's preup and preprovision hooks (azd up packages before it provisions, so preup is
+# what comes before the Rust build), the Rust target the package is built for is in
+# rust-toolchain.toml, and docs/deployment.md names every prerequisite.
+PREFLIGHT = "scripts/preflight.sh"
+PREFLIGHT_HOOKS = ("preup", "preprovision")
+RUST_TARGET = "x86_64-unknown-linux-gnu"
+PREREQUISITE_MENTIONS = (
+    "scripts/preflight.sh",
+    "Node.js",
+    "npx",
+    "rustup",
+    RUST_TARGET,
+    "python3-venv",
+    "binutils",
+    "1.20.0",
+    "azd config set alpha.language.custom on",
+    "AZD_ALPHA_ENABLE_LANGUAGE_CUSTOM=true",
+    "list-flexconsumption-runtimes",
+)
+
+
+def hook_runs(hook: object) -> list[str]:
+    if not isinstance(hook, dict):
+        return []
+    variants = [hook] if "run" in hook else [v for v in hook.values() if isinstance(v, dict)]
+    return [str(v.get("run", "")) for v in variants]
+
+
+def check_prerequisites(root: Path, doc: dict, checks: Checks) -> None:
+    problems = []
+    project_hooks = doc.get("hooks") or {}
+    for name in PREFLIGHT_HOOKS:
+        runs = hook_runs(project_hooks.get(name))
+        if not runs or not all(PREFLIGHT in run for run in runs):
+            problems.append(f"azure.yaml: the project hook {name} does not run {PREFLIGHT} ({runs or 'no such hook'})")
+    checks.report(not problems, f"azure.yaml: {PREFLIGHT} runs as the {' and '.join(PREFLIGHT_HOOKS)} hooks", problems)
+
+    problems = []
+    try:
+        import tomllib
+
+        toolchain = tomllib.loads((root / "rust-toolchain.toml").read_text(encoding="utf-8")).get("toolchain", {})
+    except (OSError, ValueError) as exc:
+        toolchain = {}
+        problems.append(f"rust-toolchain.toml: {exc}")
+    if RUST_TARGET not in (toolchain.get("targets") or []):
+        problems.append(
+            f"rust-toolchain.toml has no targets = [\"{RUST_TARGET}\"]: on macOS and arm64 hosts rustup would not "
+            "install the target the Azure package is built for"
+        )
+    checks.report(not problems, f"rust-toolchain.toml installs the {RUST_TARGET} target", problems)
+
+    text = (root / "docs" / "deployment.md").read_text(encoding="utf-8")
+    problems = [f"docs/deployment.md does not mention {needle!r}" for needle in PREREQUISITE_MENTIONS if needle not in text]
+    checks.report(not problems, "docs/deployment.md names every prerequisite the preflight checks", problems)
 
 
 def check_tab_service(root: Path, tabs: dict, checks: Checks) -> None:

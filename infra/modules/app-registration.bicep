@@ -12,12 +12,12 @@
 //                              asked for, the federated identity credential for the managed identity.
 //
 // A resource cannot reference its own appId, and the Teams SSO identifier URI must contain it,
-// hence the second pass. Pass 1 sends identifierUris [] and preAuthorizedApplications [], so on an
-// application that already exists it would remove the App ID URI and the Teams pre-authorizations
-// until pass 2 restores them (Teams SSO fails in between). main.bicep therefore runs pass 1 only
-// while the application does not exist yet: once a provision has stored ENTRA_CLIENT_ID, later
-// provisions read the appId with app-registration-lookup.bicep (no change to the application) and
-// run only pass 2, which declares the complete object. If pass 2 ever fails on a tenant's policy,
+// hence the second pass. Pass 1 leaves identifierUris and preAuthorizedApplications out (an omitted
+// property is left as it is by the Graph extension's PATCH upsert; an empty list would remove the
+// App ID URI and the Teams pre-authorizations of an existing app until pass 2 restores them).
+// main.bicep also runs pass 1 only while the application does not exist yet: once a provision has
+// stored ENTRA_CLIENT_ID, later provisions read the appId with app-registration-lookup.bicep (no
+// change to the application) and run only pass 2, which declares the complete object. If pass 2 ever fails on a tenant's policy,
 // the equivalent manual step is in docs/deployment.md (`az ad app update --identifier-uris`).
 //
 // The deploying user needs rights to create applications in the tenant (e.g. Application
@@ -91,50 +91,83 @@ var ficAudienceGov = contains(loginHost, 'microsoftonline.us') ? 'api://AzureADT
 var ficAudienceChina = contains(loginHost, 'chinacloudapi.cn') ? 'api://AzureADTokenExchangeChina' : ''
 var ficAudience = !empty(ficAudienceGov) ? ficAudienceGov : (!empty(ficAudienceChina) ? ficAudienceChina : 'api://AzureADTokenExchange')
 
-resource app 'Microsoft.Graph/applications@v1.0' = {
+// What both passes declare. Neither pass sends identifierUris or preAuthorizedApplications empty:
+// pass 1 leaves them out. The Graph extension upserts an application by uniqueName with an HTTP
+// PATCH, and "unlike PUT [PATCH] doesn't use a replacement semantic" ("Uniquely named resources",
+// https://learn.microsoft.com/graph/templates/concept-uniquely-named-resources): a property the
+// template omits keeps the value the application already has. So even when pass 1 runs against
+// an application that exists (a new machine or CI runner whose azd environment has no
+// ENTRA_CLIENT_ID yet), it leaves the identifier URI and the Teams pre-authorizations alone, and
+// Teams SSO keeps working while the provision runs. scripts/check_bicep.py proves that no
+// application pass 1 deploys carries either property.
+var accessAsUserScope = {
+  id: accessAsUserScopeId
+  value: 'access_as_user'
+  type: 'User'
+  isEnabled: true
+  adminConsentDisplayName: 'Use the remote expert backend as the signed-in user'
+  adminConsentDescription: 'Lets the Teams tab call the remote expert functions on behalf of the signed-in user.'
+  userConsentDisplayName: 'Use the remote expert backend as you'
+  userConsentDescription: 'Lets the Teams tab call the remote expert functions on your behalf.'
+}
+var requiredAccess = [
+  {
+    resourceAppId: graphAppId
+    resourceAccess: map(items(graphScopeIds), scope => {
+      id: scope.value
+      type: 'Scope'
+    })
+  }
+  {
+    resourceAppId: acsAppId
+    resourceAccess: map(items(acsScopeIds), scope => {
+      id: scope.value
+      type: 'Scope'
+    })
+  }
+]
+
+// Pass 1: creates the application (or leaves an existing one as it is but for the same values).
+// No identifierUris, no api.preAuthorizedApplications: omitted, not [].
+resource appCreate 'Microsoft.Graph/applications@v1.0' = if (!finalize) {
   uniqueName: uniqueName
   displayName: displayName
   signInAudience: 'AzureADMultipleOrgs'
-  identifierUris: finalize ? [identifierUri] : []
   api: {
     requestedAccessTokenVersion: 2
     oauth2PermissionScopes: [
-      {
-        id: accessAsUserScopeId
-        value: 'access_as_user'
-        type: 'User'
-        isEnabled: true
-        adminConsentDisplayName: 'Use the remote expert backend as the signed-in user'
-        adminConsentDescription: 'Lets the Teams tab call the remote expert functions on behalf of the signed-in user.'
-        userConsentDisplayName: 'Use the remote expert backend as you'
-        userConsentDescription: 'Lets the Teams tab call the remote expert functions on your behalf.'
-      }
+      accessAsUserScope
     ]
-    preAuthorizedApplications: finalize ? preAuthorized : []
   }
-  requiredResourceAccess: [
-    {
-      resourceAppId: graphAppId
-      resourceAccess: map(items(graphScopeIds), scope => {
-        id: scope.value
-        type: 'Scope'
-      })
-    }
-    {
-      resourceAppId: acsAppId
-      resourceAccess: map(items(acsScopeIds), scope => {
-        id: scope.value
-        type: 'Scope'
-      })
-    }
+  requiredResourceAccess: requiredAccess
+  spa: {
+    redirectUris: consentRedirectUris
+  }
+}
+
+// Pass 2: the complete application, with what needs the appId or the finished scope.
+resource app 'Microsoft.Graph/applications@v1.0' = if (finalize) {
+  uniqueName: uniqueName
+  displayName: displayName
+  signInAudience: 'AzureADMultipleOrgs'
+  identifierUris: [
+    identifierUri
   ]
+  api: {
+    requestedAccessTokenVersion: 2
+    oauth2PermissionScopes: [
+      accessAsUserScope
+    ]
+    preAuthorizedApplications: preAuthorized
+  }
+  requiredResourceAccess: requiredAccess
   spa: {
     redirectUris: consentRedirectUris
   }
 
   // The managed identity's token for api://AzureADTokenExchange becomes the client assertion of
   // the on-behalf-of exchange: no client secret exists at all.
-  resource federatedCredential 'federatedIdentityCredentials@v1.0' = if (finalize && createFederatedCredential) {
+  resource federatedCredential 'federatedIdentityCredentials@v1.0' = if (createFederatedCredential) {
     name: '${app.uniqueName}/function-app-identity'
     description: 'User-assigned managed identity of the Function App'
     issuer: ficIssuer
@@ -150,7 +183,7 @@ resource servicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = if (finaliz
   appId: app.appId
 }
 
-output appId string = app.appId
-output objectId string = app.id
+output appId string = finalize ? app.appId : appCreate.appId
+output objectId string = finalize ? app.id : appCreate.id
 output identifierUri string = finalize ? identifierUri : ''
 output accessAsUserScopeId string = accessAsUserScopeId

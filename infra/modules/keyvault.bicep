@@ -13,6 +13,13 @@ param tags object = {}
 @description('Purge protection cannot be turned off again once on. Leave it on for production.')
 param enablePurgeProtection bool = true
 
+@allowed([
+  'default'
+  'recover'
+])
+@description('recover brings back a soft-deleted vault of this name (and its secrets); default creates or updates.')
+param createMode string = 'default'
+
 @minValue(7)
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
@@ -33,6 +40,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       family: 'A'
       name: 'standard'
     }
+    createMode: createMode
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
