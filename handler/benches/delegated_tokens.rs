@@ -32,7 +32,9 @@ fn benchmarks(c: &mut Criterion) {
         .unwrap();
     let (state, caller, _cloud) = runtime.block_on(async {
         let entra = FakeEntra::start().await.unwrap();
-        let cloud = Cloud::around(entra, CLIENT_ID, CLIENT_SECRET).await.unwrap();
+        let cloud = Cloud::around(entra, CLIENT_ID, CLIENT_SECRET)
+            .await
+            .unwrap();
         let settings: HashMap<&str, String> = HashMap::from([
             ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
             ("ENTRA_ALLOWED_TENANTS", FIELD_TENANT.to_owned()),

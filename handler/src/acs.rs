@@ -76,6 +76,7 @@ pub const ACS_SCOPES: ScopeSet = ScopeSet {
         "https://auth.msft.communication.azure.com/Teams.ManageCalls",
         "https://auth.msft.communication.azure.com/Teams.ManageChats",
     ],
+    resource: (SERVICE, "1fd5118e-2576-4263-8130-9503064c837a"),
 };
 
 /// The scope of a managed-identity token for the ACS data plane. The resource is

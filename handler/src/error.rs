@@ -37,6 +37,7 @@ pub enum ProblemCode {
     TenantNotAllowed,
     InsufficientScope,
     ConsentRequired,
+    ServicePrincipalMissing,
     NotFound,
     MethodNotAllowed,
     RequestTimeout,
@@ -50,13 +51,14 @@ pub enum ProblemCode {
 
 impl ProblemCode {
     /// Every code, in the order of `docs/api.md`'s table.
-    pub const ALL: [ProblemCode; 15] = [
+    pub const ALL: [ProblemCode; 16] = [
         ProblemCode::BadRequest,
         ProblemCode::InvalidToken,
         ProblemCode::InteractionRequired,
         ProblemCode::TenantNotAllowed,
         ProblemCode::InsufficientScope,
         ProblemCode::ConsentRequired,
+        ProblemCode::ServicePrincipalMissing,
         ProblemCode::NotFound,
         ProblemCode::MethodNotAllowed,
         ProblemCode::RequestTimeout,
@@ -76,6 +78,7 @@ impl ProblemCode {
             ProblemCode::TenantNotAllowed => "tenant_not_allowed",
             ProblemCode::InsufficientScope => "insufficient_scope",
             ProblemCode::ConsentRequired => "consent_required",
+            ProblemCode::ServicePrincipalMissing => "service_principal_missing",
             ProblemCode::NotFound => "not_found",
             ProblemCode::MethodNotAllowed => "method_not_allowed",
             ProblemCode::RequestTimeout => "request_timeout",
@@ -96,7 +99,8 @@ impl ProblemCode {
             }
             ProblemCode::TenantNotAllowed
             | ProblemCode::InsufficientScope
-            | ProblemCode::ConsentRequired => StatusCode::FORBIDDEN,
+            | ProblemCode::ConsentRequired
+            | ProblemCode::ServicePrincipalMissing => StatusCode::FORBIDDEN,
             ProblemCode::NotFound => StatusCode::NOT_FOUND,
             ProblemCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -117,6 +121,7 @@ impl ProblemCode {
             ProblemCode::TenantNotAllowed => "Tenant not allowed",
             ProblemCode::InsufficientScope => "Insufficient scope",
             ProblemCode::ConsentRequired => "Consent required",
+            ProblemCode::ServicePrincipalMissing => "Service not set up in the organization",
             ProblemCode::NotFound => "Not found",
             ProblemCode::MethodNotAllowed => "Method not allowed",
             ProblemCode::RequestTimeout => "Request timeout",
@@ -148,8 +153,11 @@ impl ProblemCode {
             ProblemCode::ConsentRequired => {
                 "the user or an administrator of their organization must consent to the listed `scopes`; after consent, retry once with `x-consent-retry: 1`"
             }
+            ProblemCode::ServicePrincipalMissing => {
+                "the user's organization has no service principal for a Microsoft service the call needs (Azure Communication Services); an administrator of that organization must create it, then consent"
+            }
             ProblemCode::NotFound => {
-                "the user, photo or chat does not exist, or the path is unknown"
+                "the user, photo or chat does not exist (or the caller is not in the chat), or the path is unknown"
             }
             ProblemCode::MethodNotAllowed => {
                 "the path is served, but not with this method; `Allow` lists the methods"
@@ -197,6 +205,13 @@ pub enum ApiError {
     /// the tenant has not consented to.
     #[error("consent required")]
     ConsentRequired { scopes: Vec<String> },
+    /// Entra refused the exchange because the caller's tenant has no service principal for
+    /// the resource (AADSTS650052): only an administrator of that tenant can fix it.
+    #[error("the caller's tenant has no service principal for {resource}")]
+    ServicePrincipalMissing {
+        resource: &'static str,
+        app_id: &'static str,
+    },
     /// Entra wants the user to satisfy a claims challenge (MFA, Conditional Access) first.
     #[error("interaction required")]
     InteractionRequired { claims: Option<String> },
@@ -259,6 +274,9 @@ impl ApiError {
     pub fn from_obo(error: OboError, retry_after: Duration) -> ApiError {
         match error {
             OboError::ConsentRequired { scopes } => ApiError::ConsentRequired { scopes },
+            OboError::ServicePrincipalMissing { resource, app_id } => {
+                ApiError::ServicePrincipalMissing { resource, app_id }
+            }
             OboError::InteractionRequired { claims, .. } => {
                 ApiError::InteractionRequired { claims }
             }
@@ -440,6 +458,7 @@ impl ApiError {
                 ProblemCode::InsufficientScope
             }
             ApiError::ConsentRequired { .. } => ProblemCode::ConsentRequired,
+            ApiError::ServicePrincipalMissing { .. } => ProblemCode::ServicePrincipalMissing,
             ApiError::InteractionRequired { .. } => ProblemCode::InteractionRequired,
             ApiError::NotFound(_) => ProblemCode::NotFound,
             ApiError::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
@@ -482,6 +501,9 @@ impl ApiError {
             ApiError::ConsentRequired { .. } => {
                 "The signed-in user (or an administrator of their organization) must consent to the listed scopes.".to_owned()
             }
+            ApiError::ServicePrincipalMissing { resource, app_id } => format!(
+                "The user's organization has not set up {resource} (no service principal for app {app_id}). An administrator of that organization must create it, e.g. `az ad sp create --id {app_id}`, then grant consent again."
+            ),
             ApiError::InteractionRequired { .. } => {
                 "The user's organization requires more sign-in steps (for example multi-factor authentication): get a new token with the listed claims, then retry.".to_owned()
             }
@@ -528,6 +550,7 @@ impl ApiError {
             | ApiError::InsufficientScope
             | ApiError::ClientAppNotAllowed
             | ApiError::ConsentRequired { .. }
+            | ApiError::ServicePrincipalMissing { .. }
             | ApiError::InteractionRequired { .. } => {
                 tracing::info!(error = %self, "request forbidden");
             }
@@ -772,15 +795,16 @@ mod tests {
             ProblemCode::TenantNotAllowed => 3,
             ProblemCode::InsufficientScope => 4,
             ProblemCode::ConsentRequired => 5,
-            ProblemCode::NotFound => 6,
-            ProblemCode::MethodNotAllowed => 7,
-            ProblemCode::RequestTimeout => 8,
-            ProblemCode::PayloadTooLarge => 9,
-            ProblemCode::Throttled => 10,
-            ProblemCode::Internal => 11,
-            ProblemCode::UpstreamError => 12,
-            ProblemCode::Unavailable => 13,
-            ProblemCode::UpstreamTimeout => 14,
+            ProblemCode::ServicePrincipalMissing => 6,
+            ProblemCode::NotFound => 7,
+            ProblemCode::MethodNotAllowed => 8,
+            ProblemCode::RequestTimeout => 9,
+            ProblemCode::PayloadTooLarge => 10,
+            ProblemCode::Throttled => 11,
+            ProblemCode::Internal => 12,
+            ProblemCode::UpstreamError => 13,
+            ProblemCode::Unavailable => 14,
+            ProblemCode::UpstreamTimeout => 15,
         };
         for (index, code) in ProblemCode::ALL.into_iter().enumerate() {
             assert_eq!(place(code), index, "{code:?}");

@@ -58,6 +58,10 @@ const INTERACTION_SUBERRORS: &[&str] = &[
 ];
 /// AADSTS65001: the user or an administrator has not consented.
 const CONSENT_NOT_GRANTED: i64 = 65001;
+/// AADSTS650052: the caller's tenant has no service principal for the resource the app asks
+/// for (for ACS: its first-party app was never set up there). Entra sends it as
+/// `invalid_client`, which must not be taken for our own credential being wrong.
+const RESOURCE_SERVICE_PRINCIPAL_MISSING: i64 = 650052;
 /// AADSTS50076 / 50079: multi-factor authentication required (or required to register);
 /// AADSTS50158: an external security challenge; AADSTS53003: blocked by Conditional Access.
 const CLAIMS_CHALLENGES: &[i64] = &[50076, 50079, 50158, 53003];
@@ -72,6 +76,8 @@ pub struct ScopeSet {
     pub request: &'static str,
     /// What the user or admin must consent to, as reported in `consent_required`.
     pub consent: &'static [&'static str],
+    /// The resource's name and first-party app id, for an administrator who must set it up.
+    pub resource: (&'static str, &'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -175,6 +181,11 @@ impl std::fmt::Debug for DelegatedToken {
 pub enum OboError {
     #[error("consent required")]
     ConsentRequired { scopes: Vec<String> },
+    #[error("the caller's tenant has no service principal for {resource} (AADSTS650052)")]
+    ServicePrincipalMissing {
+        resource: &'static str,
+        app_id: &'static str,
+    },
     /// Conditional Access wants more of the user (MFA, a compliant device); `claims` is Entra's
     /// challenge, for the tab to pass to `getAuthToken`.
     #[error("interaction required (AADSTS{code})")]
@@ -498,13 +509,24 @@ impl OnBehalfOf {
             entra_correlation_id = error.correlation_id.as_deref().unwrap_or(""),
             "on-behalf-of exchange refused"
         );
-        classify(status.as_u16(), &error, retry_after)
+        classify(status.as_u16(), &error, retry_after, scopes)
     }
 }
 
-fn classify(status: u16, error: &TokenErrorResponse, retry_after: Option<Duration>) -> Attempt {
-    if error.error == "invalid_client" {
-        return Attempt::InvalidClient;
+/// Sorts Entra's refusal. The AADSTS codes come first: Entra files several different refusals
+/// under one `error` (650052, a problem of the caller's tenant, arrives as `invalid_client`).
+fn classify(
+    status: u16,
+    error: &TokenErrorResponse,
+    retry_after: Option<Duration>,
+    scopes: &ScopeSet,
+) -> Attempt {
+    if error
+        .error_codes
+        .contains(&RESOURCE_SERVICE_PRINCIPAL_MISSING)
+    {
+        let (resource, app_id) = scopes.resource;
+        return Attempt::Failed(OboError::ServicePrincipalMissing { resource, app_id });
     }
     if let Some(code) = error
         .error_codes
@@ -518,6 +540,9 @@ fn classify(status: u16, error: &TokenErrorResponse, retry_after: Option<Duratio
         || error.suberror.as_deref() == Some("consent_required");
     if consent {
         return Attempt::NeedsConsent;
+    }
+    if error.error == "invalid_client" {
+        return Attempt::InvalidClient;
     }
     let challenge = error
         .error_codes
@@ -648,6 +673,11 @@ mod tests {
             ),
             (
                 400,
+                error("invalid_client", &[650052], None),
+                "failed: the caller's tenant has no service principal for Azure Communication Services (AADSTS650052)",
+            ),
+            (
+                400,
                 error("invalid_grant", &[50020], None),
                 "failed: Entra answered 400 (invalid_grant AADSTS50020)",
             ),
@@ -673,7 +703,10 @@ mod tests {
             ),
         ];
         for (status, response, expected) in cases {
-            assert_eq!(kind(classify(status, &response, None)), expected);
+            assert_eq!(
+                kind(classify(status, &response, None, &crate::acs::ACS_SCOPES)),
+                expected
+            );
         }
     }
 }

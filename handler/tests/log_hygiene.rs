@@ -102,7 +102,7 @@ async fn no_token_or_secret_appears_in_any_log_line() {
     sent_tokens.push(third.clone());
     assert_eq!(app.get("/api/users/me", &third).await.status(), 401);
     app.graph.script([
-        Scripted::status(Method::GET, "/users", 403, "Authorization_RequestDenied"),
+        Scripted::status(Method::GET, "/users", 400, "Request_UnsupportedQuery"),
         Scripted::throttled(Method::GET, "/me", 0),
     ]);
     assert_eq!(app.get("/api/contacts?q=pump", &worker).await.status(), 502);

@@ -499,19 +499,10 @@ fn create_meeting(
             }
         }
     }
-    let mut members = vec![(caller.object_id.clone(), caller.tenant_id.clone())];
-    if let Some(attendees) = body["participants"]["attendees"].as_array() {
-        for attendee in attendees {
-            let user = &attendee["identity"]["user"];
-            members.push((
-                user["id"].as_str().unwrap_or_default().to_owned(),
-                user["tenantId"]
-                    .as_str()
-                    .unwrap_or(&caller.tenant_id)
-                    .to_owned(),
-            ));
-        }
-    }
+    // onlinemeeting-post.md says nothing of who is on the meeting chat's roster of a standalone
+    // meeting before anyone joins; Teams adds people as they join. Until then the emulation
+    // keeps the organizer alone on it, so a caller who is only invited is refused there.
+    let members = vec![(caller.object_id.clone(), caller.tenant_id.clone())];
     state.chats.insert(
         thread_id,
         Chat {
@@ -628,6 +619,13 @@ fn patch_meeting(state: &mut State, caller: &Grant, id: &str, body: &Value) -> R
     }) {
         return error(StatusCode::BAD_REQUEST, "BadRequest");
     }
+    // onlinemeeting-update.md: presenters by role need the attendees and their roles in the
+    // same request; without them Graph has no one to make presenter.
+    if body["allowedPresenters"] == "roleIsPresenter"
+        && !body["participants"]["attendees"].is_array()
+    {
+        return error(StatusCode::BAD_REQUEST, "BadRequest");
+    }
     let Some(meeting) = state
         .meetings
         .iter_mut()
@@ -637,7 +635,12 @@ fn patch_meeting(state: &mut State, caller: &Grant, id: &str, body: &Value) -> R
     };
     if let (Some(target), Some(changes)) = (meeting.as_object_mut(), body.as_object()) {
         for (key, value) in changes {
-            target.insert(key.clone(), value.clone());
+            if key == "participants" {
+                // Only the attendees change; the organizer stays who created the meeting.
+                target["participants"]["attendees"] = value["attendees"].clone();
+            } else {
+                target.insert(key.clone(), value.clone());
+            }
         }
     }
     json_status(meeting, 200)
@@ -765,9 +768,16 @@ fn create_chat(state: &mut State, caller: &Grant, body: &Value) -> Response {
     let caller_listed = members
         .iter()
         .any(|(id, tenant)| *id == caller.object_id && *tenant == caller.tenant_id);
+    // chat-post.md documents a guest only in a group chat (Example 6); a one-on-one chat with
+    // a guest is not documented, and is reported to create a chat the guest never sees, so
+    // the emulation refuses it rather than let it pass. A group chat's size has no documented
+    // minimum beyond its two participants.
+    let with_guest = body["members"]
+        .as_array()
+        .is_some_and(|members| members.iter().any(|m| m["roles"] == json!(["guest"])));
     let size_ok = match chat_type.as_str() {
-        "oneOnOne" => members.len() == 2,
-        "group" => members.len() >= 3,
+        "oneOnOne" => members.len() == 2 && !with_guest,
+        "group" => members.len() >= 2,
         _ => false,
     };
     if !caller_listed || !size_ok {
@@ -800,7 +810,12 @@ fn post_message(state: &mut State, caller: &Grant, chat_id: &str, body: &Value) 
         .iter()
         .any(|(id, tenant)| *id == caller.object_id && *tenant == caller.tenant_id);
     if !member {
-        return error(StatusCode::FORBIDDEN, "Forbidden");
+        // Teams refuses a sender who is not on the chat's roster with 403 `Forbidden`, its
+        // message naming the failed ACL check.
+        return json_status(
+            &json!({"error": {"code": "Forbidden", "message": "Failure due to: AclCheckFailed."}}),
+            403,
+        );
     }
     let message = json!({
         "id": format!("{}", 1_764_000_000_000u64 + chat.messages.len() as u64),
@@ -813,6 +828,10 @@ fn post_message(state: &mut State, caller: &Grant, chat_id: &str, body: &Value) 
     json_status(&message, 201)
 }
 
+/// A user as `/me/people` (the People API keeps job and department) or `/users` shows them.
+/// `/users` with User.ReadBasic.All reads only the basic profile (permissions-reference.md:
+/// displayName, givenName, mail, photo, surname, userPrincipalName and the id): other
+/// properties come back as null, which is what a delegated token of this app gets.
 fn contact_json(user: &DirectoryUser, people: bool) -> Value {
     let mut value = json!({
         "id": user.id,
@@ -825,13 +844,58 @@ fn contact_json(user: &DirectoryUser, people: bool) -> Value {
         value["scoredEmailAddresses"] = json!([{"address": user.mail, "relevanceScore": 8.0}]);
     } else {
         value["mail"] = json!(user.mail);
+        value["jobTitle"] = Value::Null;
+        value["department"] = Value::Null;
     }
     value
 }
 
+/// search-query-parameter.md, `$search` on directory objects: `displayName` is tokenized
+/// (words, split at spaces, punctuation and case changes) and each word of the term must start
+/// a word of the name; `mail` and other string properties match from their start. So "pump"
+/// finds "Jordan Pump" and "jordan@…", while "ump" finds nothing.
 fn matches(user: &DirectoryUser, term: &str) -> bool {
-    let term = term.to_lowercase();
-    user.display_name.to_lowercase().contains(&term) || user.mail.to_lowercase().contains(&term)
+    let name_words = words(user.display_name);
+    let term_words = words(term);
+    let name_matches = !term_words.is_empty()
+        && term_words
+            .iter()
+            .all(|t| name_words.iter().any(|w| w.starts_with(t.as_str())));
+    let mail_matches =
+        !term.is_empty() && user.mail.to_lowercase().starts_with(&term.to_lowercase());
+    name_matches || mail_matches
+}
+
+/// Lower-cased words of `text`, split at anything not alphanumeric and where a lower-case
+/// letter is followed by an upper-case one (`McCall` → `mc`, `call`).
+fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && previous_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_lowercase();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Whether the signed-in user is a B2B guest of the tenant they called in: guests have no
+/// Exchange mailbox there, and default guest permissions do not let them list users.
+fn caller_is_guest(state: &State, caller: &Grant) -> bool {
+    find_user(state, &caller.tenant_id, &caller.object_id).is_some_and(|u| u.user_type == "Guest")
 }
 
 fn top(query: &HashMap<String, String>) -> usize {
@@ -839,6 +903,15 @@ fn top(query: &HashMap<String, String>) -> usize {
 }
 
 fn people(state: &State, caller: &Grant, query: &HashMap<String, String>) -> Response {
+    // The People API reads the user's Exchange Online mailbox; a user without one (a guest of
+    // this tenant, a mailbox on premises) gets 404 MailboxNotEnabledForRESTAPI ("REST API is
+    // not yet supported for this mailbox", Exchange KB 4462988).
+    if caller_is_guest(state, caller) {
+        return json_status(
+            &json!({"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "REST API is not yet supported for this mailbox."}}),
+            404,
+        );
+    }
     let search = query.get("$search").map(String::as_str).unwrap_or_default();
     let Some(term) = search.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
         return error(StatusCode::BAD_REQUEST, "BadRequest");
@@ -857,8 +930,13 @@ fn people(state: &State, caller: &Grant, query: &HashMap<String, String>) -> Res
     let contacts = PERSONAL_CONTACTS
         .iter()
         .filter(|(_, name, mail)| {
-            let term = term.to_lowercase();
-            name.to_lowercase().contains(&term) || mail.contains(&term)
+            let term_words = words(term);
+            let name_words = words(name);
+            (!term_words.is_empty()
+                && term_words
+                    .iter()
+                    .all(|t| name_words.iter().any(|w| w.starts_with(t.as_str()))))
+                || mail.starts_with(&term.to_lowercase())
         })
         .enumerate()
         .map(|(i, (id, name, mail))| {
@@ -898,6 +976,11 @@ fn search_users(
     if !eventual {
         return error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery");
     }
+    // user-list.md: with the default guest permissions, a guest cannot list the directory's
+    // users, whatever the app was granted.
+    if caller_is_guest(state, caller) {
+        return error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    }
     // `"displayName:term" OR "mail:term"`: every quoted clause names a property and a term.
     let terms: Vec<&str> = search
         .split('"')
@@ -920,7 +1003,7 @@ fn user(state: &State, caller: &Grant, id: &str, query: &HashMap<String, String>
     let Some(user) = find_user(state, &caller.tenant_id, id) else {
         return error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
     };
-    let full = json!({
+    let mut full = json!({
         "id": user.id,
         "displayName": user.display_name,
         "mail": user.mail,
@@ -931,6 +1014,19 @@ fn user(state: &State, caller: &Grant, id: &str, query: &HashMap<String, String>
         "userType": user.user_type,
         "mobilePhone": "+1 555 0100",
     });
+    // User.Read gives the signed-in user's full profile; another user's is read with
+    // User.ReadBasic.All, which returns only the basic profile and null for the rest.
+    if !user.id.eq_ignore_ascii_case(&caller.object_id) {
+        for field in [
+            "jobTitle",
+            "department",
+            "officeLocation",
+            "userType",
+            "mobilePhone",
+        ] {
+            full[field] = Value::Null;
+        }
+    }
     match select(&full, query) {
         Ok(selected) => json_status(&selected, 200),
         Err(response) => *response,

@@ -69,7 +69,43 @@ struct DirectoryEntry {
     user_principal_name: Option<String>,
 }
 
+/// The signed-in user's own `userType`, which User.Read may read (it is not in the basic
+/// profile, so other users are told apart by their user principal name instead).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignedInUser {
+    user_type: Option<String>,
+}
+
+/// `oneOnOne` for two people, unless one of them is a guest of the tenant: chat-post.md
+/// documents a guest only in a group chat (Example 6), and a one-on-one chat with a guest is
+/// reported to reach no one, so a chat with a guest is a group chat even for two.
+fn chat_type(caller: &Member, members: &[Member]) -> &'static str {
+    let with_guest = std::iter::once(caller)
+        .chain(members)
+        .any(|m| m.role == MemberRole::Guest);
+    if members.len() == 1 && !with_guest {
+        "oneOnOne"
+    } else {
+        "group"
+    }
+}
+
 impl GraphClient {
+    /// The role the signed-in user must join a chat with: `guest` for a B2B guest of the
+    /// tenant they signed in to (chat-post.md: "In-tenant guest users must be assigned the
+    /// guest role", the caller included), else `owner`. Needs User.Read.
+    pub async fn my_member_role(&self, call: &GraphCall<'_>) -> Result<MemberRole, Error> {
+        let me = self
+            .get_json::<SignedInUser>(call, "/me", &[("$select", "id,userType")], &[])
+            .await?;
+        Ok(if me.user_type.as_deref() == Some("Guest") {
+            MemberRole::Guest
+        } else {
+            MemberRole::Owner
+        })
+    }
+
     /// The role a user of the caller's tenant must join a chat with (needs User.ReadBasic.All).
     /// A user this directory does not know (someone of another tenant given without a tenant)
     /// is `owner`: Graph itself says what it makes of them when the chat is created.
@@ -99,11 +135,12 @@ impl GraphClient {
     }
 
     /// `POST /chats` with the caller and the members (needs Chat.Create): the existing
-    /// one-on-one chat for one member, a new group chat for several. Returns the chat id.
+    /// one-on-one chat for one member, a new group chat for several or with a guest. Returns
+    /// the chat id.
     pub async fn find_or_create_chat(
         &self,
         call: &GraphCall<'_>,
-        caller_id: Uuid,
+        caller: Member,
         members: &[Member],
     ) -> Result<String, Error> {
         let member = |m: &Member| ChatMember {
@@ -112,17 +149,8 @@ impl GraphClient {
             user_bind: format!("https://graph.microsoft.com/v1.0/users('{}')", m.user_id),
             tenant_id: m.tenant_id.map(|t| t.to_string()),
         };
-        let caller = Member {
-            user_id: caller_id,
-            tenant_id: None,
-            role: MemberRole::Owner,
-        };
         let chat = NewChat {
-            chat_type: if members.len() == 1 {
-                "oneOnOne"
-            } else {
-                "group"
-            },
+            chat_type: chat_type(&caller, members),
             members: std::iter::once(&caller)
                 .chain(members)
                 .map(member)

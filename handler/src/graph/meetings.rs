@@ -174,10 +174,30 @@ struct EmailAddress<'a> {
     address: &'a str,
 }
 
-#[derive(Serialize)]
+/// What the event path patches onto the event's online meeting, which Graph created with
+/// Teams' defaults: the lobby, and the presenters when anyone presents. onlinemeeting-update.md:
+/// `allowedPresenters: roleIsPresenter` takes effect with the attendees and their roles in the
+/// same request.
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LobbyPatch {
+pub struct MeetingSettings<'a> {
     lobby_bypass_settings: LobbyBypassSettings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_presenters: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    participants: Option<Participants<'a>>,
+}
+
+impl<'a> NewOnlineMeeting<'a> {
+    /// The settings of this meeting that an existing online meeting must be patched with.
+    pub fn settings(self) -> MeetingSettings<'a> {
+        let presenters = self.allowed_presenters.is_some();
+        MeetingSettings {
+            lobby_bypass_settings: self.lobby_bypass_settings,
+            allowed_presenters: self.allowed_presenters,
+            participants: presenters.then_some(self.participants),
+        }
+    }
 }
 
 /// An online meeting as Graph returns it.
@@ -269,17 +289,14 @@ impl GraphClient {
         Ok(found.value.into_iter().next())
     }
 
-    /// `PATCH /me/onlineMeetings/{id}` with the lobby bypass.
-    pub async fn update_lobby(
+    /// `PATCH /me/onlineMeetings/{id}` with the lobby bypass and presenters.
+    pub async fn update_settings(
         &self,
         call: &GraphCall<'_>,
         meeting_id: &str,
-        lobby_bypass: LobbyBypass,
+        settings: &MeetingSettings<'_>,
     ) -> Result<(), Error> {
         let path = format!("/me/onlineMeetings/{}", encode_segment(meeting_id));
-        let patch = LobbyPatch {
-            lobby_bypass_settings: LobbyBypassSettings::new(lobby_bypass),
-        };
-        self.patch_json(call, &path, &patch).await
+        self.patch_json(call, &path, settings).await
     }
 }

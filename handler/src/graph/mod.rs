@@ -42,6 +42,7 @@ pub const GRAPH_SCOPES: ScopeSet = ScopeSet {
         "https://graph.microsoft.com/User.Read",
         "https://graph.microsoft.com/User.ReadBasic.All",
     ],
+    resource: (SERVICE, "00000003-0000-0000-c000-000000000000"),
 };
 
 /// Graph's failures are those of any upstream; see `upstream`.

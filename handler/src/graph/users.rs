@@ -54,6 +54,25 @@ impl GraphClient {
             .await
     }
 
+    /// The user's mail address, `None` when they have none (basic profile: User.ReadBasic.All).
+    /// A user principal name is no mail address (a guest's `…#EXT#@…` never is), so invitations
+    /// go only where this says.
+    pub async fn mail_of(
+        &self,
+        call: &GraphCall<'_>,
+        user_id: uuid::Uuid,
+    ) -> Result<Option<String>, Error> {
+        #[derive(Deserialize)]
+        struct Mail {
+            mail: Option<String>,
+        }
+        let path = format!("/users/{user_id}");
+        let found: Mail = self
+            .get_json(call, &path, &[("$select", "id,mail")], &[])
+            .await?;
+        Ok(found.mail.filter(|mail| !mail.trim().is_empty()))
+    }
+
     /// The user's photo bytes and their declared content type.
     pub async fn get_photo(&self, call: &GraphCall<'_>, user: &UserRef) -> Result<Photo, Error> {
         let path = format!("{}/photo/$value", user_path(user));

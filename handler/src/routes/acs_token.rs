@@ -9,7 +9,7 @@ use super::FunctionSpec;
 use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use crate::domain::Guid;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -17,7 +17,11 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     route: "acs/token",
     methods: &[Method::POST],
     allow: "POST",
-    problems: &[CALLER_PROBLEMS, UPSTREAM_PROBLEMS],
+    problems: &[
+        CALLER_PROBLEMS,
+        UPSTREAM_PROBLEMS,
+        &[ProblemCode::ServicePrincipalMissing],
+    ],
 };
 
 /// An ACS access token of the signed-in Teams user.

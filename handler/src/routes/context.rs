@@ -84,6 +84,11 @@ impl Graph<'_> {
         }
     }
 
+    /// Whether the caller's Graph token carries `permission`; `None` when Entra did not say.
+    pub fn grants(&self, permission: &str) -> Option<bool> {
+        self.token.grants(permission)
+    }
+
     /// The answer for a failed call that needed `permissions`; `not_found` is what a 404 means.
     pub fn error(&self, error: &graph::Error, permissions: &[&str], not_found: &str) -> ApiError {
         ApiError::from_graph(error, &self.token, permissions, not_found)

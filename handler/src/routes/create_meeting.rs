@@ -26,7 +26,9 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::graph;
-use crate::graph::meetings::{Attendee, Event, NewEvent, NewOnlineMeeting, OnlineMeeting};
+use crate::graph::meetings::{
+    Attendee, Event, MeetingSettings, NewEvent, NewOnlineMeeting, OnlineMeeting,
+};
 use crate::state::AppState;
 
 pub const FUNCTION: FunctionSpec = FunctionSpec {
@@ -131,14 +133,12 @@ impl ValidMeeting {
         NewOnlineMeeting::new(&self.subject, self.window, attendees, self.lobby_bypass)
     }
 
-    /// Invitations go by mail, so only participants with a UPN can be invited this way.
-    fn event(&self) -> NewEvent<'_> {
+    /// Invitations go by mail, to the addresses `invitation_addresses` found.
+    fn event<'a>(&'a self, addresses: &'a [String]) -> NewEvent<'a> {
         NewEvent::new(
             &self.subject,
             self.window,
-            self.attendees
-                .iter()
-                .filter_map(|a| a.upn.as_ref().map(UserPrincipalName::as_str)),
+            addresses.iter().map(String::as_str),
         )
     }
 }
@@ -175,6 +175,10 @@ enum MeetingWarning {
     /// The invitations were sent, but the lobby setting could not be applied to the
     /// invitation's meeting.
     LobbyNotApplied,
+    /// Some participants got no invitation: no mail address was found for them (a user
+    /// without one, or someone of another organization given without a `upn`, or with one
+    /// that is no mail address).
+    InvitationsIncomplete,
 }
 
 /// What the route learned of the meeting it created.
@@ -236,7 +240,8 @@ async fn create(
         // Not all under `within_deadline`: once the event exists, the answer must be a 201, and
         // the invitation path keeps to the deadline itself.
         let graph = within_deadline(deadline, graph::SERVICE, context.graph()).await?;
-        let outcome = create_with_invitations(&graph, &meeting, deadline).await?;
+        let own_tenant = context.caller.identity.tenant_id;
+        let outcome = create_with_invitations(&graph, &meeting, own_tenant, deadline).await?;
         return Ok(answer(outcome, &meeting));
     }
     within_deadline(deadline, graph::SERVICE, async {
@@ -251,29 +256,39 @@ async fn create(
     .await
 }
 
-/// The event (which sends the invitations), then its online meeting's lobby setting. Only the
-/// event's creation can fail the request.
+/// The participants' addresses, the event (which sends the invitations), then its online
+/// meeting's lobby and presenters. Only what happens before the event exists can fail the
+/// request.
 async fn create_with_invitations(
     graph: &Graph<'_>,
     meeting: &ValidMeeting,
+    own_tenant: Uuid,
     deadline: tokio::time::Instant,
 ) -> Result<Outcome, ApiError> {
+    let (addresses, incomplete) = within_deadline(
+        deadline,
+        graph::SERVICE,
+        invitation_addresses(graph, meeting, own_tenant),
+    )
+    .await?;
     let event = within_deadline(deadline, graph::SERVICE, async {
         graph
             .client
-            .create_event(&graph.call(), &meeting.event())
+            .create_event(&graph.call(), &meeting.event(&addresses))
             .await
             .map_err(|e| graph.error(&e, &["Calendars.ReadWrite"], MEETING_NOT_FOUND))
     })
     .await?;
+    let incomplete = incomplete.then_some(MeetingWarning::InvitationsIncomplete);
     // From here on the invitations are out.
     let poll_until = deadline
         .checked_sub(ANSWER_RESERVE)
         .unwrap_or(deadline)
         .max(tokio::time::Instant::now());
+    let settings = meeting.online_meeting().settings();
     let applied = tokio::time::timeout_at(
         poll_until,
-        apply_lobby(graph, meeting.lobby_bypass, &event, poll_until),
+        apply_settings(graph, &settings, &event, poll_until),
     )
     .await;
     let fallback = |join_web_url: Option<String>| Outcome {
@@ -283,10 +298,17 @@ async fn create_with_invitations(
         subject: None,
         start_date_time: None,
         end_date_time: None,
-        warnings: vec![MeetingWarning::LobbyNotApplied],
+        warnings: [Some(MeetingWarning::LobbyNotApplied), incomplete]
+            .into_iter()
+            .flatten()
+            .collect(),
     };
     match applied {
-        Ok(Ok(online)) => Ok(online.into()),
+        Ok(Ok(online)) => {
+            let mut outcome: Outcome = online.into();
+            outcome.warnings.extend(incomplete);
+            Ok(outcome)
+        }
         Ok(Err(Unapplied { join_url, reason })) => {
             tracing::warn!(reason = %reason, "invitations sent, lobby setting not applied");
             Ok(fallback(join_url))
@@ -298,6 +320,46 @@ async fn create_with_invitations(
     }
 }
 
+/// The mail address of each participant who can be invited, and whether anyone was left out.
+/// People of the caller's directory are looked up (their `mail`; a user principal name is no
+/// mail address, and a guest's `…#EXT#@…` never is). Someone of another organization cannot be
+/// looked up there, so their `upn` is used when it can be a mail address.
+async fn invitation_addresses(
+    graph: &Graph<'_>,
+    meeting: &ValidMeeting,
+    own_tenant: Uuid,
+) -> Result<(Vec<String>, bool), ApiError> {
+    let lookups = meeting.attendees.iter().map(|attendee| async move {
+        let federated = attendee.tenant_id.is_some_and(|t| t != own_tenant);
+        if federated {
+            return Ok(attendee
+                .upn
+                .as_ref()
+                .map(UserPrincipalName::as_str)
+                .filter(|upn| !upn.to_ascii_uppercase().contains("#EXT#"))
+                .map(str::to_owned));
+        }
+        match graph.client.mail_of(&graph.call(), attendee.user_id).await {
+            Ok(mail) => Ok(mail),
+            Err(crate::upstream::UpstreamError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(graph.error(
+                &error,
+                &["User.ReadBasic.All"],
+                "A participant was not found.",
+            )),
+        }
+    });
+    let found = futures_util::future::try_join_all(lookups).await?;
+    let incomplete = found.iter().any(Option::is_none);
+    let mut addresses: Vec<String> = Vec::with_capacity(found.len());
+    for address in found.into_iter().flatten() {
+        if !addresses.iter().any(|a| a.eq_ignore_ascii_case(&address)) {
+            addresses.push(address);
+        }
+    }
+    Ok((addresses, incomplete))
+}
+
 /// Why the lobby setting was not applied, with the join URL if it was learned.
 struct Unapplied {
     join_url: Option<String>,
@@ -305,10 +367,10 @@ struct Unapplied {
 }
 
 /// Finds the event's join URL and online meeting, polling both until `until`, then patches the
-/// lobby bypass. Graph errors other than "not there yet" end the attempt.
-async fn apply_lobby(
+/// lobby bypass and presenters. Graph errors other than "not there yet" end the attempt.
+async fn apply_settings(
     graph: &Graph<'_>,
-    lobby_bypass: LobbyBypass,
+    settings: &MeetingSettings<'_>,
     event: &Event,
     until: tokio::time::Instant,
 ) -> Result<OnlineMeeting, Unapplied> {
@@ -349,7 +411,7 @@ async fn apply_lobby(
     };
     match graph
         .client
-        .update_lobby(&call, &online.id, lobby_bypass)
+        .update_settings(&call, &online.id, settings)
         .await
     {
         Ok(()) => Ok(online),
@@ -500,7 +562,8 @@ mod tests {
         ]);
         body["sendInvites"] = json!(true);
         let meeting = request(body).unwrap();
-        let event = serde_json::to_value(meeting.event()).unwrap();
+        let addresses = ["robin@experts.example".to_owned()];
+        let event = serde_json::to_value(meeting.event(&addresses)).unwrap();
         assert_eq!(event["isOnlineMeeting"], true);
         assert_eq!(event["onlineMeetingProvider"], "teamsForBusiness");
         assert_eq!(

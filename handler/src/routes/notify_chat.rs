@@ -238,11 +238,8 @@ async fn notify(
             .send_chat_message(&graph.call(), &chat_id, &notification.html)
             .await
             .map_err(|e| {
-                graph.error(
-                    &e,
-                    &["ChatMessage.Send"],
-                    "The chat does not exist or the caller is not in it.",
-                )
+                not_in_chat(&graph, &e)
+                    .unwrap_or_else(|| graph.error(&e, &["ChatMessage.Send"], NO_SUCH_CHAT))
             })?;
         let body = Notified {
             chat_id,
@@ -251,6 +248,21 @@ async fn notify(
         Ok(warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response())
     })
     .await
+}
+
+const NO_SUCH_CHAT: &str = "The chat does not exist or the caller is not in it. A meeting's chat \
+    takes its people as they join the meeting: join it first.";
+
+/// Teams answers 403 to a sender who is not on the chat's roster (an ACL check), although the
+/// token carries ChatMessage.Send. To the caller that is the same as a chat that does not exist
+/// (404): whether a chat they are not in exists is not theirs to learn.
+fn not_in_chat(graph: &Graph<'_>, error: &crate::graph::Error) -> Option<ApiError> {
+    let refused = matches!(
+        error,
+        crate::upstream::UpstreamError::Status { status: 403, .. }
+    );
+    (refused && graph.grants("ChatMessage.Send") == Some(true))
+        .then(|| ApiError::NotFound(NO_SUCH_CHAT.to_owned()))
 }
 
 /// Creates the chat, or gets the existing one-on-one chat back. Recipients of the caller's own
@@ -263,6 +275,13 @@ async fn open_chat(
 ) -> Result<String, ApiError> {
     let own_tenant = context.caller.identity.tenant_id;
     let not_found = "A recipient was not found.";
+    let caller_role = async {
+        graph
+            .client
+            .my_member_role(&graph.call())
+            .await
+            .map_err(|e| graph.error(&e, &["User.Read"], "The signed-in user was not found."))
+    };
     let members =
         futures_util::future::try_join_all(people.iter().map(|(user, tenant)| async move {
             let federated = tenant.filter(|t| *t != own_tenant);
@@ -279,11 +298,16 @@ async fn open_chat(
                 tenant_id: federated,
                 role,
             })
-        }))
-        .await?;
+        }));
+    let (caller_role, members) = futures_util::try_join!(caller_role, members)?;
+    let caller = Member {
+        user_id: context.caller.identity.object_id,
+        tenant_id: None,
+        role: caller_role,
+    };
     graph
         .client
-        .find_or_create_chat(&graph.call(), context.caller.identity.object_id, &members)
+        .find_or_create_chat(&graph.call(), caller, &members)
         .await
         .map_err(|e| graph.error(&e, &["Chat.Create"], not_found))
 }

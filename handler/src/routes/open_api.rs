@@ -397,6 +397,10 @@ fn example(code: ProblemCode) -> ApiError {
                 "https://graph.microsoft.com/Calendars.ReadWrite".to_owned(),
             ],
         },
+        ProblemCode::ServicePrincipalMissing => ApiError::ServicePrincipalMissing {
+            resource: crate::acs::SERVICE,
+            app_id: "1fd5118e-2576-4263-8130-9503064c837a",
+        },
         ProblemCode::NotFound => ApiError::NotFound("The user was not found.".to_owned()),
         ProblemCode::MethodNotAllowed => ApiError::MethodNotAllowed { allow: "POST" },
         ProblemCode::RequestTimeout => ApiError::RequestTimeout {

@@ -53,6 +53,47 @@ pub struct ContactsQuery {
 struct Contacts {
     #[schema(max_items = 25)]
     value: Vec<Contact>,
+    /// Present when a source could not be searched for this caller, so the list may be
+    /// incomplete: `people_unavailable` (the caller has no Exchange Online mailbox, as guests
+    /// and users with a mailbox on premises do), `directory_unavailable` (the caller may not
+    /// list the directory's users, as guests by default may not).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 2)]
+    warnings: Vec<SearchWarning>,
+}
+
+/// Why a source of the search was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum SearchWarning {
+    PeopleUnavailable,
+    DirectoryUnavailable,
+}
+
+/// Exchange's answer to a People API call for a user whose mailbox is not in Exchange Online
+/// (a guest of the tenant, a mailbox on premises), Exchange KB 4462988.
+const NO_MAILBOX_CODES: &[&str] = &[
+    "MailboxNotEnabledForRESTAPI",
+    "MailboxNotSupportedForRESTAPI",
+];
+
+/// Each source stands alone: a documented refusal of one (no mailbox; a guest who may not list
+/// users) leaves it empty and says so, any other failure fails the search.
+fn branch<T>(
+    found: Result<Vec<T>, graph::Error>,
+    documented_refusal: impl Fn(&graph::Error) -> bool,
+    warning: SearchWarning,
+    warnings: &mut Vec<SearchWarning>,
+    fail: impl Fn(&graph::Error) -> ApiError,
+) -> Result<Vec<T>, ApiError> {
+    match found {
+        Ok(found) => Ok(found),
+        Err(error) if documented_refusal(&error) => {
+            warnings.push(warning);
+            Ok(Vec::new())
+        }
+        Err(error) => Err(fail(&error)),
+    }
 }
 
 /// GET /api/contacts?q=TEXT&top=N, bearer token → 200 `{value: [contact…]}`.
@@ -92,15 +133,34 @@ async fn search(
             graph.client.search_users(&call, &term, top),
         );
         let not_found = "No contacts were found.";
-        let merged = merge(
-            people.map_err(|e| graph.error(&e, &["People.Read"], not_found))?,
-            users.map_err(|e| graph.error(&e, &["User.ReadBasic.All"], not_found))?,
-            top,
-        );
+        let mut warnings = Vec::new();
+        let people = branch(
+            people,
+            |e| matches!(e, graph::Error::NotFound { code } if NO_MAILBOX_CODES.contains(&code.as_str())),
+            SearchWarning::PeopleUnavailable,
+            &mut warnings,
+            |e| graph.error(e, &["People.Read"], not_found),
+        )?;
+        // user-list.md: a guest gets 403 Authorization_RequestDenied although the token
+        // carries User.ReadBasic.All; a token without it is a consent gap instead.
+        let users = branch(
+            users,
+            |e| {
+                matches!(e, graph::Error::Status { status: 403, code } if code == "Authorization_RequestDenied")
+                    && graph.grants("User.ReadBasic.All") == Some(true)
+            },
+            SearchWarning::DirectoryUnavailable,
+            &mut warnings,
+            |e| graph.error(e, &["User.ReadBasic.All"], not_found),
+        )?;
+        let merged = merge(people, users, top);
         // What a caller may find depends on who they are and changes as the directory does:
         // no cache of any kind keeps it.
         Ok(warp::reply::with_header(
-            warp::reply::json(&Contacts { value: merged }),
+            warp::reply::json(&Contacts {
+                value: merged,
+                warnings,
+            }),
             "cache-control",
             "no-store",
         )

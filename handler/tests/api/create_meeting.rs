@@ -10,6 +10,9 @@ use test_support::token_endpoint::{INTERACTION_CLAIMS, Refusal};
 use warp::http::Method;
 
 use crate::helpers::*;
+use test_support::directory::{
+    GUEST_OID, SPECIALIST_OID as SPECIALIST, TECHNICIAN_OID as TECHNICIAN,
+};
 
 fn meeting_with_expert() -> Value {
     json!({
@@ -166,6 +169,87 @@ async fn create_meeting_with_invites_uses_a_calendar_event() {
             .unwrap()
             .starts_with("19:meeting_")
     );
+}
+
+#[tokio::test]
+async fn invitations_go_to_mail_addresses_never_to_user_principal_names() {
+    // Arrange: a colleague, a B2B guest of Fieldworks (UPN `…#EXT#@…`, mail at their own
+    // company), and the expert of another organization once with a UPN, once without.
+    let app = spawn_app().await;
+    let mut request = meeting_with_expert();
+    request["sendInvites"] = json!(true);
+    request["participants"] = json!([
+        {"userId": TECHNICIAN, "upn": "jordan@fieldworks.example"},
+        {"userId": GUEST_OID, "upn": "quinn_valveconsult.example#EXT#@fieldworks.example"},
+        {"userId": EXPERT_OID, "tenantId": EXPERT_TENANT, "upn": "robin@experts.example"},
+        {"userId": SPECIALIST, "tenantId": EXPERT_TENANT},
+    ]);
+
+    // Act
+    let response = app
+        .create_meeting(&app.field_worker_token().sign(), &request)
+        .await;
+
+    // Assert: people of the directory are invited at their `mail` (looked up), the expert at
+    // the UPN they were given; the specialist could not be invited, and the answer says so.
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let events = app.graph.requests_to("POST", "/me/events");
+    let addresses: Vec<&str> = events[0].body["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["emailAddress"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "jordan@fieldworks.example",
+            "quinn@valveconsult.example",
+            "robin@experts.example"
+        ]
+    );
+    assert!(!addresses.iter().any(|a| a.contains("#EXT#")));
+    assert_eq!(body["warnings"], json!(["invitations_incomplete"]));
+    let lookups = app.graph.requests_to("GET", "/users/");
+    assert_eq!(
+        lookups.len(),
+        2,
+        "only the directory's own people are looked up"
+    );
+    assert!(lookups.iter().all(|l| l.query["$select"] == "id,mail"));
+}
+
+#[tokio::test]
+async fn invitations_keep_the_presenters() {
+    // Arrange: the expert presents; with invitations, Graph creates the meeting with Teams'
+    // defaults, so the roles must be patched onto it.
+    let app = spawn_app().await;
+
+    // Act
+    let body = post_meeting_with_invites(&app).await;
+
+    // Assert: one PATCH carries the lobby, roleIsPresenter and the attendees with their roles,
+    // and the meeting Graph holds has the expert as presenter.
+    let patches = app.graph.requests_to("PATCH", "/me/onlineMeetings/");
+    assert_eq!(patches.len(), 1);
+    assert_eq!(patches[0].body["allowedPresenters"], "roleIsPresenter");
+    assert_eq!(
+        patches[0].body["participants"]["attendees"][0]["identity"]["user"]["id"],
+        EXPERT_OID
+    );
+    assert_eq!(
+        patches[0].body["participants"]["attendees"][0]["role"],
+        "presenter"
+    );
+    let held = app
+        .graph
+        .meetings()
+        .into_iter()
+        .find(|m| m["id"] == body["id"])
+        .unwrap();
+    assert_eq!(held["allowedPresenters"], "roleIsPresenter");
+    assert_eq!(held["participants"]["attendees"][0]["role"], "presenter");
 }
 
 #[tokio::test]

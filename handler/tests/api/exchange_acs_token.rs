@@ -317,3 +317,28 @@ async fn a_retried_acs_call_is_signed_again_with_a_fresh_date() {
     assert_eq!(records[1].status, 200, "the retry's own signature verified");
     assert_ne!(records[0].date, records[1].date, "a new x-ms-date");
 }
+
+#[tokio::test]
+async fn a_tenant_without_the_acs_service_principal_is_told_what_its_admin_must_do() {
+    // AADSTS650052 arrives as `invalid_client`: it is the caller's tenant that lacks ACS's
+    // service principal, not our credential that is wrong, so the secret is not re-read and
+    // the answer names the fix.
+    let app = spawn_app().await;
+    app.entra
+        .token_endpoint()
+        .refuse_next([Refusal::entra(400, "invalid_client", 650052, None)]);
+
+    let response = app
+        .post_json("/api/acs/token", &app.expert_token().sign(), &json!({}))
+        .await;
+
+    let body = problem(response, 403, "service_principal_missing").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("az ad sp create --id 1fd5118e-2576-4263-8130-9503064c837a"));
+    assert_eq!(
+        app.token_requests().len(),
+        1,
+        "no second try with a re-read secret"
+    );
+    assert!(app.acs.records().is_empty());
+}

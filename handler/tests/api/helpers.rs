@@ -13,7 +13,9 @@ use test_support::graph::FakeGraph;
 use test_support::tokens::TokenBuilder;
 use tokio::sync::oneshot;
 
-pub use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
+pub use test_support::directory::{
+    EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID, GUEST_OID,
+};
 
 pub const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
 pub const APP_ID_URI: &str = "api://tab.contoso.example/6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
@@ -132,6 +134,22 @@ impl TestApp {
             .token_v2(CLIENT_ID, EXPERT_TENANT, EXPERT_OID)
             .claim("name", "Robin Expert")
             .claim("preferred_username", "robin@experts.example")
+    }
+
+    /// A valid v2.0 token of Quinn, a B2B guest of the field worker's tenant (signed in there,
+    /// from their home organization).
+    pub fn guest_token(&self) -> TokenBuilder {
+        self.entra
+            .token_v2(CLIENT_ID, FIELD_TENANT, GUEST_OID)
+            .claim("name", "Quinn Valve Consultant")
+            .claim(
+                "preferred_username",
+                "quinn_valveconsult.example#EXT#@fieldworks.example",
+            )
+            .claim(
+                "idp",
+                "https://sts.windows.net/7c0a0000-0000-4000-8000-0000000c0a57/",
+            )
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {

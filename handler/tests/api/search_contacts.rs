@@ -1,6 +1,6 @@
 //! `GET /api/contacts`: people first, then the directory, without duplicates.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use test_support::graph::Scripted;
 use warp::http::Method;
 
@@ -95,15 +95,99 @@ async fn search_returns_401_without_a_token_and_502_when_graph_fails() {
     app.graph.script([Scripted::status(
         Method::GET,
         "/users",
-        403,
-        "Authorization_RequestDenied",
+        400,
+        "Request_UnsupportedQuery",
     )]);
     let failed = app
         .get("/api/contacts?q=pump", &app.field_worker_token().sign())
         .await;
 
     problem(no_token, 401, "invalid_token").await;
-    upstream_error_naming(failed, "Authorization_RequestDenied").await;
+    upstream_error_naming(failed, "Request_UnsupportedQuery").await;
+}
+
+#[tokio::test]
+async fn a_guest_without_a_mailbox_finds_nothing_but_is_told_why() {
+    // Arrange: Quinn is a B2B guest of Fieldworks: no Exchange mailbox there (the People API
+    // answers 404 MailboxNotEnabledForRESTAPI) and no right to list its users (403).
+    let app = spawn_app().await;
+    let guest = app.guest_token().sign();
+
+    // Act
+    let response = app.get("/api/contacts?q=pump", &guest).await;
+
+    // Assert: both sources were asked, both refusals are documented ones, so the answer is an
+    // empty list that says which sources were left out, not an error.
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"value": [], "warnings": ["people_unavailable", "directory_unavailable"]})
+    );
+    assert_eq!(app.graph.requests_to("GET", "/me/people").len(), 1);
+    assert_eq!(app.graph.requests_to("GET", "/users").len(), 1);
+}
+
+#[tokio::test]
+async fn one_source_refused_keeps_the_other_sources_results() {
+    // Arrange: the directory may not be listed (a tenant that restricts it), the mailbox works.
+    let app = spawn_app().await;
+    app.graph.script([Scripted::status(
+        Method::GET,
+        "/users",
+        403,
+        "Authorization_RequestDenied",
+    )]);
+
+    // Act
+    let response = app
+        .get("/api/contacts?q=jordan", &app.field_worker_token().sign())
+        .await;
+
+    // Assert
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["value"][0]["displayName"], "Jordan Pump", "{body}");
+    assert_eq!(body["warnings"], json!(["directory_unavailable"]));
+}
+
+#[tokio::test]
+async fn search_matches_words_and_mail_prefixes_as_graph_does() {
+    // search-query-parameter.md: names are matched word by word from the start of each word,
+    // mail addresses from their start; the middle of a word matches nothing.
+    let app = spawn_app().await;
+    let token = app.field_worker_token().sign();
+    let names = |body: Value| -> Vec<String> {
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["displayName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let pump: Value = app
+        .get("/api/contacts?q=pum", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let middle: Value = app
+        .get("/api/contacts?q=ump", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mail: Value = app
+        .get("/api/contacts?q=jord", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(names(pump), ["Jordan Pump"]);
+    assert!(names(middle).is_empty());
+    assert_eq!(names(mail), ["Jordan Pump"]);
 }
 
 #[tokio::test]

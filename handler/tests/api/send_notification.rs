@@ -255,8 +255,10 @@ async fn notify_asks_for_consent_when_the_tenant_lacks_chat_create() {
 }
 
 #[tokio::test]
-async fn notify_into_a_chat_the_caller_is_not_in_stays_an_upstream_error() {
-    // A 403 for a permission the token carries is not a consent problem.
+async fn notify_into_a_chat_the_caller_is_not_in_is_not_found() {
+    // Teams refuses a sender who is not on the roster with 403, although the token carries
+    // ChatMessage.Send: not a consent problem, and not an upstream failure either. Whether a
+    // chat one is not in exists is not the caller's to learn, so it is answered as absent.
     let app = spawn_app().await;
     let expert = app.expert_token().sign();
     let created: Value = app
@@ -276,7 +278,122 @@ async fn notify_into_a_chat_the_caller_is_not_in_stays_an_upstream_error() {
         )
         .await;
 
-    problem(outsider, 502, "upstream_error").await;
+    let body = problem(outsider, 404, "not_found").await;
+    assert!(body["detail"].as_str().unwrap().contains("not in it"));
+}
+
+#[tokio::test]
+async fn a_guest_caller_joins_the_chat_as_guest_in_a_group_chat() {
+    // Arrange: Quinn, a B2B guest of Fieldworks, notifies a colleague there. chat-post.md: an
+    // in-tenant guest must have the guest role, the caller included; a guest is documented
+    // only in group chats.
+    let app = spawn_app().await;
+
+    // Act
+    let response = app
+        .notify(
+            &app.guest_token().sign(),
+            &json!({"recipients": [FIELD_WORKER_OID], "message": "Valve 3 done"}),
+        )
+        .await;
+
+    // Assert: the caller's user type was read from /me, and the chat was made as Graph wants.
+    assert_eq!(response.status(), 201);
+    let me = app.graph.requests_to("GET", "/me");
+    assert!(
+        me.iter()
+            .any(|r| r.path == "/me" && r.query["$select"] == "id,userType")
+    );
+    let create = app
+        .graph
+        .requests_to("POST", "/chats")
+        .into_iter()
+        .find(|r| r.path == "/chats")
+        .unwrap();
+    assert_eq!(create.body["chatType"], "group");
+    let roles: Vec<(String, Value)> = create.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["user@odata.bind"].as_str().unwrap().to_owned(),
+                m["roles"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            (
+                format!("https://graph.microsoft.com/v1.0/users('{GUEST_OID}')"),
+                json!(["guest"])
+            ),
+            (
+                format!("https://graph.microsoft.com/v1.0/users('{FIELD_WORKER_OID}')"),
+                json!(["owner"])
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_single_guest_recipient_gets_a_group_chat() {
+    let app = spawn_app().await;
+
+    let response = app
+        .notify(
+            &app.field_worker_token().sign(),
+            &json!({"recipients": [GUEST_OID], "message": "Can you look at valve 3?"}),
+        )
+        .await;
+
+    assert_eq!(response.status(), 201);
+    let create = app
+        .graph
+        .requests_to("POST", "/chats")
+        .into_iter()
+        .find(|r| r.path == "/chats")
+        .unwrap();
+    assert_eq!(create.body["chatType"], "group");
+    assert_eq!(create.body["members"][1]["roles"], json!(["guest"]));
+}
+
+#[tokio::test]
+async fn notify_into_a_meeting_chat_before_joining_the_meeting_is_not_found_with_a_hint() {
+    // The expert is invited to the field worker's meeting but has not joined: Teams has not
+    // put them on the meeting chat's roster yet.
+    let app = spawn_app().await;
+    let created: Value = app
+        .create_meeting(
+            &app.field_worker_token().sign(),
+            &json!({
+                "subject": "Pump 7", "startDateTime": "2026-11-26T14:00:00Z",
+                "endDateTime": "2026-11-26T15:00:00Z",
+                "participants": [{"userId": EXPERT_OID, "tenantId": EXPERT_TENANT}]
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let as_expert = app
+        .notify(
+            &app.expert_token().sign(),
+            &json!({"chatId": created["chatThreadId"], "message": "On my way"}),
+        )
+        .await;
+    let as_organizer = app
+        .notify(
+            &app.field_worker_token().sign(),
+            &json!({"chatId": created["chatThreadId"], "message": "Starting"}),
+        )
+        .await;
+
+    let body = problem(as_expert, 404, "not_found").await;
+    assert!(body["detail"].as_str().unwrap().contains("join it first"));
+    assert_eq!(as_organizer.status(), 201);
 }
 
 #[tokio::test]
