@@ -23,6 +23,7 @@ use warp::http::Method;
 use crate::cors::{self, AllowedOrigins};
 use crate::options::Options;
 use crate::personas::{self, NEWCO_TENANT};
+use crate::tab_build::TabBuild;
 use crate::web;
 
 /// The sandbox's own multitenant app registration.
@@ -157,8 +158,9 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let state = AppState::build_with(config, overrides)?;
 
     let api_url = options.api_url.clone().unwrap_or_else(|| url.clone());
+    let tab_build = Arc::new(TabBuild::start(web::tab_dir(), web::tab_build_script()));
     let tab = web::TabSite {
-        dir: web::tab_dir(),
+        build: tab_build.clone(),
         config: json!({
             "apiBaseUrl": api_url,
             "clientId": CLIENT_ID,
@@ -240,6 +242,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         ))
         .unify();
     handler::server::serve(listener, routes, shutdown).await;
+    tab_build.remove();
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.
     drop((identity, entra, graph, acs, vault));

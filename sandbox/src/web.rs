@@ -4,8 +4,9 @@
 //! API's own origin, `/docs/` is the API reference (`sandbox/reference/`), rendered in the
 //! browser from the handler's `/api/openapi.json`.
 //!
-//! Files are read from the source tree on every request, so editing the tab and reloading the
-//! page is enough; nothing is built or installed at run time.
+//! The host page and the reference are read from the source tree on every request; the tab is
+//! served from its build (`tab_build`), redone when `tab/` changed, so editing either and
+//! reloading the page is enough. Nothing is installed or fetched at run time.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use crate::personas::{self, PERSONAS};
+use crate::tab_build::TabBuild;
 
 /// Failures a person can ask the emulation for from the host page, to see how the tab copes.
 pub trait Failures: Send + Sync + std::fmt::Debug {
@@ -31,6 +33,11 @@ pub trait Failures: Send + Sync + std::fmt::Debug {
 /// `tab/` and `sandbox/host/` in the source tree.
 pub fn tab_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tab")
+}
+
+/// `scripts/build-tab.mjs`, which builds `tab/` for serving.
+pub fn tab_build_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-tab.mjs")
 }
 
 pub fn host_dir() -> PathBuf {
@@ -57,7 +64,7 @@ pub fn reference_routes() -> impl Filter<Extract = (Response,), Error = warp::Re
 /// What the tab server needs to know about the rest of the emulation.
 #[derive(Debug, Clone)]
 pub struct TabSite {
-    pub dir: PathBuf,
+    pub build: Arc<TabBuild>,
     /// The generated `config.json`.
     pub config: Value,
     /// The tab pages' Content-Security-Policy.
@@ -118,7 +125,11 @@ pub fn tab_routes(site: TabSite) -> impl Filter<Extract = (Response,), Error = I
                 no_cache(&mut response);
                 return response;
             }
-            serve_file(&site.dir, relative, &site.csp)
+            let page = relative.is_empty() || relative.ends_with(".html");
+            match site.build.current(page) {
+                Ok(dir) => serve_file(&dir, relative, &site.csp),
+                Err(reason) => not_built(&reason),
+            }
         })
         .or(warp::any().map(|| status(StatusCode::METHOD_NOT_ALLOWED)))
         .unify()
@@ -228,6 +239,7 @@ fn serve_file(dir: &Path, relative: &str, csp: &str) -> Response {
         Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
         Some("json") => "application/json",
+        Some("txt") => "text/plain; charset=utf-8",
         Some("png") => "image/png",
         Some("svg") => "image/svg+xml",
         _ => return status(StatusCode::NOT_FOUND),
@@ -250,6 +262,20 @@ fn serve_file(dir: &Path, relative: &str, csp: &str) -> Response {
     {
         headers.insert("content-security-policy", value);
     }
+    no_cache(&mut response);
+    response
+}
+
+/// What the browser shows instead of the tab when it could not be built.
+fn not_built(reason: &str) -> Response {
+    let mut response = Response::new(
+        format!("SANDBOX: the Remote Expert tab could not be built: {reason}\n").into(),
+    );
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     no_cache(&mut response);
     response
 }
