@@ -101,15 +101,25 @@ pub fn teams_frame_ancestors() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The tab's policy: its own scripts and styles, the API, photos as blobs, and framing by the
-/// emulated host and by Teams. TeamsJS's list of host domains on Microsoft's CDN is left out in
-/// the sandbox, which is offline: TeamsJS then uses the list it ships with.
+/// The tab's policy, the same as a deployment's (`scripts/stage-tab.py`): its own scripts and
+/// styles, the API, photos as blobs, TeamsJS's list of host domains on Microsoft's CDN, and
+/// framing by the emulated host and by Teams. Offline, TeamsJS's fetch of that list fails like
+/// any network fetch and TeamsJS uses the list it ships with; leaving the CDN out instead made
+/// the browser report a policy violation on every start.
 pub fn tab_csp(api_origin: &str, host_origins: &[String]) -> String {
+    let policy: Value =
+        serde_json::from_str(include_str!("../../tab/content-security-policy.json"))
+            .unwrap_or(Value::Null);
+    let cdn: Vec<&str> = policy["connect-src"]
+        .as_array()
+        .map(|sources| sources.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let mut ancestors = host_origins.to_vec();
     ancestors.extend(teams_frame_ancestors());
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
-         connect-src 'self' {api_origin}; frame-ancestors {}; base-uri 'none'; form-action 'none'",
+         connect-src 'self' {api_origin} {}; frame-ancestors {}; base-uri 'none'; form-action 'none'",
+        cdn.join(" "),
         ancestors.join(" ")
     )
 }
@@ -336,13 +346,13 @@ mod tests {
     }
 
     #[test]
-    fn the_tab_may_be_framed_by_the_host_and_by_teams_and_talk_only_to_the_api() {
+    fn the_tab_may_be_framed_by_the_host_and_by_teams_and_talk_only_to_the_api_and_teams_js_cdn() {
         let csp = tab_csp(
             "http://127.0.0.1:7071",
             &["http://127.0.0.1:7073".to_owned()],
         );
         assert!(
-            csp.contains("connect-src 'self' http://127.0.0.1:7071;"),
+            csp.contains("connect-src 'self' http://127.0.0.1:7071 https://res.cdn.office.net;"),
             "{csp}"
         );
         assert!(

@@ -50,7 +50,10 @@ async fn the_tab_is_served_with_its_config_and_a_policy_that_allows_only_the_api
         .unwrap()
         .to_owned();
     assert!(
-        csp.contains(&format!("connect-src 'self' {};", url(&sandbox, "url"))),
+        csp.contains(&format!(
+            "connect-src 'self' {} https://res.cdn.office.net;",
+            url(&sandbox, "url")
+        )),
         "{csp}"
     );
     assert!(

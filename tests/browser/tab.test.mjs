@@ -8,7 +8,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-import { OUTPUT, WAIT_MS, graphState, isolatedContext, launchBrowser, startSandbox } from './sandbox.mjs';
+import { OUTPUT, WAIT_MS, graphState, isolatedContext, launchBrowser, startSandbox, unexpectedConsoleErrors, apiAnswered } from './sandbox.mjs';
+
+/** Colleagues without a photo: the API answers 404 and the tab shows initials. */
+const NO_PHOTO = apiAnswered(404, '/api/users/[^/]+/photo');
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -22,17 +25,20 @@ after(async () => {
   await browser?.close();
 });
 
-/** A fresh sandbox and browser context for one story; both end with it. */
-async function story(t, { sandboxArgs = [], routes = () => ({}) } = {}) {
+/**
+ * A fresh sandbox and browser context for one story; both end with it. The story fails if any
+ * page wrote an error to its console (or threw) that `expectedConsoleErrors` (RegExps) does not
+ * name: a problem the person does not see is a problem all the same.
+ */
+async function story(t, { sandboxArgs = [], routes = () => ({}), expectedConsoleErrors = [] } = {}) {
   const sandbox = await startSandbox(sandboxArgs);
-  const { context, refused } = await isolatedContext(browser, routes(sandbox.info));
-  const problems = [];
-  context.on('weberror', (error) => problems.push(String(error.error())));
+  const { context, refused, consoleErrors } = await isolatedContext(browser, routes(sandbox.info));
   t.after(async () => {
     await context.close();
     await sandbox.stop();
   });
-  return { info: sandbox.info, context, refused, problems };
+  const checkConsole = () => assert.deepEqual(unexpectedConsoleErrors(consoleErrors, expectedConsoleErrors), [], 'console errors');
+  return { info: sandbox.info, context, refused, checkConsole };
 }
 
 /** Opens the host page as `persona`; returns the page and the tab's frame. */
@@ -85,7 +91,7 @@ async function pickPerson(tab, query, name) {
 
 describe('the Remote Expert tab', { timeout: 120_000 }, () => {
   test('field worker finds the expert in another organization and starts a session', async (t) => {
-    const { info, context, refused, problems } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
 
     // Who am I, and which organization.
@@ -152,11 +158,11 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.match(chats[0].messages[0].body.content, /Pump 7 vibration/);
 
     assert.deepEqual(refused, [], 'only loopback addresses were contacted');
-    assert.deepEqual(problems, []);
+    checkConsole();
   });
 
   test('the expert from the other organization gets their own identity and calling token', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'expert', frame: 'sidePanel' });
     await signedIn(tab);
     await tab.getByText('Robin Expert').first().waitFor();
@@ -175,10 +181,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await screenshot(page, '4-expert-in-the-meeting-side-panel');
     await assertAccessible(page, 'the expert\'s side panel');
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('a user of an organization that is not allowed is told so, and Graph is never called', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(403, '/api/token/validate')],
+    });
     const before = (await graphState(info)).requests;
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'not-allowed' });
     const alert = tab.getByRole('alert');
@@ -189,6 +198,7 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await assertAccessible(page, 'the not-allowed message');
     assert.equal((await graphState(info)).requests, before, 'no Graph call was made');
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('a user whose organization has not consented grants permissions in the popup and carries on', async (t) => {
@@ -198,7 +208,8 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     const TAB = 'https://tab.sandbox.test';
     const API = 'https://api.sandbox.test';
     const HOST = 'https://teams.microsoft.com';
-    const { context, refused } = await story(t, {
+    const { context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(403, '/api/users/me')],
       sandboxArgs: ['--tab-origin', TAB, '--api-url', API],
       routes: (i) => ({ [TAB]: new URL(i.tabUrl).origin, [HOST]: new URL(i.hostUrl).origin, [API]: i.url }),
     });
@@ -225,10 +236,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await alert.waitFor({ state: 'hidden' });
     await screenshot(page, '8-after-consent');
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('over http a not-consented user is sent to the administrator consent page instead of a popup', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(403, '/api/users/me')],
+    });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'not-consented' });
     const alert = tab.getByRole('alert');
     await alert.getByRole('button', { name: 'Grant permissions' }).click();
@@ -244,10 +258,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await signedIn(tab);
     await tab.getByText('Noor Newcomer').first().waitFor();
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('when Microsoft 365 throttles, the field worker is asked to wait before trying again', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(429, '/api/contacts\\?q=pump&top=10')],
+    });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
     await signedIn(tab);
     await page.getByRole('button', { name: 'Make Microsoft Graph throttle the next search' }).click();
@@ -262,10 +279,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await screenshot(page, '11-throttled');
     await assertAccessible(page, 'the throttling message');
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('a Conditional Access challenge is answered by Teams without bothering the person', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(401, '/api/acs/token')],
+    });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
     await signedIn(tab);
     await page.getByRole('button', { name: 'Make Entra ask for MFA at the next token exchange' }).click();
@@ -278,10 +298,14 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     const hostLog = await page.locator('#log').evaluate((log) => log.textContent);
     assert.match(hostLog, /getAuthToken → an SSO token for Avery Field \(with claims\)/);
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('the tab served from an origin the API does not allow cannot read its answers', async (t) => {
-    const { info, context, refused } = await story(t);
+    // Chromium reports the answer it kept from the page (CORS) as a failed load.
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [/^Failed to load resource: net::ERR_FAILED \(http:\/\/127\.0\.0\.1:\d+\/api\/token\/validate\)$/, /blocked by CORS policy/],
+    });
     // The same tab, from the same server, under another name: a different origin.
     const elsewhere = info.tabUrl.replace('127.0.0.1', 'localhost');
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker', tab: elsewhere });
@@ -300,5 +324,6 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.equal(direct.status, 200);
     assert.equal(direct.headers.get('access-control-allow-origin'), null);
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 });
