@@ -82,6 +82,13 @@ pub struct HostSite {
     pub client_id: String,
     pub graph_state_url: String,
     pub failures: Arc<dyn Failures>,
+    /// The `Host` values the page answers: the loopback names it was printed with.
+    pub host_names: Vec<String>,
+}
+
+/// `127.0.0.1:PORT` and `localhost:PORT`, the names a page on `port` is reached by here.
+pub fn loopback_host_names(port: u16) -> Vec<String> {
+    vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")]
 }
 
 /// The tab's `frame-ancestors` in Teams and Microsoft 365 (Teams platform docs, "Tab
@@ -149,6 +156,22 @@ pub fn host_routes(
     site: HostSite,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     let site = Arc::new(site);
+    // A web page can have a browser reach 127.0.0.1 under a name of its own (DNS rebinding)
+    // and read the answers as same-origin: this page hands out SSO tokens, so it answers only
+    // the loopback names it was printed with, and 421 Misdirected Request otherwise.
+    let names = site.host_names.clone();
+    let misdirected =
+        warp::header::optional::<String>("host").and_then(move |host: Option<String>| {
+            let known = host.is_some_and(|h| names.iter().any(|n| n.eq_ignore_ascii_case(&h)));
+            let names = names.clone();
+            async move {
+                if known {
+                    Err(warp::reject::not_found())
+                } else {
+                    Ok(misdirected(&names))
+                }
+            }
+        });
     // The host frames its tab, or another copy of it given as ?tab= (https, or http on this
     // machine), as Teams frames whatever the manifest names.
     let csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
@@ -216,7 +239,9 @@ pub fn host_routes(
             let relative = path.as_str().trim_start_matches('/');
             serve_file(&site.dir, relative, &csp)
         });
-    config
+    misdirected
+        .or(config)
+        .unify()
         .or(token)
         .unify()
         .or(throttle)
@@ -273,6 +298,24 @@ fn serve_file(dir: &Path, relative: &str, csp: &str) -> Response {
         headers.insert("content-security-policy", value);
     }
     no_cache(&mut response);
+    response
+}
+
+/// The refusal of a request for a name the host page was not printed with.
+fn misdirected(names: &[String]) -> Response {
+    let mut response = Response::new(
+        format!(
+            "SANDBOX: this emulated Teams host answers only as http://{} (the names it printed), \
+             so that no other web page can reach it under a name of its own.\n",
+            names.join(" or http://")
+        )
+        .into(),
+    );
+    *response.status_mut() = StatusCode::MISDIRECTED_REQUEST;
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 

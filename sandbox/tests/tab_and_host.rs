@@ -300,3 +300,46 @@ async fn the_api_reference_is_served_beside_the_api_and_reads_its_document() {
     // Only GET serves the page; anything else is the handler's own answer.
     assert_eq!(not_a_page.status(), 404);
 }
+
+/// A web page can make a browser send requests to 127.0.0.1 under a name of its own (DNS
+/// rebinding): the host page, which hands out SSO tokens, answers only the names it printed.
+#[tokio::test]
+async fn the_host_page_answers_only_for_the_loopback_names_it_printed() {
+    let sandbox = start(&[]);
+    let host = url(&sandbox, "hostUrl");
+    let port = host.rsplit(':').next().unwrap().to_owned();
+    let ask = |name: String| {
+        let host = host.clone();
+        async move {
+            http()
+                .post(format!("{host}/personas/field-worker/token"))
+                .header("host", name)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    for name in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        assert_eq!(ask(name.clone()).await.status(), 200, "{name}");
+    }
+    for name in [
+        format!("rebound.example:{port}"),
+        "127.0.0.1".to_owned(),
+        format!("localhost.evil.example:{port}"),
+    ] {
+        let answer = ask(name.clone()).await;
+        assert_eq!(answer.status(), 421, "{name}");
+        assert!(
+            answer.text().await.unwrap().contains("127.0.0.1"),
+            "the refusal says which names to use"
+        );
+    }
+    let page = http()
+        .get(format!("{host}/"))
+        .header("host", "rebound.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 421);
+}
