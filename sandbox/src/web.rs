@@ -82,6 +82,8 @@ pub struct HostSite {
     pub client_id: String,
     pub graph_state_url: String,
     pub failures: Arc<dyn Failures>,
+    /// The emulated Graph's meeting that a meeting side panel is opened in.
+    pub meeting: Value,
     /// The `Host` values the page answers: the loopback names it was printed with.
     pub host_names: Vec<String>,
 }
@@ -192,10 +194,20 @@ pub fn host_routes(
                     })
                 })
                 .collect();
+            let meeting = &for_config.meeting;
             json_reply(&json!({
                 "tabUrl": for_config.tab_url,
                 "graphStateUrl": for_config.graph_state_url,
                 "personas": personas,
+                "meeting": {
+                    "id": meeting["id"],
+                    "chatId": meeting["chatInfo"]["threadId"],
+                    "subject": meeting["subject"],
+                    "joinUrl": meeting["joinWebUrl"],
+                    "startDateTime": meeting["startDateTime"],
+                    "endDateTime": meeting["endDateTime"],
+                    "organizer": meeting["participants"]["organizer"]["identity"]["user"],
+                },
             }))
         });
     let for_tokens = site.clone();

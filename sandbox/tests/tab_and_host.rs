@@ -343,3 +343,25 @@ async fn the_host_page_answers_only_for_the_loopback_names_it_printed() {
         .unwrap();
     assert_eq!(page.status(), 421);
 }
+
+/// The host page's meeting side panel opens the tab in a meeting the emulated Graph holds, whose
+/// chat has the field worker and the expert of the other organization as members.
+#[tokio::test]
+async fn the_side_panel_meeting_is_one_of_the_emulated_graph_with_its_chat() {
+    let sandbox = start(&[]);
+    let host = get_json(&format!("{}/host-config.json", url(&sandbox, "hostUrl"))).await;
+    let state = get_json(sandbox.info["graphStateUrl"].as_str().unwrap()).await;
+
+    let meeting = &host["meeting"];
+    let chat = &state["chats"][meeting["chatId"].as_str().unwrap()];
+    let members: Vec<&str> = chat["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["userId"].as_str().unwrap())
+        .collect();
+    assert!(members.contains(&sandbox.info["fieldWorker"]["objectId"].as_str().unwrap()));
+    assert!(members.contains(&sandbox.info["expert"]["objectId"].as_str().unwrap()));
+    assert_eq!(state["meetings"][0]["id"], meeting["id"]);
+    assert_eq!(meeting["subject"], "Pump 7 vibration: remote assist");
+}

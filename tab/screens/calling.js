@@ -72,7 +72,7 @@ export class CallingScreen {
     out.querySelector('[data-teams-user]').textContent = this.#teamsUserId;
     out.querySelector('[data-expires]').textContent = time(expiresOnTimestamp);
     out.querySelector('[data-renewed]').textContent = time(this.#renewed);
-    out.querySelector('[data-next]').textContent = `from ${time(Math.max(Date.now(), expiresOnTimestamp - RENEWS_BEFORE_MS))}, by itself`;
+    out.querySelector('[data-next]').textContent = `automatically, from ${time(Math.max(Date.now(), expiresOnTimestamp - RENEWS_BEFORE_MS))}`;
     out.hidden = false;
     this.#button.textContent = 'Renew now';
     this.#button.disabled = false;

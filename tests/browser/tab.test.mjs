@@ -130,7 +130,7 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await tab.getByRole('button', { name: 'Send in a Teams chat' }).click();
     await tab.locator('[data-sent] li').first().waitFor();
     assert.match(await tab.locator('[data-sent] li').first().textContent(), /To Robin Expert.*Pump 7 vibration/s);
-    await tab.getByLabel('Message').fill('Bring the vibration readings, please.');
+    await tab.locator('#session').getByLabel('Message').fill('Bring the vibration readings, please.');
     await tab.getByRole('button', { name: 'Send in a Teams chat' }).click();
     await tab.locator('[data-sent] li').nth(1).waitFor();
 
@@ -145,9 +145,10 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     // The emulated Graph holds the meeting, one chat with both messages, the expert a member
     // from their own tenant.
     const state = await graphState(info);
-    assert.equal(state.meetings.length, 1);
-    assert.equal(state.meetings[0].subject, 'Pump 7 vibration');
-    const attendees = state.meetings[0].participants.attendees.map((a) => a.identity.user);
+    // The sandbox's own meeting (for the side panel) and the new one.
+    assert.equal(state.meetings.length, 2);
+    const created = state.meetings.find((m) => m.subject === 'Pump 7 vibration');
+    const attendees = created.participants.attendees.map((a) => a.identity.user);
     assert.equal(attendees.length, 1);
     assert.equal(attendees[0].id, info.expert.objectId);
     assert.equal(attendees[0].tenantId, info.expert.tenantId, 'the expert joins from their own tenant');
@@ -161,14 +162,52 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     checkConsole();
   });
 
-  test('the expert from the other organization gets their own identity and calling token', async (t) => {
+  test('in the meeting\'s side panel the field worker sees its people, tells its chat and gets a calling identity', async (t) => {
     const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
-    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'expert', frame: 'sidePanel' });
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker', frame: 'sidePanel' });
+    await signedIn(tab);
+    assert.match(await tab.locator('[data-where]').textContent(), /meeting side panel, in a meeting/);
+
+    // The meeting is there already: nothing offers another one, or a search to fill one.
+    const meeting = tab.getByRole('region', { name: '1. This meeting' });
+    await meeting.getByText('Pump 7 vibration: remote assist').waitFor();
+    assert.equal(await tab.getByRole('button', { name: 'Create the meeting' }).count(), 0, 'no new meeting offered');
+    assert.equal(await tab.getByRole('button', { name: 'Create the meeting' }).isVisible().catch(() => false), false);
+    assert.equal(await tab.getByRole('combobox', { name: 'Name or email' }).isVisible(), false);
+
+    // Its people the tab can look up: the organizer, a colleague, with their role; and the person.
+    const people = meeting.locator('[data-meeting-people] li');
+    await people.filter({ hasText: 'Sam Supervisor' }).getByText(/Organizer · Shift Supervisor/).waitFor();
+    await people.filter({ hasText: 'Avery Field (you)' }).waitFor();
+
+    // A message into the meeting's own chat.
+    await meeting.getByLabel('Message').fill('At pump 7 now, camera on the bearing housing.');
+    await meeting.getByRole('button', { name: 'Send in the meeting chat' }).click();
+    await meeting.locator('[data-meeting-sent] li').getByText(/camera on the bearing housing/).waitFor();
+
+    // The calling identity, as in the personal tab.
+    await tab.getByRole('button', { name: 'Get my calling identity' }).click();
+    await tab.locator('[data-teams-user]').getByText(info.fieldWorker.objectId).waitFor();
+    await screenshot(page, '4-meeting-side-panel');
+    await assertAccessible(page, 'the meeting side panel');
+
+    const state = await graphState(info);
+    const config = await (await fetch(`${info.hostUrl}host-config.json`, { signal: AbortSignal.timeout(WAIT_MS) })).json();
+    const chat = state.chats[config.meeting.chatId];
+    assert.equal(chat.messages.length, 1, 'the message went to the meeting chat');
+    assert.equal(chat.messages[0].from.user.id, info.fieldWorker.objectId);
+    assert.equal(state.meetings.length, 1, 'no meeting was created');
+    assert.deepEqual(refused, []);
+    checkConsole();
+  });
+
+  test('the expert from the other organization gets their own identity, and in the meeting its chat and a calling token', async (t) => {
+    const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'expert' });
     await signedIn(tab);
     await tab.getByText('Robin Expert').first().waitFor();
     assert.equal(await tab.locator('[data-tenant]').textContent(), info.expert.tenantId);
     assert.equal(await tab.locator('[data-object]').textContent(), info.expert.objectId);
-    assert.match(await tab.locator('[data-where]').textContent(), /meeting side panel, in a meeting/);
     // Their own colleagues come from their own directory, not from the partner list.
     await tab.getByRole('combobox', { name: 'Name or email' }).fill('casey');
     const colleague = tab.getByRole('option', { name: /Casey Pump Specialist/ });
@@ -176,10 +215,25 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.match(await colleague.textContent(), /Your organization/);
     assert.equal(await tab.locator('#search-results [role="option"]').count(), 1, 'no partner duplicate');
     await tab.getByRole('combobox', { name: 'Name or email' }).press('Escape');
+
+    // The same person in the meeting's side panel: the organizer is of another organization,
+    // which Graph does not show them, so the tab says so instead of a name.
+    await page.getByLabel('Meeting side panel').check();
+    await page.getByRole('button', { name: 'Open the tab' }).click();
+    await signedIn(tab);
+    const meeting = tab.getByRole('region', { name: '1. This meeting' });
+    await meeting.locator('[data-meeting-people] li').filter({ hasText: 'Organizer' }).getByText(/Of another organization/).waitFor();
+    await meeting.locator('[data-meeting-people] li').filter({ hasText: 'Robin Expert (you)' }).waitFor();
+    await meeting.getByLabel('Message').fill('Joining from Experts Inc.');
+    await meeting.getByRole('button', { name: 'Send in the meeting chat' }).click();
+    await meeting.locator('[data-meeting-sent] li').first().waitFor();
     await tab.getByRole('button', { name: 'Get my calling identity' }).click();
     await tab.locator('[data-teams-user]').getByText(info.expert.objectId).waitFor();
-    await screenshot(page, '4-expert-in-the-meeting-side-panel');
+    await screenshot(page, '4b-expert-in-the-meeting-side-panel');
     await assertAccessible(page, 'the expert\'s side panel');
+    const chats = Object.values((await graphState(info)).chats).filter((c) => c.messages.length > 0);
+    assert.equal(chats.length, 1);
+    assert.equal(chats[0].messages[0].from.user.tenantId, info.expert.tenantId);
     assert.deepEqual(refused, []);
     checkConsole();
   });
