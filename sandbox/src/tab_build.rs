@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
 #[derive(Debug)]
@@ -34,7 +35,12 @@ impl TabBuild {
     /// Builds `tab/` once; a failure is kept and answered to the browser (see [`Self::current`]).
     pub fn start(source: PathBuf, script: PathBuf) -> TabBuild {
         remove_abandoned_builds();
-        let root = std::env::temp_dir().join(format!("{ROOT_PREFIX}{}", std::process::id()));
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "{ROOT_PREFIX}{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let build = TabBuild {
             source,
             script,
@@ -58,7 +64,13 @@ impl TabBuild {
             .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let newest = newest_change(&self.source);
+        // Only pages look at the source tree: their scripts and styles then come from the
+        // build the page was served from.
+        let newest = if page {
+            newest_change(&self.source)
+        } else {
+            None
+        };
         if page && (state.built_from.is_none() || newest > state.built_from) {
             state.builds += 1;
             let out = self.root.join(format!("build-{}", state.builds));
@@ -131,11 +143,99 @@ fn remove_abandoned_builds() {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(ROOT_PREFIX)) else {
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(ROOT_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+        else {
             continue;
         };
         if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A build script that copies `page.html` and counts its runs, in a folder of its own.
+    fn fixture(name: &str) -> (PathBuf, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("tab-build-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join("src/page.html"), "first").unwrap();
+        let script = dir.join("build.mjs");
+        std::fs::write(
+            &script,
+            format!(
+                "import {{ mkdirSync, copyFileSync, appendFileSync }} from 'node:fs';\n\
+                 mkdirSync(process.argv[2], {{ recursive: true }});\n\
+                 copyFileSync('{0}/src/page.html', process.argv[2] + '/page.html');\n\
+                 appendFileSync('{0}/runs', 'x');\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        (dir, script)
+    }
+
+    #[test]
+    fn a_page_after_a_change_is_served_from_a_new_build_and_other_files_never_rebuild() {
+        let (dir, script) = fixture("change");
+        let build = TabBuild::start(dir.join("src"), script);
+        let runs = || std::fs::read_to_string(dir.join("runs")).unwrap().len();
+        let served =
+            |page| std::fs::read_to_string(build.current(page).unwrap().join("page.html")).unwrap();
+
+        assert_eq!(served(true), "first");
+        assert_eq!(
+            runs(),
+            1,
+            "built once at start, not again for an unchanged tree"
+        );
+
+        // Modification times have a resolution of their own: make the change visibly newer.
+        let later = SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::write(dir.join("src/page.html"), "second").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(dir.join("src/page.html"))
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        assert_eq!(
+            served(false),
+            "first",
+            "a script or style never triggers a build"
+        );
+        assert_eq!(served(true), "second");
+        assert_eq!(runs(), 2);
+
+        build.remove();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_build_is_reported_and_not_served() {
+        let (dir, _) = fixture("fails");
+        let script = dir.join("fails.mjs");
+        std::fs::write(
+            &script,
+            "console.error('esbuild is missing'); process.exit(1);",
+        )
+        .unwrap();
+
+        let build = TabBuild::start(dir.join("src"), script);
+
+        let reason = build.current(true).unwrap_err();
+        assert!(reason.contains("esbuild is missing"), "{reason}");
+        assert!(reason.contains("npm ci"), "{reason}");
+        build.remove();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
