@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates docs/images/teams-tab.png, the README's picture of the Teams tab: runs the field
-# worker's browser story against the sandbox (scripts/test-browser.sh) and keeps the screenshot
-# it takes once the session is started. The picture is never edited by hand.
+# Regenerates the README's pictures of the Teams tab: docs/images/teams-tab.png (the personal
+# tab once the field worker started a session) and docs/images/teams-tab-meeting.png (the tab in
+# the meeting's side panel). Runs those two browser stories against the sandbox
+# (scripts/test-browser.sh) and keeps the screenshots they take. Never edited by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rm -f tests/browser/output/3-field-worker-session-started.png
-scripts/test-browser.sh --test-name-pattern "field worker finds the expert"
+rm -f tests/browser/output/3-field-worker-session-started.png tests/browser/output/4-meeting-side-panel.png
+scripts/test-browser.sh --test-name-pattern "field worker finds the expert|side panel the field worker"
 cp tests/browser/output/3-field-worker-session-started.png docs/images/teams-tab.png
-echo "docs/images/teams-tab.png regenerated"
+cp tests/browser/output/4-meeting-side-panel.png docs/images/teams-tab-meeting.png
+echo "docs/images/teams-tab.png and docs/images/teams-tab-meeting.png regenerated"

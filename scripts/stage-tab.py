@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Stage the Teams tab (tab/) for Azure Static Web Apps: the pages as they are, plus the two
-files that depend on the deployment.
+"""Stage the Teams tab (tab/) for Azure Static Web Apps: the tab as scripts/build-tab.mjs builds
+it (pages and styles as they are, each page's modules bundled by esbuild with the npm packages
+they import, pinned in package-lock.json; `npm ci` is run first when esbuild is not installed),
+plus the two files that depend on the deployment.
 
   config.json               apiBaseUrl (the Function App), clientId, authority, partnerExperts:
                             what tab/config.js reads (tab/config.example.json shows the shape)
@@ -21,7 +23,8 @@ from options, else the environment, else --env-file (e.g. .azure/<env>/.env):
 
     python3 scripts/stage-tab.py --out tab/build [--env-file .azure/prod/.env]
 
-Exit status: 0 staged, 1 refused (the reason is printed), 2 usage error.
+Needs Node.js 20 or later and npm. Exit status: 0 staged, 1 refused or the build failed (the
+reason is printed), 2 usage error.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,8 +42,7 @@ from urllib.parse import urlsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TAB = REPO_ROOT / "tab"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# What the tab serves: its pages, modules and styles, and the vendored TeamsJS with its licence.
-SERVED = ("*.html", "*.js", "*.css", "screens/*.js", "vendor/teams-js/*")
+BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-tab.mjs"
 
 
 class Refused(Exception):
@@ -94,20 +97,25 @@ def content_security_policy(api_origin: str) -> str:
     )
 
 
+def build(out: Path) -> None:
+    """The tab, built into `out` (which is replaced)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise Refused("Node.js 20 or later and npm are needed to build the tab")
+    if not (REPO_ROOT / "node_modules" / "esbuild").is_dir():
+        ci = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REPO_ROOT)
+        if ci.returncode != 0:
+            raise Refused("npm ci failed: the tab's build tools are not installed")
+    built = subprocess.run(["node", str(BUILD_SCRIPT), str(out)], cwd=REPO_ROOT, capture_output=True, text=True)
+    if built.returncode != 0:
+        raise Refused(f"the tab's build failed: {built.stderr.strip()}")
+
+
 def stage(out: Path, api_url: str, client_id: str, authority: str, experts: list[dict]) -> None:
     api = origin(api_url, "FUNCTION_APP_URL")
     authority = origin(authority, "ENTRA_AUTHORITY_HOST")
     if not GUID.match(client_id):
         raise Refused(f"ENTRA_CLIENT_ID must be a GUID, got {client_id!r}")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    for pattern in SERVED:
-        for source in sorted(TAB.glob(pattern)):
-            if source.is_file():
-                target = out / source.relative_to(TAB)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+    build(out)
     config = {
         "apiBaseUrl": api,
         "clientId": client_id.lower(),

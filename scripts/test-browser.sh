@@ -24,8 +24,10 @@ if [ ! -x "$chromium" ]; then
   fi
 fi
 
-echo "== npm ci (package-lock.json)"
-npm ci --no-audit --no-fund --loglevel=error
+if [ "${TAB_NPM_INSTALLED:-}" != 1 ]; then
+  echo "== npm ci (package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 echo "== cargo build -p sandbox"
 cargo build -p sandbox --locked --quiet
 

@@ -9,6 +9,11 @@ started=$SECONDS
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
+# The sandbox builds the tab with the pinned npm packages (scripts/build-tab.mjs), and its cargo
+# tests start it: install them first (scripts/test-browser.sh then skips its own npm ci).
+echo "== npm ci (package-lock.json)"
+npm ci --no-audit --no-fund --loglevel=error
+export TAB_NPM_INSTALLED=1
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 browser=0
 scripts/test-browser.sh 2>&1 | tee -a "$log" || browser=$?

@@ -4,9 +4,11 @@
 //
 // It uses the authorization code flow with PKCE, as a single-page app redirect URI requires.
 // auth-end.html never redeems the code: the tab holds no token but the SSO token Teams gives it;
-// the window exists so that Entra records the consent.
+// the window exists so that Entra records the consent. What it asks for is checked first
+// (consent-request.js): a crafted link cannot make it ask for other permissions.
 
 import { loadConfig } from './config.js';
+import { ConsentRequestError, consentRequest } from './consent-request.js';
 import * as teams from './teams.js';
 
 const STORAGE_KEY = 'remote-expert.auth';
@@ -27,9 +29,7 @@ async function start() {
     const config = await loadConfig();
     const context = await teams.start(config.validMessageOrigins);
     if (!context.tenantId) throw new Error('Teams did not say which organization you are in.');
-    const asked = new URL(window.location.href).searchParams;
-    const scopes = (asked.get('scopes') ?? '').split(/\s+/).filter(Boolean);
-    const claims = asked.get('claims');
+    const { scopes, claims } = consentRequest(new URL(window.location.href).searchParams);
 
     const state = randomText();
     const verifier = randomText();
@@ -54,9 +54,12 @@ async function start() {
     }
     window.location.assign(authorize.href);
   } catch (error) {
-    status.textContent = `The sign-in page could not be opened: ${error.message}`;
+    const refused = error instanceof ConsentRequestError;
+    status.textContent = refused
+      ? `This is not a request Remote Expert makes (${error.message}), so the sign-in page was not opened.`
+      : `The sign-in page could not be opened: ${error.message}`;
     try {
-      teams.notifyFailure(String(error.message));
+      teams.notifyFailure(refused ? 'invalid_request' : String(error.message));
     } catch {
       // not opened by Teams: nothing to tell
     }

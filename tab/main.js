@@ -9,6 +9,7 @@ import { showIdentity, showProfile } from './screens/identity.js';
 import { SearchScreen } from './screens/search.js';
 import { SessionScreen } from './screens/session.js';
 import { CallingScreen } from './screens/calling.js';
+import { MeetingScreen } from './screens/meeting.js';
 
 const status = document.getElementById('status');
 /** One polite live region for everything the tab says in passing. */
@@ -77,6 +78,10 @@ async function main() {
     onChange: (people) => session.peopleChanged(people),
   });
   const calling = new CallingScreen(document.getElementById('calling'), { api, guard, announce });
+  const meeting = new MeetingScreen(document.getElementById('meeting'), { api, guard, announce });
+  // Opened in a meeting (a side panel): the meeting exists, so the tab works in it instead of
+  // offering to create another. The personal tab keeps the whole flow.
+  const inMeeting = Boolean(context.meetingId && context.chatId);
 
   const identity = document.getElementById('identity');
   let me;
@@ -91,9 +96,16 @@ async function main() {
   document.getElementById('signing-in').hidden = true;
   document.getElementById('screens').hidden = false;
   announce(`Signed in as ${me.name ?? me.userPrincipalName ?? me.objectId}.`);
-  search.enable(me.tenantId);
-  session.enable();
   calling.enable();
+  if (inMeeting) {
+    document.getElementById('find').hidden = true;
+    document.getElementById('session').hidden = true;
+    document.getElementById('calling-heading').textContent = '2. Calling identity';
+    await meeting.show(me, context, await teams.meetingDetails());
+  } else {
+    search.enable(me.tenantId);
+    session.enable();
+  }
   // The first call on the user's behalf to Microsoft Graph: a missing consent shows up here,
   // before the person starts searching.
   try {

@@ -34,8 +34,40 @@ export async function start(validMessageOrigins = []) {
     userObjectId: context.user?.id ?? null,
     loginHint: context.user?.loginHint ?? context.user?.userPrincipalName ?? null,
     meetingId: context.meeting?.id ?? null,
+    /** In a meeting: the meeting's chat, where the tab's notifications go. */
+    chatId: context.chat?.id ?? null,
     theme: context.app?.theme ?? 'default',
   };
+}
+
+/** In a meeting, how long to wait for its details before doing without them. */
+const MEETING_DETAILS_TIMEOUT_MS = 5000;
+
+/**
+ * In a meeting: `{ title, organizer: { id, tenantId } | null }` from meeting.getMeetingDetails,
+ * or null when Teams does not answer it (the app lacks the meeting's resource-specific consent,
+ * or an older client): the tab then does without.
+ */
+export function meetingDetails() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), MEETING_DETAILS_TIMEOUT_MS);
+    const done = (value) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    try {
+      sdk.meeting.getMeetingDetails((error, answer) => {
+        if (error || !answer) {
+          done(null);
+          return;
+        }
+        const organizer = answer.organizer?.id ? { id: answer.organizer.id, tenantId: answer.organizer.tenantId ?? null } : null;
+        done({ title: answer.details?.title ?? null, organizer });
+      });
+    } catch {
+      done(null);
+    }
+  });
 }
 
 /**

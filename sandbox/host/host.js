@@ -1,6 +1,7 @@
 // An emulated Teams host: frames the tab as Teams does and answers what TeamsJS asks its host
-// (initialize, getContext, authentication.getAuthToken, authentication.authenticate), as the
-// person picked on the page. Tokens come from the sandbox's emulated Entra ID. This page is a
+// (initialize, getContext, authentication.getAuthToken, authentication.authenticate, and in a
+// meeting side panel meeting.getMeetingDetails), as the person picked on the page. The meeting
+// is one the sandbox's emulated Graph holds, with its chat. Tokens come from the sandbox's emulated Entra ID. This page is a
 // test double of Teams, not Teams: it implements only what the Remote Expert tab uses.
 
 const frame = document.getElementById('tab');
@@ -41,7 +42,7 @@ function legacyContext(inPopup) {
     loginHint: persona.upn,
     userPrincipalName: persona.upn,
     appSessionId: sessionId,
-    ...(frameContext === 'sidePanel' ? { meetingId: 'MSo-sandbox-meeting', chatId: '19:meeting_sandbox@thread.v2' } : {}),
+    ...(frameContext === 'sidePanel' ? { meetingId: config.meeting.id, chatId: config.meeting.chatId } : {}),
   };
 }
 
@@ -117,6 +118,22 @@ window.addEventListener('message', async (event) => {
           answerAuth([false, 'CancelledByUser']);
         }
       }, 500);
+      break;
+    }
+    case 'meeting.getMeetingDetails': {
+      // TeamsJS's callback gets (error, details); outside a meeting Teams answers an error.
+      const m = config.meeting;
+      if (frameContext !== 'sidePanel') {
+        note(`${who}: getMeetingDetails refused (not in a meeting)`);
+        reply([{ errorCode: 100, message: 'Not in a meeting.' }, null]);
+        break;
+      }
+      note(`${who}: getMeetingDetails → ${m.subject}`);
+      reply([null, {
+        details: { id: m.id, title: m.subject, joinUrl: m.joinUrl, type: 'Scheduled', scheduledStartTime: m.startDateTime, scheduledEndTime: m.endDateTime },
+        conversation: { id: m.chatId },
+        organizer: { id: m.organizer.id, tenantId: m.organizer.tenantId },
+      }]);
       break;
     }
     case 'authentication.authenticate.success':

@@ -11,7 +11,9 @@ use handler::startup::{AppState, Overrides};
 use serde_json::json;
 use test_support::azure_transport::VaultRedirect;
 use test_support::cloud::Cloud;
-use test_support::directory::{EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID};
+use test_support::directory::{
+    EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID, SUPERVISOR_OID,
+};
 use test_support::graph::{FakeGraph, Scripted};
 use test_support::key_vault::FakeKeyVault;
 use test_support::managed_identity::FakeManagedIdentity;
@@ -23,6 +25,7 @@ use warp::http::Method;
 use crate::cors::{self, AllowedOrigins};
 use crate::options::Options;
 use crate::personas::{self, NEWCO_TENANT};
+use crate::tab_build::TabBuild;
 use crate::web;
 
 /// The sandbox's own multitenant app registration.
@@ -113,6 +116,17 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         newcomer.user_principal_name,
     );
     graph.add_user(newcomer);
+    // The meeting the host page's "meeting side panel" opens the tab in: scheduled by the field
+    // worker's supervisor, with the field worker and the expert of the other organization.
+    let meeting = graph.seed_meeting(
+        (SUPERVISOR_OID, FIELD_TENANT),
+        &[
+            (FIELD_WORKER_OID, FIELD_TENANT),
+            (EXPERT_OID, EXPERT_TENANT),
+        ],
+        "Pump 7 vibration: remote assist",
+        60,
+    );
 
     let settings: HashMap<&str, String> = HashMap::from([
         ("ENTRA_CLIENT_ID", CLIENT_ID.to_owned()),
@@ -157,8 +171,9 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let state = AppState::build_with(config, overrides)?;
 
     let api_url = options.api_url.clone().unwrap_or_else(|| url.clone());
+    let tab_build = Arc::new(TabBuild::start(web::tab_dir(), web::tab_build_script()));
     let tab = web::TabSite {
-        dir: web::tab_dir(),
+        build: tab_build.clone(),
         config: json!({
             "apiBaseUrl": api_url,
             "clientId": CLIENT_ID,
@@ -175,6 +190,8 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         authority: entra.authority(),
         client_id: CLIENT_ID.to_owned(),
         graph_state_url: format!("{}/sandbox/state", graph.endpoint()),
+        meeting,
+        host_names: web::loopback_host_names(host_listener.local_addr()?.port()),
         failures: Arc::new(Switches {
             graph: graph.clone(),
             tokens: tokens.clone(),
@@ -240,6 +257,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         ))
         .unify();
     handler::server::serve(listener, routes, shutdown).await;
+    tab_build.remove();
     eprintln!("sandbox stopped");
     // Keep the emulation alive until the handler has drained.
     drop((identity, entra, graph, acs, vault));

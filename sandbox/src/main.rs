@@ -21,6 +21,7 @@ mod cors;
 mod emulation;
 mod options;
 mod personas;
+mod tab_build;
 mod web;
 
 fn main() -> ExitCode {

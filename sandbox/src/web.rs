@@ -4,8 +4,9 @@
 //! API's own origin, `/docs/` is the API reference (`sandbox/reference/`), rendered in the
 //! browser from the handler's `/api/openapi.json`.
 //!
-//! Files are read from the source tree on every request, so editing the tab and reloading the
-//! page is enough; nothing is built or installed at run time.
+//! The host page and the reference are read from the source tree on every request; the tab is
+//! served from its build (`tab_build`), redone when `tab/` changed, so editing either and
+//! reloading the page is enough. Nothing is installed or fetched at run time.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use crate::personas::{self, PERSONAS};
+use crate::tab_build::TabBuild;
 
 /// Failures a person can ask the emulation for from the host page, to see how the tab copes.
 pub trait Failures: Send + Sync + std::fmt::Debug {
@@ -31,6 +33,11 @@ pub trait Failures: Send + Sync + std::fmt::Debug {
 /// `tab/` and `sandbox/host/` in the source tree.
 pub fn tab_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tab")
+}
+
+/// `scripts/build-tab.mjs`, which builds `tab/` for serving.
+pub fn tab_build_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-tab.mjs")
 }
 
 pub fn host_dir() -> PathBuf {
@@ -57,7 +64,7 @@ pub fn reference_routes() -> impl Filter<Extract = (Response,), Error = warp::Re
 /// What the tab server needs to know about the rest of the emulation.
 #[derive(Debug, Clone)]
 pub struct TabSite {
-    pub dir: PathBuf,
+    pub build: Arc<TabBuild>,
     /// The generated `config.json`.
     pub config: Value,
     /// The tab pages' Content-Security-Policy.
@@ -75,6 +82,15 @@ pub struct HostSite {
     pub client_id: String,
     pub graph_state_url: String,
     pub failures: Arc<dyn Failures>,
+    /// The emulated Graph's meeting that a meeting side panel is opened in.
+    pub meeting: Value,
+    /// The `Host` values the page answers: the loopback names it was printed with.
+    pub host_names: Vec<String>,
+}
+
+/// `127.0.0.1:PORT` and `localhost:PORT`, the names a page on `port` is reached by here.
+pub fn loopback_host_names(port: u16) -> Vec<String> {
+    vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")]
 }
 
 /// The tab's `frame-ancestors` in Teams and Microsoft 365 (Teams platform docs, "Tab
@@ -94,15 +110,25 @@ pub fn teams_frame_ancestors() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The tab's policy: its own scripts and styles, the API, photos as blobs, and framing by the
-/// emulated host and by Teams. TeamsJS's list of host domains on Microsoft's CDN is left out in
-/// the sandbox, which is offline: TeamsJS then uses the list it ships with.
+/// The tab's policy, the same as a deployment's (`scripts/stage-tab.py`): its own scripts and
+/// styles, the API, photos as blobs, TeamsJS's list of host domains on Microsoft's CDN, and
+/// framing by the emulated host and by Teams. Offline, TeamsJS's fetch of that list fails like
+/// any network fetch and TeamsJS uses the list it ships with; leaving the CDN out instead made
+/// the browser report a policy violation on every start.
 pub fn tab_csp(api_origin: &str, host_origins: &[String]) -> String {
+    let policy: Value =
+        serde_json::from_str(include_str!("../../tab/content-security-policy.json"))
+            .unwrap_or(Value::Null);
+    let cdn: Vec<&str> = policy["connect-src"]
+        .as_array()
+        .map(|sources| sources.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let mut ancestors = host_origins.to_vec();
     ancestors.extend(teams_frame_ancestors());
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
-         connect-src 'self' {api_origin}; frame-ancestors {}; base-uri 'none'; form-action 'none'",
+         connect-src 'self' {api_origin} {}; frame-ancestors {}; base-uri 'none'; form-action 'none'",
+        cdn.join(" "),
         ancestors.join(" ")
     )
 }
@@ -118,7 +144,11 @@ pub fn tab_routes(site: TabSite) -> impl Filter<Extract = (Response,), Error = I
                 no_cache(&mut response);
                 return response;
             }
-            serve_file(&site.dir, relative, &site.csp)
+            let page = relative.is_empty() || relative.ends_with(".html");
+            match site.build.current(page) {
+                Ok(dir) => serve_file(&dir, relative, &site.csp),
+                Err(reason) => not_built(&reason),
+            }
         })
         .or(warp::any().map(|| status(StatusCode::METHOD_NOT_ALLOWED)))
         .unify()
@@ -128,6 +158,22 @@ pub fn host_routes(
     site: HostSite,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     let site = Arc::new(site);
+    // A web page can have a browser reach 127.0.0.1 under a name of its own (DNS rebinding)
+    // and read the answers as same-origin: this page hands out SSO tokens, so it answers only
+    // the loopback names it was printed with, and 421 Misdirected Request otherwise.
+    let names = site.host_names.clone();
+    let misdirected =
+        warp::header::optional::<String>("host").and_then(move |host: Option<String>| {
+            let known = host.is_some_and(|h| names.iter().any(|n| n.eq_ignore_ascii_case(&h)));
+            let names = names.clone();
+            async move {
+                if known {
+                    Err(warp::reject::not_found())
+                } else {
+                    Ok(misdirected(&names))
+                }
+            }
+        });
     // The host frames its tab, or another copy of it given as ?tab= (https, or http on this
     // machine), as Teams frames whatever the manifest names.
     let csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
@@ -148,10 +194,20 @@ pub fn host_routes(
                     })
                 })
                 .collect();
+            let meeting = &for_config.meeting;
             json_reply(&json!({
                 "tabUrl": for_config.tab_url,
                 "graphStateUrl": for_config.graph_state_url,
                 "personas": personas,
+                "meeting": {
+                    "id": meeting["id"],
+                    "chatId": meeting["chatInfo"]["threadId"],
+                    "subject": meeting["subject"],
+                    "joinUrl": meeting["joinWebUrl"],
+                    "startDateTime": meeting["startDateTime"],
+                    "endDateTime": meeting["endDateTime"],
+                    "organizer": meeting["participants"]["organizer"]["identity"]["user"],
+                },
             }))
         });
     let for_tokens = site.clone();
@@ -195,7 +251,9 @@ pub fn host_routes(
             let relative = path.as_str().trim_start_matches('/');
             serve_file(&site.dir, relative, &csp)
         });
-    config
+    misdirected
+        .or(config)
+        .unify()
         .or(token)
         .unify()
         .or(throttle)
@@ -228,6 +286,7 @@ fn serve_file(dir: &Path, relative: &str, csp: &str) -> Response {
         Some("js") | Some("mjs") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
         Some("json") => "application/json",
+        Some("txt") => "text/plain; charset=utf-8",
         Some("png") => "image/png",
         Some("svg") => "image/svg+xml",
         _ => return status(StatusCode::NOT_FOUND),
@@ -250,6 +309,38 @@ fn serve_file(dir: &Path, relative: &str, csp: &str) -> Response {
     {
         headers.insert("content-security-policy", value);
     }
+    no_cache(&mut response);
+    response
+}
+
+/// The refusal of a request for a name the host page was not printed with.
+fn misdirected(names: &[String]) -> Response {
+    let mut response = Response::new(
+        format!(
+            "SANDBOX: this emulated Teams host answers only as http://{} (the names it printed), \
+             so that no other web page can reach it under a name of its own.\n",
+            names.join(" or http://")
+        )
+        .into(),
+    );
+    *response.status_mut() = StatusCode::MISDIRECTED_REQUEST;
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// What the browser shows instead of the tab when it could not be built.
+fn not_built(reason: &str) -> Response {
+    let mut response = Response::new(
+        format!("SANDBOX: the Remote Expert tab could not be built: {reason}\n").into(),
+    );
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     no_cache(&mut response);
     response
 }
@@ -310,13 +401,13 @@ mod tests {
     }
 
     #[test]
-    fn the_tab_may_be_framed_by_the_host_and_by_teams_and_talk_only_to_the_api() {
+    fn the_tab_may_be_framed_by_the_host_and_by_teams_and_talk_only_to_the_api_and_teams_js_cdn() {
         let csp = tab_csp(
             "http://127.0.0.1:7071",
             &["http://127.0.0.1:7073".to_owned()],
         );
         assert!(
-            csp.contains("connect-src 'self' http://127.0.0.1:7071;"),
+            csp.contains("connect-src 'self' http://127.0.0.1:7071 https://res.cdn.office.net;"),
             "{csp}"
         );
         assert!(

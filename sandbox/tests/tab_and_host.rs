@@ -50,7 +50,10 @@ async fn the_tab_is_served_with_its_config_and_a_policy_that_allows_only_the_api
         .unwrap()
         .to_owned();
     assert!(
-        csp.contains(&format!("connect-src 'self' {};", url(&sandbox, "url"))),
+        csp.contains(&format!(
+            "connect-src 'self' {} https://res.cdn.office.net;",
+            url(&sandbox, "url")
+        )),
         "{csp}"
     );
     assert!(
@@ -296,4 +299,69 @@ async fn the_api_reference_is_served_beside_the_api_and_reads_its_document() {
     assert_eq!(document["openapi"], "3.1.0");
     // Only GET serves the page; anything else is the handler's own answer.
     assert_eq!(not_a_page.status(), 404);
+}
+
+/// A web page can make a browser send requests to 127.0.0.1 under a name of its own (DNS
+/// rebinding): the host page, which hands out SSO tokens, answers only the names it printed.
+#[tokio::test]
+async fn the_host_page_answers_only_for_the_loopback_names_it_printed() {
+    let sandbox = start(&[]);
+    let host = url(&sandbox, "hostUrl");
+    let port = host.rsplit(':').next().unwrap().to_owned();
+    let ask = |name: String| {
+        let host = host.clone();
+        async move {
+            http()
+                .post(format!("{host}/personas/field-worker/token"))
+                .header("host", name)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    for name in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        assert_eq!(ask(name.clone()).await.status(), 200, "{name}");
+    }
+    for name in [
+        format!("rebound.example:{port}"),
+        "127.0.0.1".to_owned(),
+        format!("localhost.evil.example:{port}"),
+    ] {
+        let answer = ask(name.clone()).await;
+        assert_eq!(answer.status(), 421, "{name}");
+        assert!(
+            answer.text().await.unwrap().contains("127.0.0.1"),
+            "the refusal says which names to use"
+        );
+    }
+    let page = http()
+        .get(format!("{host}/"))
+        .header("host", "rebound.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 421);
+}
+
+/// The host page's meeting side panel opens the tab in a meeting the emulated Graph holds, whose
+/// chat has the field worker and the expert of the other organization as members.
+#[tokio::test]
+async fn the_side_panel_meeting_is_one_of_the_emulated_graph_with_its_chat() {
+    let sandbox = start(&[]);
+    let host = get_json(&format!("{}/host-config.json", url(&sandbox, "hostUrl"))).await;
+    let state = get_json(sandbox.info["graphStateUrl"].as_str().unwrap()).await;
+
+    let meeting = &host["meeting"];
+    let chat = &state["chats"][meeting["chatId"].as_str().unwrap()];
+    let members: Vec<&str> = chat["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["userId"].as_str().unwrap())
+        .collect();
+    assert!(members.contains(&sandbox.info["fieldWorker"]["objectId"].as_str().unwrap()));
+    assert!(members.contains(&sandbox.info["expert"]["objectId"].as_str().unwrap()));
+    assert_eq!(state["meetings"][0]["id"], meeting["id"]);
+    assert_eq!(meeting["subject"], "Pump 7 vibration: remote assist");
 }

@@ -1,10 +1,14 @@
 // The calling identity: POST /api/acs/token gives an Azure Communication Services token of the
-// signed-in Teams user; this screen shows whose it is and until when, and keeps it fresh. The
-// token itself is never shown or stored outside memory.
+// signed-in Teams user, held by Microsoft's AzureCommunicationTokenCredential (see
+// ../calling-credential.js), which keeps it fresh. This screen shows whose it is and until when,
+// as the credential itself reads it from the token. The token is never shown or stored outside
+// memory.
 
-import { AcsTokenKeeper } from '../acs-token.js';
+import { createCallingCredential } from '../calling-credential.js';
 
 const time = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** The credential renews a token this long before it expires (AzureCommunicationTokenCredential). */
+const RENEWS_BEFORE_MS = 10 * 60 * 1000;
 
 export class CallingScreen {
   #root;
@@ -12,7 +16,7 @@ export class CallingScreen {
   #api;
   #guard;
   #announce;
-  #keeper = null;
+  #credential = null;
 
   constructor(root, { api, guard, announce }) {
     this.#root = root;
@@ -27,22 +31,30 @@ export class CallingScreen {
     this.#button.disabled = false;
   }
 
-  /** The keeper, for a calling SDK's credential (getToken) once one is added. */
-  get keeper() {
-    return this.#keeper;
+  /** The credential a calling or chat client of ACS takes (CallClient.createCallAgent, ChatClient). */
+  get credential() {
+    return this.#credential;
   }
 
   async #start() {
     this.#button.disabled = true;
-    this.#keeper?.dispose();
-    this.#keeper = new AcsTokenKeeper({
-      fetchToken: () => this.#guard((options) => this.#api.acsToken(options)),
-      onUpdate: (current) => this.#show(current),
-      onError: () => this.#announce('Renewing the calling identity failed; it will be tried again.'),
-    });
+    this.#credential?.dispose();
+    this.#credential = null;
     this.#announce('Getting your calling identity…');
     try {
-      await this.#keeper.getToken();
+      const { credential, teamsUserId } = await createCallingCredential({
+        firstToken: () => this.#guard((options) => this.#api.acsToken(options)),
+        refreshToken: (options) => this.#api.acsToken(options),
+        onToken: () => {
+          this.#renewed = Date.now();
+          // The credential stores a refreshed token once the refresher has returned it.
+          setTimeout(() => this.#credential && this.#show(), 0);
+        },
+        onRefreshError: () => this.#announce('Renewing the calling identity failed; it will be tried again.'),
+      });
+      this.#credential = credential;
+      this.#teamsUserId = teamsUserId;
+      await this.#show();
       this.#announce('Calling identity ready.');
     } catch {
       this.#announce('No calling identity.');
@@ -50,13 +62,17 @@ export class CallingScreen {
     }
   }
 
-  #show(current) {
+  #renewed = null;
+  #teamsUserId = null;
+
+  /** What the credential holds now: getToken() answers from memory until the token expires. */
+  async #show() {
+    const { expiresOnTimestamp } = await this.#credential.getToken();
     const out = this.#root.querySelector('[data-acs]');
-    out.querySelector('[data-teams-user]').textContent = current.teamsUserId;
-    out.querySelector('[data-expires]').textContent = time(current.expiresOnTimestamp);
-    out.querySelector('[data-renewed]').textContent = time(Date.now());
-    const next = this.#keeper?.nextRefreshAt;
-    out.querySelector('[data-next]').textContent = next ? time(next) : 'not scheduled';
+    out.querySelector('[data-teams-user]').textContent = this.#teamsUserId;
+    out.querySelector('[data-expires]').textContent = time(expiresOnTimestamp);
+    out.querySelector('[data-renewed]').textContent = time(this.#renewed);
+    out.querySelector('[data-next]').textContent = `automatically, from ${time(Math.max(Date.now(), expiresOnTimestamp - RENEWS_BEFORE_MS))}`;
     out.hidden = false;
     this.#button.textContent = 'Renew now';
     this.#button.disabled = false;

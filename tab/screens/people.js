@@ -26,15 +26,18 @@ export function avatar(person, api) {
   const box = document.createElement('span');
   box.className = 'avatar';
   box.setAttribute('aria-hidden', 'true');
-  box.textContent = initials(person.displayName);
+  box.textContent = person.initials ?? initials(person.displayName);
   if (!person.external && api) {
     photoUrl(api, person.userId).then((url) => {
       if (!url) return;
       const img = document.createElement('img');
       img.src = url;
       img.alt = '';
-      box.replaceChildren(img);
-      box.classList.add('has-photo');
+      // Only a picture the browser can show replaces the initials, never a broken-image icon.
+      img.decode().then(() => {
+        box.replaceChildren(img);
+        box.classList.add('has-photo');
+      }, () => {});
     });
   }
   return box;

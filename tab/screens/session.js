@@ -3,6 +3,8 @@
 // show what was sent. The chat id the first message returns is reused for the rest of the
 // session (Graph would start a new group chat each time otherwise), until the people change.
 
+import { httpsUrl } from '../links.js';
+
 export class SessionScreen {
   #form;
   #meetingOut;
@@ -90,13 +92,22 @@ export class SessionScreen {
     const subject = document.createElement('p');
     subject.className = 'meeting-subject';
     subject.textContent = `${m.subject}, ${time(m.startDateTime)} to ${time(m.endDateTime)}`;
-    const link = document.createElement('a');
-    link.href = m.joinWebUrl;
-    link.target = '_blank';
-    link.rel = 'noopener noreferrer';
-    link.className = 'join';
-    link.textContent = 'Join the meeting in Teams';
-    const parts = [subject, link];
+    const parts = [subject];
+    const joinUrl = httpsUrl(m.joinWebUrl);
+    if (joinUrl) {
+      const link = document.createElement('a');
+      link.href = joinUrl;
+      link.target = '_blank';
+      link.rel = 'noopener noreferrer';
+      link.className = 'join';
+      link.textContent = 'Join the meeting in Teams';
+      parts.push(link);
+    } else {
+      const note = document.createElement('p');
+      note.className = 'note';
+      note.textContent = 'The meeting was created, but Teams gave no usable join link: open it from your Teams calendar.';
+      parts.push(note);
+    }
     for (const warning of m.warnings ?? []) {
       const note = document.createElement('p');
       note.className = 'note';
@@ -124,7 +135,7 @@ export class SessionScreen {
         : {
             recipients: this.#people.map((p) => (p.tenantId ? { userId: p.userId, tenantId: p.tenantId } : p.userId)),
           }),
-      ...(this.#meeting ? { link: { url: this.#meeting.joinWebUrl, title: 'Join the session' } } : {}),
+      ...(httpsUrl(this.#meeting?.joinWebUrl) ? { link: { url: httpsUrl(this.#meeting.joinWebUrl), title: 'Join the session' } } : {}),
     };
     const to = this.#people.map((p) => p.displayName).join(', ');
     button.disabled = true;

@@ -8,6 +8,10 @@
 //! `https://communication.azure.com/` (trailing slash: what the Azure SDKs' scope
 //! `https://communication.azure.com//.default` names). It then insists that the Teams token is an on-behalf-of
 //! token for the ACS Teams scopes, issued to `appId`, whose user is `userId`.
+//!
+//! What it hands out is shaped like a real ACS access token, because Microsoft's client libraries
+//! read it: `AzureCommunicationTokenCredential` (`@azure/communication-common`) decodes the JWT
+//! and schedules its refreshes from `exp`. See [`teams_user_token`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use warp::Filter;
@@ -30,6 +35,15 @@ pub const ACCESS_KEY: &str = "ZmFrZS1hY3MtYWNjZXNzLWtleS1mb3ItdGVzdHMtb25seQ==";
 const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
 const CALLS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.ManageCalls";
 const CHATS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.ManageChats";
+
+/// The emulated ACS resource's immutable resource id, as its tokens name it (`resourceId`).
+pub const RESOURCE_ID: &str = "ac5e0000-0000-4000-8000-000000000ac5";
+/// The emulated resource's data location (`resourceLocation`), as ACS spells it in tokens.
+pub const RESOURCE_LOCATION: &str = "unitedstates";
+/// The public half of the key the emulated ACS signs its tokens with (RS256), so a test can
+/// check a signature; `fixtures/README.md` says how the pair was made.
+pub const TOKEN_SIGNING_PUBLIC_KEY_PEM: &str = include_str!("../fixtures/acs-signing-key.pub.pem");
+const TOKEN_SIGNING_KEY_PEM: &str = include_str!("../fixtures/acs-signing-key.pem");
 
 /// How one exchange request was authenticated, and what came of it.
 #[derive(Debug, Clone)]
@@ -290,15 +304,87 @@ fn exchange(
             error("BadRequest", "appId or userId does not match the token."),
         );
     }
-    let expires = OffsetDateTime::now_utc() + time::Duration::seconds(state.lifetime_secs);
+    // Whole seconds, so that the token's `exp` and the answer's `expiresOn` are the same instant.
+    let issued = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let expires = issued + time::Duration::seconds(state.lifetime_secs);
+    let token = match teams_user_token(&grant.object_id, issued, expires) {
+        Ok(token) => token,
+        Err(message) => return (authenticated_by, 500, error("InternalError", &message)),
+    };
     (
         authenticated_by,
         200,
         json!({
-            "token": format!("acs-{}-{}", state.records.len() + 1, uuid::Uuid::new_v4().simple()),
+            "token": token,
             "expiresOn": service_time(expires),
         }),
     )
+}
+
+/// An ACS access token of the Teams user `object_id`, signed RS256 by the emulated resource.
+///
+/// Its shape follows real ACS tokens: the header carries `alg`, `kid`, `x5t` and `typ`, where
+/// `kid` is the signing certificate's SHA-1 thumbprint in hex and `x5t` the same bytes in
+/// base64url; the claims are `skypeid`, `scp`, `csi`, `exp`, `rgn`, `acsScope`, `resourceId`,
+/// `resourceLocation` and `iat`. Sources: a decoded token of a live resource published in the
+/// public ACS "Entra ID cross-tenant" console demo output (scp 1792, acsScope "chat,voip",
+/// resourceLocation "unitedstates", csi = iat), and the ACS SDKs' own test tokens, whose only
+/// required claims are `skypeid` and `exp` (azure-sdk-for-android,
+/// sdk/communication/azure-communication-common/src/test/.../JwtTokenMocker.java; the JS SDK's
+/// credential reads `exp` alone). The `skypeid` of a Teams user is `orgid:<object id>`: ACS users'
+/// tokens carry their raw identifier without its `8:` type prefix (`acs:…`), and a Teams user's
+/// raw identifier is `8:orgid:<object id>` (an inference; no decoded Teams-user token was
+/// found). The handler never looks inside: to it the token stays opaque.
+pub fn teams_user_token(
+    object_id: &str,
+    issued: OffsetDateTime,
+    expires: OffsetDateTime,
+) -> Result<String, String> {
+    let thumbprint = signing_key_thumbprint();
+    let header = json!({
+        "alg": "RS256",
+        "kid": thumbprint.iter().map(|b| format!("{b:02X}")).collect::<String>(),
+        "x5t": URL_SAFE_NO_PAD.encode(thumbprint),
+        "typ": "JWT",
+    });
+    let iat = issued.unix_timestamp();
+    let claims = json!({
+        "skypeid": format!("orgid:{object_id}"),
+        "scp": 1792,
+        "csi": iat.to_string(),
+        "exp": expires.unix_timestamp(),
+        "rgn": "amer",
+        "acsScope": "chat,voip",
+        "resourceId": RESOURCE_ID,
+        "resourceLocation": RESOURCE_LOCATION,
+        "iat": iat,
+    });
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(TOKEN_SIGNING_KEY_PEM.as_bytes())
+        .map_err(|e| format!("the emulated ACS signing key does not load: {e}"))?;
+    let signature =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &key, jsonwebtoken::Algorithm::RS256)
+            .map_err(|e| format!("signing the ACS token failed: {e}"))?;
+    Ok(format!("{input}.{signature}"))
+}
+
+/// SHA-1 of the public key's DER bytes: a stable stand-in for a certificate thumbprint, the way
+/// real ACS tokens name their signing certificate.
+fn signing_key_thumbprint() -> Vec<u8> {
+    let der: String = TOKEN_SIGNING_PUBLIC_KEY_PEM
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = BASE64.decode(der).unwrap_or_default();
+    digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, &der)
+        .as_ref()
+        .to_vec()
 }
 
 /// Checks an HMAC-SHA256 request signature from scratch, from what arrived on the wire.
@@ -384,4 +470,47 @@ pub fn sign_for_test(
             ),
         ),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn teams_user_tokens_are_rs256_jwts_whose_exp_is_the_expiry() {
+        let issued = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let expires = issued + time::Duration::hours(1);
+
+        let token =
+            teams_user_token("0b1d0000-0000-4000-8000-000000000002", issued, expires).unwrap();
+
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(TOKEN_SIGNING_PUBLIC_KEY_PEM.as_bytes())
+            .unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        let decoded = jsonwebtoken::decode::<Value>(&token, &key, &validation).unwrap();
+        let claims = decoded.claims;
+        assert_eq!(claims["exp"], 1_800_003_600);
+        assert_eq!(claims["iat"], 1_800_000_000);
+        assert_eq!(
+            claims["skypeid"],
+            "orgid:0b1d0000-0000-4000-8000-000000000002"
+        );
+        assert_eq!(claims["resourceId"], RESOURCE_ID);
+        assert_eq!(claims["resourceLocation"], "unitedstates");
+        assert_eq!(claims["acsScope"], "chat,voip");
+        assert_eq!(claims["scp"], 1792);
+        let kid = decoded.header.kid.unwrap();
+        assert_eq!(kid.len(), 40, "a SHA-1 thumbprint in hex");
+        let x5t = URL_SAFE_NO_PAD
+            .decode(decoded.header.x5t.unwrap())
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>();
+        assert_eq!(x5t, kid, "kid and x5t name the same thumbprint");
+    }
 }

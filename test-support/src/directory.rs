@@ -14,11 +14,9 @@ pub const SPECIALIST_OID: &str = "0b1d0000-0000-4000-8000-000000000005";
 /// A B2B guest in the field worker's directory: an outside consultant invited into Fieldworks.
 pub const GUEST_OID: &str = "0b1d0000-0000-4000-8000-000000000006";
 
-/// A tiny but well-formed JPEG (SOI, APP0 JFIF, EOI) standing in for a profile photo.
-pub const JPEG_PHOTO: &[u8] = &[
-    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01,
-    0x00, 0x01, 0x00, 0x00, 0xFF, 0xD9,
-];
+/// A 64×64 JPEG (1.5 KB, `fixtures/profile-photo.jpg`) standing in for a profile photo: one a
+/// browser can decode, so the sandbox's tab shows a picture, not a broken image.
+pub const JPEG_PHOTO: &[u8] = include_bytes!("../fixtures/profile-photo.jpg");
 /// The eight-byte PNG signature, enough for a content-type test.
 pub const PNG_PHOTO: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 

@@ -208,6 +208,44 @@ impl FakeGraph {
         self.lock().meetings.clone()
     }
 
+    /// A meeting that already exists, from now for `minutes`, with its meeting chat, as if
+    /// `organizer` (object id, tenant id) had scheduled it in Teams with `attendees`: what a
+    /// meeting side panel opens in. Returns the meeting as `POST /me/onlineMeetings` would have.
+    pub fn seed_meeting(
+        &self,
+        organizer: (&str, &str),
+        attendees: &[(&str, &str)],
+        subject: &str,
+        minutes: i64,
+    ) -> Value {
+        const RFC3339: &[time::format_description::BorrowedFormatItem<'static>] =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:00Z");
+        let now = time::OffsetDateTime::now_utc();
+        let start = now.format(RFC3339).unwrap_or_default();
+        let end = (now + time::Duration::minutes(minutes))
+            .format(RFC3339)
+            .unwrap_or_default();
+        let caller = Grant {
+            tenant_id: organizer.1.to_owned(),
+            object_id: organizer.0.to_owned(),
+            scope: String::new(),
+            client_id: String::new(),
+            permissions: Vec::new(),
+            expires_on: 0,
+        };
+        let body = json!({
+            "subject": subject,
+            "startDateTime": start,
+            "endDateTime": end,
+            "participants": {"attendees": attendees.iter().map(|(id, tenant)| json!({
+                "identity": {"user": {"id": id, "tenantId": tenant}},
+                "role": "attendee",
+            })).collect::<Vec<_>>()},
+        });
+        create_meeting(&mut self.lock(), &caller, &body, None);
+        self.lock().meetings.last().cloned().unwrap_or(Value::Null)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
     }

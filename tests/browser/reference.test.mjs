@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { OUTPUT, ROOT, isolatedContext, launchBrowser, startSandbox } from './sandbox.mjs';
+import { OUTPUT, ROOT, isolatedContext, launchBrowser, startSandbox, unexpectedConsoleErrors } from './sandbox.mjs';
 
 const DOCUMENT = JSON.parse(readFileSync(path.join(ROOT, 'docs', 'openapi.json'), 'utf8'));
 const OPERATIONS = Object.values(DOCUMENT.paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
@@ -23,9 +23,7 @@ after(async () => {
 
 test('a tab developer reads the API reference the sandbox renders from /api/openapi.json', async (t) => {
   const sandbox = await startSandbox();
-  const { context, refused } = await isolatedContext(browser);
-  const problems = [];
-  context.on('weberror', (error) => problems.push(String(error.error())));
+  const { context, refused, consoleErrors } = await isolatedContext(browser);
   t.after(async () => {
     await context.close();
     await sandbox.stop();
@@ -44,6 +42,6 @@ test('a tab developer reads the API reference the sandbox renders from /api/open
   assert.match(await meeting.locator('pre').textContent(), /curl -s -X POST "\$SANDBOX\/api\/meetings"/);
   assert.match(await page.locator('#response-InvalidTokenOrInteractionRequired').textContent(), /WWW-Authenticate/);
   await page.screenshot({ path: path.join(OUTPUT, 'api-reference.png') });
-  assert.deepEqual(problems, []);
+  assert.deepEqual(unexpectedConsoleErrors(consoleErrors), [], 'console errors');
   assert.deepEqual(refused, [], 'the page asked nothing of any other origin');
 });

@@ -74,16 +74,34 @@ export async function launchBrowser() {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/** TeamsJS's list of valid host domains on Microsoft's CDN, which every tab page asks for at
+ * start (the tab's policy allows it, as in production). Here it fails as it does offline. */
+export const TEAMS_JS_CDN = 'https://res.cdn.office.net/teams-js/validDomains/';
+
+/** The console errors a page shows for that offline fetch, and only for it. */
+export const OFFLINE_CDN_ERROR = /^Failed to load resource: net::ERR_INTERNET_DISCONNECTED/;
+
 /**
  * A browser context in which only loopback is reachable. `routes` maps an invented origin to
  * a loopback one: requests to it are fetched from there (so https pages can be tested without
- * certificates). Returns { context, refused }: refused lists every other URL a page asked for.
+ * certificates). Returns { context, refused, consoleErrors }: refused lists every other URL a
+ * page asked for (TeamsJS's CDN fetch fails as offline and is not listed); consoleErrors every
+ * error any page of the context wrote to its console, or threw, as { text, url }.
  */
 export async function isolatedContext(browser, routes = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 1700 } });
   context.setDefaultTimeout(WAIT_MS);
   const refused = [];
+  const consoleErrors = [];
+  context.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push({ text: message.text(), url: message.location().url });
+  });
+  context.on('weberror', (error) => consoleErrors.push({ text: `uncaught: ${error.error()}`, url: error.page()?.url() ?? '' }));
   await context.route('**/*', async (route) => {
+    if (route.request().url().startsWith(TEAMS_JS_CDN)) {
+      await route.abort('internetdisconnected');
+      return;
+    }
     const url = new URL(route.request().url());
     const target = routes[url.origin];
     if (target) {
@@ -104,7 +122,22 @@ export async function isolatedContext(browser, routes = {}) {
     refused.push(url.href);
     await route.abort('blockedbyclient');
   });
-  return { context, refused };
+  return { context, refused, consoleErrors };
+}
+
+/** The console errors not matched by any of `expected` (RegExps on "text (url)"; the offline
+ * CDN fetch of TeamsJS is always expected). */
+export function unexpectedConsoleErrors(consoleErrors, expected = []) {
+  const allowed = [OFFLINE_CDN_ERROR, ...expected];
+  return consoleErrors
+    .map((error) => `${error.text} (${error.url})`)
+    .filter((line) => !allowed.some((pattern) => pattern.test(line)));
+}
+
+/** The error Chromium writes to the console for an API answer with `status` on a path that
+ * matches `path` (a RegExp source): the tab expects and handles such answers. */
+export function apiAnswered(status, path) {
+  return new RegExp(`^Failed to load resource: the server responded with a status of ${status} .*\\(https?://[^/]+${path}\\)$`);
 }
 
 export async function graphState(info) {

@@ -8,7 +8,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-import { OUTPUT, WAIT_MS, graphState, isolatedContext, launchBrowser, startSandbox } from './sandbox.mjs';
+import { OUTPUT, WAIT_MS, graphState, isolatedContext, launchBrowser, startSandbox, unexpectedConsoleErrors, apiAnswered } from './sandbox.mjs';
+
+/** Colleagues without a photo: the API answers 404 and the tab shows initials. */
+const NO_PHOTO = apiAnswered(404, '/api/users/[^/]+/photo');
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -22,17 +25,20 @@ after(async () => {
   await browser?.close();
 });
 
-/** A fresh sandbox and browser context for one story; both end with it. */
-async function story(t, { sandboxArgs = [], routes = () => ({}) } = {}) {
+/**
+ * A fresh sandbox and browser context for one story; both end with it. The story fails if any
+ * page wrote an error to its console (or threw) that `expectedConsoleErrors` (RegExps) does not
+ * name: a problem the person does not see is a problem all the same.
+ */
+async function story(t, { sandboxArgs = [], routes = () => ({}), expectedConsoleErrors = [] } = {}) {
   const sandbox = await startSandbox(sandboxArgs);
-  const { context, refused } = await isolatedContext(browser, routes(sandbox.info));
-  const problems = [];
-  context.on('weberror', (error) => problems.push(String(error.error())));
+  const { context, refused, consoleErrors } = await isolatedContext(browser, routes(sandbox.info));
   t.after(async () => {
     await context.close();
     await sandbox.stop();
   });
-  return { info: sandbox.info, context, refused, problems };
+  const checkConsole = () => assert.deepEqual(unexpectedConsoleErrors(consoleErrors, expectedConsoleErrors), [], 'console errors');
+  return { info: sandbox.info, context, refused, checkConsole };
 }
 
 /** Opens the host page as `persona`; returns the page and the tab's frame. */
@@ -85,7 +91,7 @@ async function pickPerson(tab, query, name) {
 
 describe('the Remote Expert tab', { timeout: 120_000 }, () => {
   test('field worker finds the expert in another organization and starts a session', async (t) => {
-    const { info, context, refused, problems } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
 
     // Who am I, and which organization.
@@ -124,7 +130,7 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await tab.getByRole('button', { name: 'Send in a Teams chat' }).click();
     await tab.locator('[data-sent] li').first().waitFor();
     assert.match(await tab.locator('[data-sent] li').first().textContent(), /To Robin Expert.*Pump 7 vibration/s);
-    await tab.getByLabel('Message').fill('Bring the vibration readings, please.');
+    await tab.locator('#session').getByLabel('Message').fill('Bring the vibration readings, please.');
     await tab.getByRole('button', { name: 'Send in a Teams chat' }).click();
     await tab.locator('[data-sent] li').nth(1).waitFor();
 
@@ -139,9 +145,10 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     // The emulated Graph holds the meeting, one chat with both messages, the expert a member
     // from their own tenant.
     const state = await graphState(info);
-    assert.equal(state.meetings.length, 1);
-    assert.equal(state.meetings[0].subject, 'Pump 7 vibration');
-    const attendees = state.meetings[0].participants.attendees.map((a) => a.identity.user);
+    // The sandbox's own meeting (for the side panel) and the new one.
+    assert.equal(state.meetings.length, 2);
+    const created = state.meetings.find((m) => m.subject === 'Pump 7 vibration');
+    const attendees = created.participants.attendees.map((a) => a.identity.user);
     assert.equal(attendees.length, 1);
     assert.equal(attendees[0].id, info.expert.objectId);
     assert.equal(attendees[0].tenantId, info.expert.tenantId, 'the expert joins from their own tenant');
@@ -152,17 +159,55 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.match(chats[0].messages[0].body.content, /Pump 7 vibration/);
 
     assert.deepEqual(refused, [], 'only loopback addresses were contacted');
-    assert.deepEqual(problems, []);
+    checkConsole();
   });
 
-  test('the expert from the other organization gets their own identity and calling token', async (t) => {
-    const { info, context, refused } = await story(t);
-    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'expert', frame: 'sidePanel' });
+  test('in the meeting\'s side panel the field worker sees its people, tells its chat and gets a calling identity', async (t) => {
+    const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker', frame: 'sidePanel' });
+    await signedIn(tab);
+    assert.match(await tab.locator('[data-where]').textContent(), /meeting side panel, in a meeting/);
+
+    // The meeting is there already: nothing offers another one, or a search to fill one.
+    const meeting = tab.getByRole('region', { name: '1. This meeting' });
+    await meeting.getByText('Pump 7 vibration: remote assist').waitFor();
+    assert.equal(await tab.getByRole('button', { name: 'Create the meeting' }).count(), 0, 'no new meeting offered');
+    assert.equal(await tab.getByRole('button', { name: 'Create the meeting' }).isVisible().catch(() => false), false);
+    assert.equal(await tab.getByRole('combobox', { name: 'Name or email' }).isVisible(), false);
+
+    // Its people the tab can look up: the organizer, a colleague, with their role; and the person.
+    const people = meeting.locator('[data-meeting-people] li');
+    await people.filter({ hasText: 'Sam Supervisor' }).getByText(/Organizer · Shift Supervisor/).waitFor();
+    await people.filter({ hasText: 'Avery Field (you)' }).waitFor();
+
+    // A message into the meeting's own chat.
+    await meeting.getByLabel('Message').fill('At pump 7 now, camera on the bearing housing.');
+    await meeting.getByRole('button', { name: 'Send in the meeting chat' }).click();
+    await meeting.locator('[data-meeting-sent] li').getByText(/camera on the bearing housing/).waitFor();
+
+    // The calling identity, as in the personal tab.
+    await tab.getByRole('button', { name: 'Get my calling identity' }).click();
+    await tab.locator('[data-teams-user]').getByText(info.fieldWorker.objectId).waitFor();
+    await screenshot(page, '4-meeting-side-panel');
+    await assertAccessible(page, 'the meeting side panel');
+
+    const state = await graphState(info);
+    const config = await (await fetch(`${info.hostUrl}host-config.json`, { signal: AbortSignal.timeout(WAIT_MS) })).json();
+    const chat = state.chats[config.meeting.chatId];
+    assert.equal(chat.messages.length, 1, 'the message went to the meeting chat');
+    assert.equal(chat.messages[0].from.user.id, info.fieldWorker.objectId);
+    assert.equal(state.meetings.length, 1, 'no meeting was created');
+    assert.deepEqual(refused, []);
+    checkConsole();
+  });
+
+  test('the expert from the other organization gets their own identity, and in the meeting its chat and a calling token', async (t) => {
+    const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'expert' });
     await signedIn(tab);
     await tab.getByText('Robin Expert').first().waitFor();
     assert.equal(await tab.locator('[data-tenant]').textContent(), info.expert.tenantId);
     assert.equal(await tab.locator('[data-object]').textContent(), info.expert.objectId);
-    assert.match(await tab.locator('[data-where]').textContent(), /meeting side panel, in a meeting/);
     // Their own colleagues come from their own directory, not from the partner list.
     await tab.getByRole('combobox', { name: 'Name or email' }).fill('casey');
     const colleague = tab.getByRole('option', { name: /Casey Pump Specialist/ });
@@ -170,15 +215,33 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.match(await colleague.textContent(), /Your organization/);
     assert.equal(await tab.locator('#search-results [role="option"]').count(), 1, 'no partner duplicate');
     await tab.getByRole('combobox', { name: 'Name or email' }).press('Escape');
+
+    // The same person in the meeting's side panel: the organizer is of another organization,
+    // which Graph does not show them, so the tab says so instead of a name.
+    await page.getByLabel('Meeting side panel').check();
+    await page.getByRole('button', { name: 'Open the tab' }).click();
+    await signedIn(tab);
+    const meeting = tab.getByRole('region', { name: '1. This meeting' });
+    await meeting.locator('[data-meeting-people] li').filter({ hasText: 'Organizer' }).getByText(/Of another organization/).waitFor();
+    await meeting.locator('[data-meeting-people] li').filter({ hasText: 'Robin Expert (you)' }).waitFor();
+    await meeting.getByLabel('Message').fill('Joining from Experts Inc.');
+    await meeting.getByRole('button', { name: 'Send in the meeting chat' }).click();
+    await meeting.locator('[data-meeting-sent] li').first().waitFor();
     await tab.getByRole('button', { name: 'Get my calling identity' }).click();
     await tab.locator('[data-teams-user]').getByText(info.expert.objectId).waitFor();
-    await screenshot(page, '4-expert-in-the-meeting-side-panel');
+    await screenshot(page, '4b-expert-in-the-meeting-side-panel');
     await assertAccessible(page, 'the expert\'s side panel');
+    const chats = Object.values((await graphState(info)).chats).filter((c) => c.messages.length > 0);
+    assert.equal(chats.length, 1);
+    assert.equal(chats[0].messages[0].from.user.tenantId, info.expert.tenantId);
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('a user of an organization that is not allowed is told so, and Graph is never called', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(403, '/api/token/validate')],
+    });
     const before = (await graphState(info)).requests;
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'not-allowed' });
     const alert = tab.getByRole('alert');
@@ -189,6 +252,7 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await assertAccessible(page, 'the not-allowed message');
     assert.equal((await graphState(info)).requests, before, 'no Graph call was made');
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('a user whose organization has not consented grants permissions in the popup and carries on', async (t) => {
@@ -198,7 +262,8 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     const TAB = 'https://tab.sandbox.test';
     const API = 'https://api.sandbox.test';
     const HOST = 'https://teams.microsoft.com';
-    const { context, refused } = await story(t, {
+    const { context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(403, '/api/users/me')],
       sandboxArgs: ['--tab-origin', TAB, '--api-url', API],
       routes: (i) => ({ [TAB]: new URL(i.tabUrl).origin, [HOST]: new URL(i.hostUrl).origin, [API]: i.url }),
     });
@@ -225,10 +290,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await alert.waitFor({ state: 'hidden' });
     await screenshot(page, '8-after-consent');
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('over http a not-consented user is sent to the administrator consent page instead of a popup', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(403, '/api/users/me')],
+    });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'not-consented' });
     const alert = tab.getByRole('alert');
     await alert.getByRole('button', { name: 'Grant permissions' }).click();
@@ -244,10 +312,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await signedIn(tab);
     await tab.getByText('Noor Newcomer').first().waitFor();
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('when Microsoft 365 throttles, the field worker is asked to wait before trying again', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(429, '/api/contacts\\?q=pump&top=10')],
+    });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
     await signedIn(tab);
     await page.getByRole('button', { name: 'Make Microsoft Graph throttle the next search' }).click();
@@ -262,10 +333,13 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     await screenshot(page, '11-throttled');
     await assertAccessible(page, 'the throttling message');
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('a Conditional Access challenge is answered by Teams without bothering the person', async (t) => {
-    const { info, context, refused } = await story(t);
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [apiAnswered(401, '/api/acs/token')],
+    });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker' });
     await signedIn(tab);
     await page.getByRole('button', { name: 'Make Entra ask for MFA at the next token exchange' }).click();
@@ -278,10 +352,14 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     const hostLog = await page.locator('#log').evaluate((log) => log.textContent);
     assert.match(hostLog, /getAuthToken → an SSO token for Avery Field \(with claims\)/);
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 
   test('the tab served from an origin the API does not allow cannot read its answers', async (t) => {
-    const { info, context, refused } = await story(t);
+    // Chromium reports the answer it kept from the page (CORS) as a failed load.
+    const { info, context, refused, checkConsole } = await story(t, {
+      expectedConsoleErrors: [/^Failed to load resource: net::ERR_FAILED \(http:\/\/127\.0\.0\.1:\d+\/api\/token\/validate\)$/, /blocked by CORS policy/],
+    });
     // The same tab, from the same server, under another name: a different origin.
     const elsewhere = info.tabUrl.replace('127.0.0.1', 'localhost');
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker', tab: elsewhere });
@@ -300,5 +378,6 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.equal(direct.status, 200);
     assert.equal(direct.headers.get('access-control-allow-origin'), null);
     assert.deepEqual(refused, []);
+    checkConsole();
   });
 });

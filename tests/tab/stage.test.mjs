@@ -25,10 +25,16 @@ test('the staged tab has its pages, a config.json the tab accepts and a strict C
     env: { PATH: process.env.PATH },
   });
 
-  for (const page of ['index.html', 'auth-start.html', 'auth-end.html', 'configure.html', 'main.js', 'screens/search.js', 'vendor/teams-js/MicrosoftTeams.min.js', 'vendor/teams-js/LICENSE']) {
+  for (const page of ['index.html', 'auth-start.html', 'auth-end.html', 'configure.html', 'main.js', 'auth-start.js', 'styles.css', 'vendor/teams-js/MicrosoftTeams.min.js', 'vendor/teams-js/LICENSE', 'THIRD-PARTY-NOTICES.txt']) {
     assert.ok(existsSync(path.join(out, page)), page);
   }
   assert.ok(!existsSync(path.join(out, 'README.md')), 'only what the tab serves');
+  assert.ok(!existsSync(path.join(out, 'screens')), 'the modules are bundled into each page\'s script');
+  // The bundle carries Microsoft's credential, with nothing left to resolve at run time.
+  const main = readFileSync(path.join(out, 'main.js'), 'utf8');
+  assert.doesNotMatch(main, /from\s*["']@azure/);
+  assert.match(main, /The token returned from the tokenRefresher is expired/);
+  assert.match(readFileSync(path.join(out, 'THIRD-PARTY-NOTICES.txt'), 'utf8'), /@azure\/communication-common 2\.4\.2 \(MIT\)/);
   const config = validateConfig(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')));
   assert.equal(config.apiBaseUrl, 'https://func-abc.azurewebsites.net');
   assert.equal(config.clientId, CLIENT);

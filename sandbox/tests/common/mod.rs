@@ -24,6 +24,8 @@ fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_sandbox"))
         .args(args)
         .env_clear()
+        // The sandbox runs `node` to build the tab.
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
