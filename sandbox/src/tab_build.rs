@@ -92,6 +92,7 @@ impl TabBuild {
     }
 
     fn run(&self, out: &Path) -> Result<(), String> {
+        self.install_build_tools()?;
         let output = Command::new("node")
             .arg(&self.script)
             .arg(out)
@@ -109,6 +110,34 @@ impl TabBuild {
 }
 
 impl TabBuild {
+    /// On a fresh checkout the pinned build tools are not installed yet: `npm ci` installs
+    /// them from the lock file once, so `cargo run -p sandbox` stays the one command to run.
+    fn install_build_tools(&self) -> Result<(), String> {
+        let Some(repository) = self.script.parent().and_then(Path::parent) else {
+            return Ok(());
+        };
+        let installed = repository.join("node_modules").join("esbuild").exists();
+        if installed || !repository.join("package-lock.json").exists() {
+            return Ok(());
+        }
+        eprintln!(
+            "sandbox: installing the tab's build tools once (npm ci, from package-lock.json)"
+        );
+        let output = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(repository)
+            .output()
+            .map_err(|e| format!("npm could not be started ({e}); install Node.js 20 or later"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "npm ci failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ))
+        }
+    }
+
     /// Removes this sandbox's builds (the server tasks holding it outlive `run`).
     pub fn remove(&self) {
         let _ = std::fs::remove_dir_all(&self.root);

@@ -56,17 +56,27 @@ async fn a_remote_assist_session_runs_end_to_end_offline() {
     .await;
     let thread = meeting["chatThreadId"].as_str().unwrap();
 
-    // Both of them write in the meeting chat; the expert is a member from their own tenant.
-    for (token, message) in [(worker, "Joining from the plant"), (expert, "On my way")] {
-        let posted = http
-            .post(format!("{url}/api/notifications/chat"))
-            .bearer_auth(token)
-            .json(&json!({"chatId": thread, "message": message}))
+    // The organizer writes in the meeting chat. The expert is not on its roster until they
+    // join the meeting (Teams adds people as they join), so their post there is 404; they are
+    // reached in a chat of their own across the two organizations instead.
+    let post = |token: &str, body: serde_json::Value| {
+        http.post(format!("{url}/api/notifications/chat"))
+            .bearer_auth(token.to_owned())
+            .json(&body)
             .send()
-            .await
-            .unwrap();
-        assert_eq!(posted.status(), 201);
-    }
+    };
+    let in_meeting_chat = post(
+        worker,
+        json!({"chatId": thread, "message": "Joining from the plant"}),
+    );
+    assert_eq!(in_meeting_chat.await.unwrap().status(), 201);
+    let before_joining = post(expert, json!({"chatId": thread, "message": "On my way"}));
+    assert_eq!(before_joining.await.unwrap().status(), 404);
+    let to_expert = post(
+        worker,
+        json!({"recipients": [{"userId": expert_id, "tenantId": expert_tenant}], "message": "Pump 7 needs you"}),
+    );
+    assert_eq!(to_expert.await.unwrap().status(), 201);
 
     // The expert gets an ACS token of their own; the field worker finds colleagues.
     let acs = call(http.post(format!("{url}/api/acs/token")), expert).await;
@@ -77,8 +87,15 @@ async fn a_remote_assist_session_runs_end_to_end_offline() {
     // The emulated Graph shows the meeting chat with both messages.
     let state = get_json(sandbox.info["graphStateUrl"].as_str().unwrap()).await;
     let messages = state["chats"][thread]["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 2);
-    assert_eq!(messages[1]["from"]["user"]["tenantId"], expert_tenant);
+    assert_eq!(messages.len(), 1);
+    let federated = state["chats"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(id, _)| id.ends_with("@unq.gbl.spaces"))
+        .map(|(_, chat)| chat)
+        .unwrap();
+    assert_eq!(federated["messages"].as_array().unwrap().len(), 1);
 
     // Health is green: keys, the vault-held secret and ACS all work in the emulation.
     let health = call(http.get(format!("{url}/api/health")), worker).await;

@@ -242,8 +242,20 @@ impl FakeGraph {
                 "role": "attendee",
             })).collect::<Vec<_>>()},
         });
-        create_meeting(&mut self.lock(), &caller, &body, None);
-        self.lock().meetings.last().cloned().unwrap_or(Value::Null)
+        let mut state = self.lock();
+        create_meeting(&mut state, &caller, &body, None);
+        let meeting = state.meetings.last().cloned().unwrap_or(Value::Null);
+        // A meeting in progress: its people have joined, so Teams has put them on the meeting
+        // chat's roster (a tab in the meeting's side panel is only ever opened by someone in it).
+        if let Some(chat) = meeting["chatInfo"]["threadId"]
+            .as_str()
+            .and_then(|thread| state.chats.get_mut(thread))
+        {
+            for (id, tenant) in attendees {
+                chat.members.push(((*id).to_owned(), (*tenant).to_owned()));
+            }
+        }
+        meeting
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
