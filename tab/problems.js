@@ -41,6 +41,12 @@ export function explain(problem) {
         message: 'Teams opens the permission window only for pages served over https, and this page is not. An administrator of your organization can grant the permissions for everyone instead, then try again.',
         action: retry,
       };
+    case 'service_principal_missing':
+      return {
+        title: 'Not set up in your organization',
+        message: `Calling from Teams is not set up in your organization yet. Ask your IT administrator to set up Azure Communication Services for it${detail}.`,
+        action: null,
+      };
     case 'interaction_required':
       return {
         title: 'Sign in again',

@@ -12,7 +12,7 @@ use serde_json::json;
 use test_support::azure_transport::VaultRedirect;
 use test_support::cloud::Cloud;
 use test_support::directory::{
-    EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID, SUPERVISOR_OID,
+    EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID, GUEST_OID, SUPERVISOR_OID,
 };
 use test_support::graph::{FakeGraph, Scripted};
 use test_support::key_vault::FakeKeyVault;
@@ -231,6 +231,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
                 "clientId": CLIENT_ID,
                 "fieldWorker": {"tenantId": FIELD_TENANT, "objectId": FIELD_WORKER_OID, "token": field_worker_token},
                 "expert": {"tenantId": EXPERT_TENANT, "objectId": EXPERT_OID, "token": expert_token},
+                "guest": {"tenantId": FIELD_TENANT, "objectId": GUEST_OID},
             })
         );
     } else {

@@ -1,8 +1,10 @@
 //! The people a person can be in the emulated Teams host page: the two sides of a remote-assist
-//! session, plus the two users the tab must turn away or guide.
+//! session, a field worker who is only a B2B guest of the customer's organization (no mailbox
+//! there, and no right to list its people), plus the two users the tab must turn away or guide.
 
 use test_support::directory::{
-    DirectoryUser, EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID, SPECIALIST_OID,
+    DirectoryUser, EXPERT_OID, EXPERT_TENANT, FIELD_TENANT, FIELD_WORKER_OID, GUEST_OID,
+    SPECIALIST_OID,
 };
 
 /// Newco, an allowed organization whose users have not consented to the app yet.
@@ -43,6 +45,15 @@ pub const PERSONAS: &[Persona] = &[
         tenant_id: EXPERT_TENANT,
         object_id: EXPERT_OID,
         organization: "Experts Inc.",
+    },
+    Persona {
+        id: "guest",
+        label: "Field worker who is a guest (Valve Consult, guest in Fieldworks, no mailbox)",
+        name: "Quinn Valve Consultant",
+        upn: "quinn_valveconsult.example#EXT#@fieldworks.example",
+        tenant_id: FIELD_TENANT,
+        object_id: GUEST_OID,
+        organization: "Fieldworks (guest)",
     },
     Persona {
         id: "not-consented",

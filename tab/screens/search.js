@@ -5,12 +5,29 @@
 import { avatar, describe } from './people.js';
 
 const DEBOUNCE_MS = 300;
+
+/** What the API's `warnings` mean to the person searching (docs/api.md, GET /api/contacts). */
+export function searchNote(warnings = []) {
+  const people = warnings.includes('people_unavailable');
+  const directory = warnings.includes('directory_unavailable');
+  if (people && directory) {
+    return "Your account can't search this organization's people (guest accounts can't). Experts of partner organizations are still listed.";
+  }
+  if (directory) {
+    return "Only people you work with are listed: your account can't search this organization's directory.";
+  }
+  if (people) {
+    return 'Only the directory is searched: your account has no mailbox here to find the people you work with.';
+  }
+  return '';
+}
 const MIN_CHARACTERS = 2;
 const TOP = 10;
 
 export class SearchScreen {
   #input;
   #listbox;
+  #note;
   #chosenList;
   #api;
   #guard;
@@ -26,6 +43,7 @@ export class SearchScreen {
   constructor(root, { api, guard, partnerExperts, announce, onChange }) {
     this.#input = root.querySelector('[role="combobox"]');
     this.#listbox = root.querySelector('[role="listbox"]');
+    this.#note = root.querySelector('[data-search-note]');
     this.#chosenList = root.querySelector('[data-chosen]');
     this.#api = api;
     this.#guard = guard;
@@ -85,6 +103,11 @@ export class SearchScreen {
       found = { value: [] };
     }
     if (controller.signal.aborted) return;
+    const note = searchNote(found.warnings);
+    if (this.#note) {
+      this.#note.textContent = note;
+      this.#note.hidden = !note;
+    }
     const colleagues = found.value.map((c) => ({
       key: `own/${c.id}`,
       userId: c.id,

@@ -162,6 +162,47 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     checkConsole();
   });
 
+  test('a field worker who is only a guest of the customer is told why the directory is not searched, and still runs the session', async (t) => {
+    const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
+    const { page, tab } = await openTab(context, info.hostUrl, { persona: 'guest' });
+    await signedIn(tab);
+    await tab.getByText('Quinn Valve Consultant').first().waitFor();
+
+    // A guest has no mailbox in Fieldworks and may not list its people: the search says so,
+    // and the partner organization's experts are still offered.
+    const search = tab.getByRole('combobox', { name: 'Name or email' });
+    await search.fill('rob');
+    await tab.getByRole('option', { name: /Robin Expert/ }).waitFor();
+    const note = tab.locator('[data-search-note]');
+    await note.waitFor({ state: 'visible' });
+    assert.match(await note.textContent(), /guest accounts/);
+    await screenshot(page, '5-guest-search-explains-itself');
+    await pickPerson(tab, 'rob', 'Robin Expert');
+
+    // The session as for anyone: meeting, chat, calling identity.
+    await tab.getByLabel('Subject').fill('Valve 3 inspection');
+    await tab.getByRole('button', { name: 'Create the meeting' }).click();
+    await tab.getByRole('link', { name: 'Join the meeting in Teams' }).waitFor();
+    await tab.getByRole('button', { name: 'Send in a Teams chat' }).click();
+    await tab.locator('[data-sent] li').first().waitFor();
+    await tab.getByRole('button', { name: 'Get my calling identity' }).click();
+    await tab.locator('[data-teams-user]').getByText(info.guest.objectId).waitFor();
+    await screenshot(page, '5b-guest-session-started');
+    await assertAccessible(page, 'the guest\'s session');
+
+    // Graph got the chat as it requires for a guest: a group chat, the guest as `guest`.
+    const state = await graphState(info);
+    const chats = Object.entries(state.chats).filter(([, c]) => c.messages.length > 0);
+    assert.equal(chats.length, 1);
+    const [chatId, chat] = chats[0];
+    assert.match(chatId, /@thread\.v2$/, 'a group chat');
+    assert.equal(chat.chatType, 'group');
+    assert.ok(chat.members.some((m) => m.userId === info.guest.objectId));
+
+    assert.deepEqual(refused, [], 'only loopback addresses were contacted');
+    checkConsole();
+  });
+
   test('in the meeting\'s side panel the field worker sees its people, tells its chat and gets a calling identity', async (t) => {
     const { info, context, refused, checkConsole } = await story(t, { expectedConsoleErrors: [NO_PHOTO] });
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'field-worker', frame: 'sidePanel' });
