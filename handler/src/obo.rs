@@ -308,6 +308,13 @@ impl OnBehalfOf {
         deadline: Instant,
     ) -> Result<Arc<DelegatedToken>, OboError> {
         let key = CacheKey::new(caller, scopes);
+        // The hit path first: a cached token means the last exchange for this key succeeded,
+        // which ended any refusal window, so the refusals need not be looked at.
+        if let Some(cached) = self.cache.get(&key).await
+            && !cached.is_refused()
+        {
+            return Ok(cached);
+        }
         if let Some(refusal) = self.refusals.get(&key).await
             && refusal.is_current()
             && refusal.stands_for(caller)
