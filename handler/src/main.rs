@@ -8,7 +8,7 @@ use handler::{server, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
+    let _logs = telemetry::init();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
