@@ -48,10 +48,18 @@ function legacyContext(inPopup) {
 
 let sessionId = uuid();
 
-async function ssoToken() {
-  const response = await fetch(`personas/${encodeURIComponent(persona.id)}/token`, { method: 'POST' });
+// Teams keeps the SSO token it handed out and gives the same one again until it nears its
+// expiry; a request with claims gets a new token from a sign-in that satisfies them.
+let cachedToken = null;
+
+async function ssoToken(withClaims) {
+  if (cachedToken && cachedToken.persona === persona.id && !withClaims) return cachedToken.token;
+  const query = withClaims ? '?claims=1' : '';
+  const response = await fetch(`personas/${encodeURIComponent(persona.id)}/token${query}`, { method: 'POST' });
   if (!response.ok) throw new Error(`token for ${persona.id}: HTTP ${response.status}`);
-  return (await response.json()).token;
+  const { token } = await response.json();
+  cachedToken = { persona: persona.id, token };
+  return token;
 }
 
 function answerAuth(args) {
@@ -81,8 +89,9 @@ window.addEventListener('message', async (event) => {
       break;
     case 'authentication.getAuthToken':
       try {
-        const token = await ssoToken();
-        note(`${who}: getAuthToken → an SSO token for ${persona.name}${message.args?.[1] ? ' (with claims)' : ''}`);
+        const withClaims = Boolean(message.args?.[1]);
+        const token = await ssoToken(withClaims);
+        note(`${who}: getAuthToken → an SSO token for ${persona.name}${withClaims ? ' (with claims)' : ''}`);
         reply([true, token]);
       } catch (error) {
         note(`${who}: getAuthToken failed: ${error.message}`);

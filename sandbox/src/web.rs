@@ -8,6 +8,7 @@
 //! served from its build (`tab_build`), redone when `tab/` changed, so editing either and
 //! reloading the page is enough. Nothing is installed or fetched at run time.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -213,24 +214,37 @@ pub fn host_routes(
     let for_tokens = site.clone();
     let token = warp::post()
         .and(warp::path!("personas" / String / "token"))
-        .map(move |id: String| match personas::find(&id) {
-            Some(persona) => {
-                let token = TokenBuilder::v2(
-                    &for_tokens.authority,
-                    &for_tokens.client_id,
-                    persona.tenant_id,
-                    persona.object_id,
-                )
-                .claim("name", persona.name)
-                .claim("preferred_username", persona.upn)
-                .claim("exp", unix_now() + 3600)
-                .sign();
-                let mut response = json_reply(&json!({"token": token}));
-                no_cache(&mut response);
-                response
-            }
-            None => status(StatusCode::NOT_FOUND),
-        });
+        .and(warp::query::<HashMap<String, String>>())
+        .map(
+            move |id: String, query: HashMap<String, String>| match personas::find(&id) {
+                Some(persona) => {
+                    // Every Entra token has an id of its own (`uti`), so two tokens are never the
+                    // same bytes; one asked for with a claims challenge comes from a sign-in that
+                    // satisfied it (here: multi-factor).
+                    let methods = if query.contains_key("claims") {
+                        json!(["pwd", "mfa"])
+                    } else {
+                        json!(["pwd"])
+                    };
+                    let token = TokenBuilder::v2(
+                        &for_tokens.authority,
+                        &for_tokens.client_id,
+                        persona.tenant_id,
+                        persona.object_id,
+                    )
+                    .claim("name", persona.name)
+                    .claim("preferred_username", persona.upn)
+                    .claim("exp", unix_now() + 3600)
+                    .claim("uti", uuid::Uuid::new_v4().simple().to_string())
+                    .claim("amr", methods)
+                    .sign();
+                    let mut response = json_reply(&json!({"token": token}));
+                    no_cache(&mut response);
+                    response
+                }
+                None => status(StatusCode::NOT_FOUND),
+            },
+        );
     let failures = site.failures.clone();
     let throttle = warp::post()
         .and(warp::path!("emulation" / "throttle-next-search"))
