@@ -170,7 +170,17 @@ def main():
         env={**os.environ, "RUST_LOG": handler_log, "HANDLER_BIN": HANDLER_BIN}, stdout=subprocess.PIPE,
         stderr=handler_log_file, cwd=ROOT, start_new_session=True, text=True)
     try:
-        info = json.loads(target.stdout.readline())
+        # The handler's own log lines share the target's stdout; the target's line is the one
+        # that names the handler.
+        info = {}
+        while "handler" not in info:
+            line = target.stdout.readline()
+            if not line:
+                sys.exit("load_target ended before it printed its URLs")
+            try:
+                info = json.loads(line)
+            except ValueError:
+                continue
         # The handler's log lines follow on the same stdout: keep draining them to a file, as
         # the Functions host drains a worker's stdout.
         drain = subprocess.Popen(["cat"], stdin=target.stdout, stdout=handler_log_file)

@@ -39,6 +39,7 @@ pub mod correlation;
 pub mod domain;
 pub mod error;
 pub mod graph;
+pub mod log_writer;
 pub mod obo;
 pub mod outbound;
 pub mod readiness;
