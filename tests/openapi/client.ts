@@ -89,13 +89,14 @@ export async function session(base: string, token: string): Promise<string> {
     ],
     lobbyBypass: "organizationAndFederated",
   });
-  const warned: "lobby_not_applied"[] = meeting.warnings ?? [];
+  const warned: ("lobby_not_applied" | "invitations_incomplete")[] = meeting.warnings ?? [];
   if (meeting.chatThreadId !== null && meeting.chatThreadId !== undefined) {
     const sent = await notifyChat(base, token, { chatId: meeting.chatThreadId, message: "Joining in 5 minutes" });
     return `${sent.chatId} ${sent.messageId} ${warned.length}`;
   }
   const contacts = await searchContacts(base, token, { q: "pump", top: 5 });
-  return contacts.value.map((c) => c.displayName ?? c.id).join(", ");
+  const leftOut: ("people_unavailable" | "directory_unavailable")[] = contacts.warnings ?? [];
+  return `${contacts.value.map((c) => c.displayName ?? c.id).join(", ")} ${leftOut.join(" ")}`;
 }
 
 export function mistakes(base: string, token: string, unauthorized: Unauthorized) {
