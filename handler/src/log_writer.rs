@@ -168,6 +168,9 @@ mod tests {
         for _ in 0..4 {
             writer.write_all(&line).unwrap();
         }
-        assert!(shared.pending().is_empty(), "bounded: written out at FLUSH_AT");
+        assert!(
+            shared.pending().is_empty(),
+            "bounded: written out at FLUSH_AT"
+        );
     }
 }

@@ -254,6 +254,17 @@ async fn notify_asks_for_consent_when_the_tenant_lacks_chat_create() {
     );
 }
 
+/// `POST /api/notifications/chat` into an existing chat as the holder of `token`.
+async fn post_into(
+    app: &TestApp,
+    token: &str,
+    chat_id: &Value,
+    message: &str,
+) -> reqwest::Response {
+    app.notify(token, &json!({"chatId": chat_id, "message": message}))
+        .await
+}
+
 #[tokio::test]
 async fn notify_into_a_chat_the_caller_is_not_in_is_not_found() {
     // Teams refuses a sender who is not on the roster with 403, although the token carries
@@ -271,12 +282,13 @@ async fn notify_into_a_chat_the_caller_is_not_in_is_not_found() {
         .await
         .unwrap();
 
-    let outsider = app
-        .notify(
-            &app.field_worker_token().sign(),
-            &json!({"chatId": created["chatId"], "message": "let me in"}),
-        )
-        .await;
+    let outsider = post_into(
+        &app,
+        &app.field_worker_token().sign(),
+        &created["chatId"],
+        "let me in",
+    )
+    .await;
 
     let body = problem(outsider, 404, "not_found").await;
     assert!(body["detail"].as_str().unwrap().contains("not in it"));
@@ -378,18 +390,9 @@ async fn notify_into_a_meeting_chat_before_joining_the_meeting_is_not_found_with
         .await
         .unwrap();
 
-    let as_expert = app
-        .notify(
-            &app.expert_token().sign(),
-            &json!({"chatId": created["chatThreadId"], "message": "On my way"}),
-        )
-        .await;
-    let as_organizer = app
-        .notify(
-            &app.field_worker_token().sign(),
-            &json!({"chatId": created["chatThreadId"], "message": "Starting"}),
-        )
-        .await;
+    let thread = &created["chatThreadId"];
+    let as_expert = post_into(&app, &app.expert_token().sign(), thread, "On my way").await;
+    let as_organizer = post_into(&app, &app.field_worker_token().sign(), thread, "Starting").await;
 
     let body = problem(as_expert, 404, "not_found").await;
     assert!(body["detail"].as_str().unwrap().contains("join it first"));

@@ -590,9 +590,10 @@ async fn validate_keeps_working_on_cached_keys_while_entra_is_down() {
     assert_eq!(health["checks"]["signingKeys"], "degraded");
 }
 
-#[tokio::test]
-async fn validate_refuses_a_remembered_token_once_its_key_is_withdrawn() {
-    // Arrange: a token is accepted (and remembered).
+/// A token accepted (and remembered), then, once the re-read interval has passed, Entra
+/// publishes `keys` and a token signed with B makes the handler re-read them. Returns the app
+/// and the first token's second answer.
+async fn remembered_token_after_publishing(keys: Vec<PublishedKey>) -> reqwest::Response {
     let app = spawn_app_with(|config| {
         config.tuning.signing_keys_min_refetch_interval = Duration::from_millis(100);
     })
@@ -600,41 +601,31 @@ async fn validate_refuses_a_remembered_token_once_its_key_is_withdrawn() {
     let token = app.field_worker_token().sign();
     assert_eq!(app.validate(&token).await.status(), 200);
     tokio::time::sleep(Duration::from_millis(150)).await;
-
-    // Act: an emergency rollover: Entra withdraws key A and publishes B; a token signed with B
-    // makes the handler re-read the keys; then the remembered token comes back.
-    app.entra
-        .publish(vec![PublishedKey::everywhere(SIGNING_KEY_B)]);
+    app.entra.publish(keys);
     let trigger = app.field_worker_token().signed_with(SIGNING_KEY_B).sign();
     assert_eq!(app.validate(&trigger).await.status(), 200);
-    let again = app.validate(&token).await;
+    app.validate(&token).await
+}
 
-    // Assert: a cache hit holds only while the key that signed the token is published.
+#[tokio::test]
+async fn validate_refuses_a_remembered_token_once_its_key_is_withdrawn() {
+    // An emergency rollover: Entra withdraws key A and publishes B alone.
+    let again =
+        remembered_token_after_publishing(vec![PublishedKey::everywhere(SIGNING_KEY_B)]).await;
+
+    // A cache hit holds only while the key that signed the token is published.
     problem(again, 401, "invalid_token").await;
 }
 
 #[tokio::test]
 async fn validate_keeps_remembering_a_token_whose_key_survives_a_re_read() {
-    // Arrange: a token signed with A is accepted.
-    let app = spawn_app_with(|config| {
-        config.tuning.signing_keys_min_refetch_interval = Duration::from_millis(100);
-    })
-    .await;
-    let token = app.field_worker_token().sign();
-    assert_eq!(app.validate(&token).await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(150)).await;
-
-    // Act: Entra rolls B in beside A (a scheduled rollover), the keys are re-read, and the
-    // first token comes back.
-    app.entra.publish(vec![
+    // A scheduled rollover: Entra rolls B in beside A.
+    let again = remembered_token_after_publishing(vec![
         PublishedKey::everywhere(SIGNING_KEY_A),
         PublishedKey::everywhere(SIGNING_KEY_B),
-    ]);
-    let trigger = app.field_worker_token().signed_with(SIGNING_KEY_B).sign();
-    assert_eq!(app.validate(&trigger).await.status(), 200);
-    let again = app.validate(&token).await;
+    ])
+    .await;
 
-    // Assert
     assert_eq!(again.status(), 200);
 }
 
