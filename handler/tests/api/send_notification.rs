@@ -28,8 +28,7 @@ async fn notify_creates_a_federated_one_on_one_chat_and_posts_escaped_html() {
     assert!(answer["messageId"].as_str().is_some_and(|m| !m.is_empty()));
 
     // Assert: the chat Graph was asked for lists both people, the expert with their tenant.
-    let chats = app.graph.requests_to("POST", "/chats");
-    let create = chats.iter().find(|r| r.path == "/chats").unwrap();
+    let create = chat_created(&app);
     assert_eq!(create.body["chatType"], "oneOnOne");
     assert_eq!(
         create.body["members"],
@@ -112,12 +111,7 @@ async fn notify_makes_a_group_chat_for_several_recipients() {
         .await;
 
     assert_eq!(response.status(), 201);
-    let create = app
-        .graph
-        .requests_to("POST", "/chats")
-        .into_iter()
-        .find(|r| r.path == "/chats")
-        .unwrap();
+    let create = chat_created(&app);
     assert_eq!(create.body["chatType"], "group");
     assert_eq!(create.body["members"].as_array().unwrap().len(), 3);
 }
@@ -190,23 +184,12 @@ async fn notify_adds_a_guest_of_the_tenant_with_the_guest_role() {
 
     // Assert: Graph got each member with the role it requires (it refuses a guest as owner).
     assert_eq!(response.status(), 201);
-    let create = app
-        .graph
-        .requests_to("POST", "/chats")
-        .into_iter()
-        .find(|r| r.path == "/chats")
-        .unwrap();
+    let create = chat_created(&app);
     let roles: Vec<(String, Value, Value)> = create.body["members"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            (
-                m["user@odata.bind"].as_str().unwrap().to_owned(),
-                m["roles"].clone(),
-                m["tenantId"].clone(),
-            )
-        })
+        .map(|m| (bound_user(m), m["roles"].clone(), m["tenantId"].clone()))
         .collect();
     assert_eq!(
         roles,
@@ -252,6 +235,23 @@ async fn notify_asks_for_consent_when_the_tenant_lacks_chat_create() {
         body["scopes"],
         json!(["https://graph.microsoft.com/Chat.Create"])
     );
+}
+
+/// The one `POST /chats` the handler sent Graph.
+fn chat_created(app: &TestApp) -> test_support::graph::RecordedRequest {
+    app.graph
+        .requests_to("POST", "/chats")
+        .into_iter()
+        .find(|r| r.path == "/chats")
+        .expect("a chat was created")
+}
+
+/// The `users('…')` URL a chat member binds.
+fn bound_user(member: &Value) -> String {
+    member["user@odata.bind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// `POST /api/notifications/chat` into an existing chat as the holder of `token`.
@@ -316,23 +316,13 @@ async fn a_guest_caller_joins_the_chat_as_guest_in_a_group_chat() {
         me.iter()
             .any(|r| r.path == "/me" && r.query["$select"] == "id,userType")
     );
-    let create = app
-        .graph
-        .requests_to("POST", "/chats")
-        .into_iter()
-        .find(|r| r.path == "/chats")
-        .unwrap();
+    let create = chat_created(&app);
     assert_eq!(create.body["chatType"], "group");
     let roles: Vec<(String, Value)> = create.body["members"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            (
-                m["user@odata.bind"].as_str().unwrap().to_owned(),
-                m["roles"].clone(),
-            )
-        })
+        .map(|m| (bound_user(m), m["roles"].clone()))
         .collect();
     assert_eq!(
         roles,
@@ -361,12 +351,7 @@ async fn a_single_guest_recipient_gets_a_group_chat() {
         .await;
 
     assert_eq!(response.status(), 201);
-    let create = app
-        .graph
-        .requests_to("POST", "/chats")
-        .into_iter()
-        .find(|r| r.path == "/chats")
-        .unwrap();
+    let create = chat_created(&app);
     assert_eq!(create.body["chatType"], "group");
     assert_eq!(create.body["members"][1]["roles"], json!(["guest"]));
 }
