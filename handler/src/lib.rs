@@ -40,6 +40,7 @@ pub mod domain;
 pub mod error;
 pub mod graph;
 pub mod obo;
+pub mod otel;
 pub mod outbound;
 pub mod readiness;
 pub mod routes;

@@ -93,7 +93,7 @@ impl web::Failures for Switches {
 }
 
 pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box<dyn Error>> {
-    handler::telemetry::init();
+    handler::telemetry::init(None);
     let header = identity.header.clone();
     let identity = FakeManagedIdentity::start_on(identity.listener, &header).await?;
     let client_secret = uuid_like();
