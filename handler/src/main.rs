@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
         }
     };
     // Telemetry that cannot start is reported and left off: it must never keep the API down.
-    let exporter = match Telemetry::build(&config.telemetry) {
+    let exporter = match Telemetry::build(&config) {
         Ok(exporter) => exporter,
         Err(error) => {
             eprintln!("telemetry off: {error}");

@@ -55,25 +55,20 @@ enum UploadError {
 }
 
 impl IngestionClient {
-    /// Must be called inside the Tokio runtime.
+    /// Must be called inside the Tokio runtime. `http` is a client of its own (uploads must not
+    /// compete with requests for pooled connections), built like every outbound client: no
+    /// redirects, the same trusted roots.
     pub fn new(
+        http: reqwest::Client,
         with_identity: bool,
         identity: Arc<OnceLock<Arc<Secrets>>>,
-    ) -> Result<IngestionClient, reqwest::Error> {
-        // A client of its own: uploads must not compete with requests for pooled connections,
-        // and they follow no redirects (they carry a token).
-        let http = reqwest::Client::builder()
-            .timeout(UPLOAD_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("remote-expert-handler/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(IngestionClient {
+    ) -> IngestionClient {
+        IngestionClient {
             http,
             runtime: tokio::runtime::Handle::current(),
             with_identity,
             identity,
-        })
+        }
     }
 }
 
@@ -87,10 +82,18 @@ impl HttpClient for IngestionClient {
         let upload = self.runtime.spawn(super::dependency::untraced(async move {
             client.upload(request).await
         }));
-        match upload.await {
-            Ok(result) => result.map_err(|e| Box::new(e) as HttpError),
-            Err(_) => Err(Box::new(UploadError::Aborted)),
+        let result = upload.await.unwrap_or(Err(UploadError::Aborted));
+        match &result {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => {
+                tracing::debug!(
+                    status = response.status().as_u16(),
+                    "telemetry upload refused"
+                );
+            }
+            Err(error) => tracing::debug!(error = %error, "telemetry upload failed"),
         }
+        result.map_err(|e| Box::new(e) as HttpError)
     }
 }
 
@@ -103,6 +106,7 @@ impl IngestionClient {
         let mut builder = self
             .http
             .request(parts.method, parts.uri.to_string())
+            .timeout(UPLOAD_TIMEOUT)
             .headers(parts.headers)
             .body(body);
         if self.with_identity {
@@ -117,7 +121,7 @@ impl IngestionClient {
         let mut response = builder
             .send()
             .await
-            .map_err(|e| UploadError::Transport(e.without_url().to_string()))?;
+            .map_err(|e| UploadError::Transport(chain(&e.without_url())))?;
         let mut answer = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             answer = answer.header(name, value);
@@ -137,4 +141,16 @@ impl IngestionClient {
             .body(body.freeze())
             .map_err(|e| UploadError::Transport(e.to_string()))
     }
+}
+
+/// An error with its causes, which say why a connection failed (refused, timed out, TLS).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -33,7 +33,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::registry::LookupSpan;
 use warp::http::HeaderMap;
 
-use crate::config::TelemetrySettings;
+use crate::config::Config;
 use crate::secrets::Secrets;
 
 pub use ingestion::{INGESTION_SCOPE, IngestionClient};
@@ -62,7 +62,7 @@ pub enum TelemetryError {
     #[error("APPLICATIONINSIGHTS_CONNECTION_STRING is not usable: {0}")]
     ConnectionString(String),
     #[error("the telemetry HTTP client could not be built: {0}")]
-    Client(#[from] reqwest::Error),
+    Client(#[from] crate::outbound::ClientError),
 }
 
 /// The running pipeline; flushes on `shutdown`.
@@ -75,12 +75,14 @@ pub struct Telemetry {
 impl Telemetry {
     /// Builds the exporters; `None` when no connection string is set. Must be called inside the
     /// Tokio runtime, whose handle the uploads run on.
-    pub fn build(settings: &TelemetrySettings) -> Result<Option<Telemetry>, TelemetryError> {
+    pub fn build(config: &Config) -> Result<Option<Telemetry>, TelemetryError> {
+        let settings = &config.telemetry;
         let Some(connection_string) = &settings.connection_string else {
             return Ok(None);
         };
         let identity = Arc::new(OnceLock::new());
-        let client = IngestionClient::new(settings.sends_with_identity(), identity.clone())?;
+        let http = crate::outbound::http_client(&config.tuning, &config.tls)?;
+        let client = IngestionClient::new(http, settings.sends_with_identity(), identity.clone());
         let traces = opentelemetry_application_insights::Exporter::new_from_connection_string(
             connection_string.expose_secret(),
             client.clone(),
@@ -108,7 +110,7 @@ impl Telemetry {
             .with_service_name(SERVICE_NAME)
             .build();
         let tracer_provider = SdkTracerProvider::builder()
-            .with_span_processor(BatchSpanProcessor::new(traces, batch))
+            .with_span_processor(NameByFunction(BatchSpanProcessor::new(traces, batch)))
             .with_sampler(sampler)
             .with_resource(resource.clone())
             .build();
@@ -167,6 +169,45 @@ impl Telemetry {
     }
 }
 
+/// Names each server span by its function (the `route` field routing records), which becomes
+/// the Application Insights request name. tracing-opentelemetry fixes a span's name when the
+/// span is first entered, before routing has run, so the name is set here, at the end.
+#[derive(Debug)]
+struct NameByFunction<P>(P);
+
+impl<P: opentelemetry_sdk::trace::SpanProcessor> opentelemetry_sdk::trace::SpanProcessor
+    for NameByFunction<P>
+{
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        self.0.on_start(span, cx);
+    }
+
+    fn on_end(&self, mut span: opentelemetry_sdk::trace::SpanData) {
+        if span.span_kind == opentelemetry::trace::SpanKind::Server
+            && let Some(route) = span
+                .attributes
+                .iter()
+                .rev()
+                .find(|kv| kv.key.as_str() == "route")
+        {
+            span.name = route.value.as_str().into_owned().into();
+        }
+        self.0.on_end(span);
+    }
+
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
 /// `cloud_RoleName` in Application Insights.
 const SERVICE_NAME: &str = "remote-expert-handler";
 
@@ -204,7 +245,6 @@ pub fn request_span(
         route = "unmatched",
         tenant_id = tracing::field::Empty,
         correlation_id = %correlation_id,
-        otel.name = "unmatched",
         otel.kind = "server",
         otel.status_code = tracing::field::Empty,
         "http.response.status_code" = tracing::field::Empty,

@@ -49,9 +49,7 @@ pub fn readiness() -> impl Filter<Extract = (Response,), Error = Rejection> + Cl
 fn function_name(name: &'static str) -> impl Filter<Extract = (), Error = Infallible> + Clone {
     warp::any()
         .map(move || {
-            let span = tracing::Span::current();
-            span.record("route", name);
-            span.record("otel.name", name);
+            tracing::Span::current().record("route", name);
             otel::name_function(name);
         })
         .untuple_one()
