@@ -289,6 +289,74 @@ async fn nothing_personal_or_secret_is_exported(world: &World) {
     }
 }
 
+async fn metrics_count_requests_token_sources_and_refusals(world: &World) {
+    // Arrange: metrics are deltas since the last export, so export what came before.
+    world.flush().await;
+    world.ingestion.clear();
+    let token = world
+        .cloud
+        .entra
+        .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
+        .claim("sid", "metrics")
+        .sign();
+    let expired = world
+        .cloud
+        .entra
+        .token_v2(CLIENT_ID, FIELD_TENANT, FIELD_WORKER_OID)
+        .claim("exp", test_support::tokens::unix_now() - 3600)
+        .sign();
+
+    // Act: a new SSO token exchanges once, then hits the cache; one token is refused.
+    assert_eq!(world.create_meeting(&token).await.status(), 201);
+    assert_eq!(world.create_meeting(&token).await.status(), 201);
+    assert_eq!(world.validate(&expired).await.status(), 401);
+
+    // Assert
+    let metric = |all: &[Value], name: &str, property: &str, value: &str| -> Option<f64> {
+        of_type(all, "MetricData").into_iter().find_map(|e| {
+            let metric = &base(e)["metrics"][0];
+            (metric["name"] == name && base(e)["properties"][property] == value)
+                .then(|| metric["value"].as_f64())
+                .flatten()
+        })
+    };
+    let envelopes = world
+        .envelopes_until(|all| metric(all, "handler.token.refusals", "reason", "expired").is_some())
+        .await;
+    assert_eq!(
+        metric(&envelopes, "handler.requests", "function", "CreateMeeting"),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(&envelopes, "handler.obo.tokens", "source", "exchanged"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&envelopes, "handler.obo.tokens", "source", "cache_hit"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&envelopes, "handler.token.refusals", "reason", "expired"),
+        Some(1.0)
+    );
+    // Bounded attributes only: no tenant or user in any metric.
+    for e in of_type(&envelopes, "MetricData") {
+        let properties = base(e)["properties"].as_object().unwrap();
+        assert!(
+            properties.keys().all(|k| [
+                "function",
+                "outcome",
+                "source",
+                "result",
+                "reason",
+                "service.name"
+            ]
+            .contains(&k.as_str())),
+            "{e}"
+        );
+    }
+}
+
 async fn a_stalled_or_refusing_ingestion_endpoint_does_not_slow_requests(world: &World) {
     for mode in [Mode::Stall, Mode::Down, Mode::Throttle] {
         // Arrange: ingestion hangs (or refuses) while more spans are made than the queue holds.
@@ -411,9 +479,11 @@ fn main() -> ExitCode {
         uploads_carry_an_identity_token_for_azure_monitor(&world).await;
         println!("nothing_personal_or_secret_is_exported");
         nothing_personal_or_secret_is_exported(&world).await;
+        println!("metrics_count_requests_token_sources_and_refusals");
+        metrics_count_requests_token_sources_and_refusals(&world).await;
         println!("a_stalled_or_refusing_ingestion_endpoint_does_not_slow_requests");
         a_stalled_or_refusing_ingestion_endpoint_does_not_slow_requests(&world).await;
     });
-    println!("telemetry: 5 cases passed");
+    println!("telemetry: 6 cases passed");
     ExitCode::SUCCESS
 }
