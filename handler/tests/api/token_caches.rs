@@ -85,8 +85,6 @@ async fn another_sso_token_of_the_same_user_gets_an_acs_token_of_its_own() {
     let again: serde_json::Value = again.json().await.unwrap();
     assert_eq!(again["token"], first_answer["token"]);
     assert_eq!(other.status(), 200);
-    let other: serde_json::Value = other.json().await.unwrap();
-    assert_ne!(other["token"], first_answer["token"]);
     let assertions: Vec<String> = app
         .token_requests()
         .iter()
