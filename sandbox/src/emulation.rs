@@ -211,6 +211,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         authority: entra.authority(),
         client_id: CLIENT_ID.to_owned(),
         graph_state_url: format!("{}/sandbox/state", graph.endpoint()),
+        telemetry_url: format!("{url}/telemetry/"),
         meeting,
         host_names: web::loopback_host_names(host_listener.local_addr()?.port()),
         failures: Arc::new(Switches {

@@ -121,6 +121,8 @@ pub struct HostSite {
     pub authority: String,
     pub client_id: String,
     pub graph_state_url: String,
+    /// The handler's telemetry page (`telemetry_routes`).
+    pub telemetry_url: String,
     pub failures: Arc<dyn Failures>,
     /// The emulated Graph's meeting that a meeting side panel is opened in.
     pub meeting: Value,
@@ -238,6 +240,7 @@ pub fn host_routes(
             json_reply(&json!({
                 "tabUrl": for_config.tab_url,
                 "graphStateUrl": for_config.graph_state_url,
+                "telemetryUrl": for_config.telemetry_url,
                 "personas": personas,
                 "meeting": {
                     "id": meeting["id"],
