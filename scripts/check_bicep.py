@@ -52,6 +52,11 @@ Also checked, because `bicep build` cannot run here either:
     environment and that reach the vault;
   * unconditional diagnostic settings send Key Vault AuditEvent and the
     Function App's FunctionAppLogs to the workspace of monitoring.bicep;
+  * Application Insights accepts only Entra-authenticated telemetry: the
+    component sets DisableLocalAuth: true, APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+    is Authorization=AAD with the ClientId that AZURE_CLIENT_ID also carries,
+    and roles.bicep grants that identity Monitoring Metrics Publisher on the
+    component, unconditionally;
   * the identity's one role on the ACS resource exists only in managedIdentity
     mode, is scoped to that resource, is Contributor, and docs/deployment.md
     says why no custom role is used.
@@ -655,6 +660,78 @@ def acs_role_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
     return problems
 
 
+MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+
+
+def app_setting_value(template: Template, name: str) -> str | None:
+    """The expanded value of app setting `name` in a template's appSettings, or None."""
+    stack = [template.tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "object":
+            props = object_properties(node)
+            if "name" in props and literal(props["name"]) == name and "value" in props:
+                return template.expand(props["value"])
+        stack.extend(node.named_children)
+    return None
+
+
+def telemetry_auth_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
+    """Application Insights takes only Entra-authenticated telemetry, from the app's identity.
+
+    Local auth is off on the component; APPLICATIONINSIGHTS_AUTHENTICATION_STRING names the
+    identity whose client id is also AZURE_CLIENT_ID (the handler refuses two identities); that
+    identity holds Monitoring Metrics Publisher on the component, which ingestion requires.
+    """
+    problems = []
+    modules = root / "infra" / "modules"
+    monitoring = templates.get((modules / "monitoring.bicep").resolve())
+    functionapp = templates.get((modules / "functionapp.bicep").resolve())
+    roles = templates.get((modules / "roles.bicep").resolve())
+    if monitoring is None or functionapp is None or roles is None:
+        return ["monitoring.bicep, functionapp.bicep or roles.bicep not found"]
+    components = [
+        body for _, rtype, _, body, existing in monitoring.resources
+        if rtype.startswith("Microsoft.Insights/components@") and not existing
+    ]
+    if len(components) != 1:
+        problems.append(f"monitoring.bicep declares {len(components)} Application Insights components, expected 1")
+    else:
+        local = object_properties(object_properties(components[0]).get("properties")).get("DisableLocalAuth")
+        if local is None or node_text(local) != "true":
+            problems.append("monitoring.bicep: the component does not set DisableLocalAuth: true")
+    auth = app_setting_value(functionapp, "APPLICATIONINSIGHTS_AUTHENTICATION_STRING")
+    client = app_setting_value(functionapp, "AZURE_CLIENT_ID")
+    if auth is None:
+        problems.append("functionapp.bicep does not set APPLICATIONINSIGHTS_AUTHENTICATION_STRING")
+    else:
+        parts = {p.split("=", 1)[0].strip(): p.split("=", 1)[1].strip() for p in auth.strip("'").split(";") if "=" in p}
+        if parts.get("Authorization") != "AAD":
+            problems.append(f"APPLICATIONINSIGHTS_AUTHENTICATION_STRING is {auth}, without Authorization=AAD")
+        if client is None or parts.get("ClientId") != "${" + client.strip() + "}":
+            problems.append(f"APPLICATIONINSIGHTS_AUTHENTICATION_STRING's ClientId ({parts.get('ClientId')}) is not AZURE_CLIENT_ID ({client})")
+    declared = {symbol: rtype.split("@")[0] for symbol, rtype, _, _, _ in roles.resources}
+    publishers = []
+    for symbol, rtype, condition, body, _ in roles.resources:
+        if not rtype.startswith("Microsoft.Authorization/roleAssignments@"):
+            continue
+        props = object_properties(body)
+        scope = node_text(props["scope"]) if "scope" in props else ""
+        role = roles.expand(object_properties(props.get("properties")).get("roleDefinitionId"))
+        if declared.get(scope) == "Microsoft.Insights/components" and MONITORING_METRICS_PUBLISHER in role:
+            publishers.append((symbol, condition, props))
+    if len(publishers) != 1:
+        problems.append(f"roles.bicep grants Monitoring Metrics Publisher on the component {len(publishers)} times, expected 1")
+    else:
+        symbol, condition, props = publishers[0]
+        if condition is not None:
+            problems.append(f"roles.bicep: {symbol} is conditional; ingestion refuses the identity without it")
+        inner = object_properties(props.get("properties"))
+        if node_text(inner.get("principalId")) != "principalId":
+            problems.append(f"roles.bicep: {symbol} is not granted to the app's identity (principalId)")
+    return problems
+
+
 def sovereign_cloud_problems(root: Path, templates: dict[Path, Template]) -> list[str]:
     """Modules with the Microsoft Graph extension run only in AzureCloud; elsewhere fail() explains."""
     main_path = (root / "infra" / "main.bicep").resolve()
@@ -804,6 +881,7 @@ def template_rule_results(root: Path, parser: Parser, files: list[Path]) -> tupl
         ("Key Vault purge protection, recover mode and name suffix are azd parameters", key_vault_problems(root, templates)),
         ("Key Vault AuditEvent and FunctionAppLogs go to the Log Analytics workspace", diagnostics_problems(root, templates)),
         ("the ACS role: managedIdentity mode only, on the ACS resource, reason documented", acs_role_problems(root, templates)),
+        ("Application Insights: local auth off, Entra auth string of AZURE_CLIENT_ID, Metrics Publisher role", telemetry_auth_problems(root, templates)),
         (f"{TEAMS_CLIENT_APPS} is the one list of pre-authorized Teams clients", client_apps_problems(root, templates)),
         ("the tab's Static Web App feeds CORS, the consent redirect URI and the outputs", tab_site_problems(root, templates)),
     ):

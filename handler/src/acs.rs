@@ -30,6 +30,7 @@ use crate::auth::{Caller, TokenDigest};
 pub use crate::config::ConnectionString;
 use crate::config::check_acs_endpoint;
 use crate::obo::{OboError, OnBehalfOf, ScopeSet};
+use crate::otel::metrics::{self, TokenSource};
 use crate::readiness::Readiness;
 use crate::secrets::{Secrets, SecretsError};
 use crate::token_cache::{self, UseUntil};
@@ -239,11 +240,20 @@ impl AcsClient {
             object_id: caller.identity.object_id,
             assertion: caller.token_digest,
         };
-        self.cache
+        let exchanged = std::sync::atomic::AtomicBool::new(false);
+        let result = self
+            .cache
             .try_get_with(key, async {
+                exchanged.store(true, std::sync::atomic::Ordering::Relaxed);
                 self.exchange(caller, deadline).await.map(Arc::new)
             })
-            .await
+            .await;
+        metrics::acs_token(match &result {
+            Err(_) => TokenSource::Failed,
+            Ok(_) if exchanged.load(std::sync::atomic::Ordering::Relaxed) => TokenSource::Exchange,
+            Ok(_) => TokenSource::Cache,
+        });
+        result
     }
 
     async fn exchange(&self, caller: &Caller, deadline: Instant) -> Result<AcsToken, Error> {

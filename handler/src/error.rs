@@ -600,6 +600,10 @@ impl ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+            .extensions_mut()
+            .insert(crate::otel::Outcome(self.code()));
+        let headers = response.headers_mut();
         match self {
             ApiError::MissingToken | ApiError::InvalidToken(_) => {
                 headers.insert(

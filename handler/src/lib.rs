@@ -13,6 +13,9 @@
 //!      string and the rule that token-receiving endpoints are https).
 //!    - `domain`: validated values a caller sends (GUIDs, UPNs, meeting window, message text).
 //!    - `telemetry`: JSON logs to stdout. `correlation`: the correlation id of a request.
+//!    - `otel`: OpenTelemetry traces and metrics for Application Insights (the request's
+//!      server span, a client span per outbound call, bounded metrics, the exporter's
+//!      Entra-authenticated uploads); nothing is built without a connection string.
 //!    - `readiness`: the `starting` / `ok` / `degraded` state a dependency reports to health.
 //!    - `outbound`: the shared HTTP client for calls to Microsoft services.
 //!    - `token_cache`: tokens kept per user until a margin before they expire.
@@ -41,6 +44,7 @@ pub mod error;
 pub mod graph;
 pub mod log_writer;
 pub mod obo;
+pub mod otel;
 pub mod outbound;
 pub mod readiness;
 pub mod routes;

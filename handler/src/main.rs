@@ -4,11 +4,11 @@
 use std::process::ExitCode;
 
 use handler::config::Config;
+use handler::otel::Telemetry;
 use handler::{server, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let _logs = telemetry::init();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -16,6 +16,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Telemetry that cannot start is reported and left off: it must never keep the API down.
+    let exporter = match Telemetry::build(&config) {
+        Ok(exporter) => exporter,
+        Err(error) => {
+            eprintln!("telemetry off: {error}");
+            None
+        }
+    };
+    let _logs = telemetry::init(exporter.as_ref());
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -30,6 +39,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(exporter) = &exporter {
+        exporter.use_identity(state.secrets.clone());
+    }
     let shutdown = match server::shutdown_signal() {
         Ok(shutdown) => shutdown,
         Err(error) => {
@@ -40,5 +52,9 @@ async fn main() -> ExitCode {
     // Only now: whoever waits for this line may stop us with a signal at once.
     tracing::info!(port = state.config.port, "handler listening");
     startup::run(listener, state, shutdown).await;
+    if let Some(exporter) = exporter {
+        // The batch thread blocks while it flushes; keep it off the runtime's workers.
+        let _ = tokio::task::spawn_blocking(move || exporter.shutdown()).await;
+    }
     ExitCode::SUCCESS
 }

@@ -29,7 +29,11 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use tracing::Instrument as _;
+
 use crate::auth::{Caller, TokenDigest};
+use crate::otel::dependency;
+use crate::otel::metrics::{self, TokenSource};
 use crate::secrets::{ClientAuthentication, ClientCredential, Secrets, SecretsError};
 use crate::token_cache::{self, UseUntil};
 use crate::upstream::safe_code;
@@ -313,17 +317,25 @@ impl OnBehalfOf {
         if let Some(cached) = self.cache.get(&key).await
             && !cached.is_refused()
         {
+            metrics::obo_token(TokenSource::Cache);
             return Ok(cached);
         }
         if let Some(refusal) = self.refusals.get(&key).await
             && refusal.is_current()
             && refusal.stands_for(caller)
         {
+            metrics::obo_token(TokenSource::Failed);
             return Err(refusal.error.clone());
         }
+        let exchanged = AtomicBool::new(false);
         let result = self
-            .cached_or_exchanged(&key, caller, scopes, deadline)
+            .cached_or_exchanged(&key, caller, scopes, deadline, &exchanged)
             .await;
+        metrics::obo_token(match &result {
+            Err(_) => TokenSource::Failed,
+            Ok(_) if exchanged.load(Ordering::Relaxed) => TokenSource::Exchange,
+            Ok(_) => TokenSource::Cache,
+        });
         match &result {
             Ok(_) => self.refusals.invalidate(&key).await,
             Err(
@@ -359,8 +371,10 @@ impl OnBehalfOf {
         caller: &Caller,
         scopes: &ScopeSet,
         deadline: Instant,
+        exchanged: &AtomicBool,
     ) -> Result<Arc<DelegatedToken>, OboError> {
         let exchange = || async {
+            exchanged.store(true, Ordering::Relaxed);
             match tokio::time::timeout_at(deadline, self.exchange(caller, scopes, deadline)).await {
                 Ok(result) => result.map(Arc::new),
                 Err(_) => Err(OboError::Timeout),
@@ -471,12 +485,33 @@ impl OnBehalfOf {
             }
         }
         let started = Instant::now();
-        let response = match self.http.post(&url).form(&form).send().await {
+        let span = dependency::span_for("entra", "POST", &url);
+        let sent = self
+            .http
+            .post(&url)
+            .form(&form)
+            .send()
+            .instrument(span.clone())
+            .await;
+        let response = match sent {
             Ok(response) => response,
-            Err(error) if error.is_timeout() => return Attempt::Failed(OboError::Timeout),
-            Err(_) => return Attempt::Failed(OboError::Unavailable("unreachable".to_owned())),
+            Err(error) => {
+                dependency::record_status(&span, None);
+                if error.is_timeout() {
+                    return Attempt::Failed(OboError::Timeout);
+                }
+                return Attempt::Failed(OboError::Unavailable("unreachable".to_owned()));
+            }
         };
         let status = response.status();
+        dependency::record_status(&span, Some(status.as_u16()));
+        dependency::record_request_id(
+            &span,
+            response
+                .headers()
+                .get("x-ms-request-id")
+                .and_then(|v| v.to_str().ok()),
+        );
         let retry_after = crate::upstream::retry_after(&response);
         let body = match crate::upstream::read_capped(response, crate::upstream::MAX_JSON_BODY)
             .await

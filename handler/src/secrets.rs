@@ -376,9 +376,12 @@ impl Secrets {
         http: &reqwest::Client,
         transport_override: Option<SdkTransport>,
     ) -> Result<Secrets, SecretsError> {
-        let transport = transport_override
-            .map(|t| t.0)
-            .unwrap_or_else(|| Transport::new(Arc::new(http.clone())));
+        let transport = transport_override.map(|t| t.0).unwrap_or_else(|| {
+            Transport::new(Arc::new(crate::otel::dependency::TracedSdkClient::new(
+                Arc::new(http.clone()),
+                "azure",
+            )))
+        });
         let identity = if config.needs_managed_identity() {
             Some(Arc::new(ManagedIdentity::new(managed_identity(
                 config,

@@ -20,6 +20,7 @@ use warp::reply::Response;
 
 use crate::auth::AmbiguousCredentials;
 use crate::correlation::{CorrelationId, RESPONSE_HEADER};
+use crate::otel;
 
 /// In-flight requests get this long to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -81,13 +82,7 @@ where
     let correlation_id = CorrelationId::from_headers(request.headers());
     // Only the method and the function name are logged, never the path: paths can hold user
     // principal names.
-    let span = tracing::info_span!(
-        "request",
-        method = %request.method(),
-        route = "unmatched",
-        tenant_id = tracing::field::Empty,
-        correlation_id = %correlation_id,
-    );
+    let span = otel::request_span(request.method(), correlation_id.as_str(), request.headers());
     request.extensions_mut().insert(correlation_id.clone());
     if request
         .headers()
@@ -98,7 +93,9 @@ where
     {
         request.extensions_mut().insert(AmbiguousCredentials);
     }
-    let mut response = match service.call(request).instrument(span.clone()).await {
+    let (answer, function) =
+        otel::with_function_slot(service.call(request).instrument(span.clone())).await;
+    let mut response = match answer {
         Ok(response) => response,
         Err(never) => match never {},
     };
@@ -112,6 +109,12 @@ where
         HeaderValue::from_static("nosniff"),
     );
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let outcome = response
+        .extensions()
+        .get::<otel::Outcome>()
+        .map_or("ok", |outcome| outcome.0);
+    otel::record_outcome(&span, response.status().as_u16(), outcome);
+    otel::metrics::request(function, outcome, latency_ms);
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),

@@ -1,9 +1,17 @@
 //! Structured logs: one JSON object per line on stdout, which the Functions host forwards to
-//! Application Insights as `Host.Function.Console` traces.
+//! Application Insights as `Host.Function.Console` traces; and, when configured, the
+//! OpenTelemetry layer of `otel` beside them.
 //!
 //! Lines are written to stdout in batches (`log_writer`), not one system call per request.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::FilterExt as _;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{Layer as _, filter};
+
+use crate::otel::{self, Telemetry};
 
 /// Quiet by default about the libraries' internals; `RUST_LOG` overrides.
 pub const DEFAULT_FILTER: &str = "info,hyper=warn,reqwest=warn,warp=warn";
@@ -16,30 +24,38 @@ pub struct LogGuard {
 }
 
 /// Installs the subscriber once; later calls (tests) are ignored.
-pub fn init() -> LogGuard {
+pub fn init(telemetry: Option<&Telemetry>) -> LogGuard {
     let Ok((writer, guard)) = crate::log_writer::BatchedStdout::start() else {
         // No thread for batches: lines are written as they come, as stdout does.
-        let _ = subscriber().with_writer(std::io::stdout).try_init();
+        install(std::io::stdout, telemetry);
         return LogGuard { _writer: None };
     };
-    let installed = subscriber().with_writer(writer).try_init().is_ok();
+    let installed = install(writer, telemetry);
     LogGuard {
         _writer: installed.then_some(guard),
     }
 }
 
-fn subscriber() -> tracing_subscriber::fmt::SubscriberBuilder<
-    tracing_subscriber::fmt::format::JsonFields,
-    tracing_subscriber::fmt::format::Format<tracing_subscriber::fmt::format::Json>,
-    EnvFilter,
-> {
-    let filter =
+fn install<W>(writer: W, telemetry: Option<&Telemetry>) -> bool
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let env_filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    tracing_subscriber::fmt()
+    // The log does not see client spans: its lines keep the request span, and its correlation
+    // id, as their current span.
+    let log_filter = env_filter.and(filter::filter_fn(|m| !otel::is_dependency_span(m)));
+    let log = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
-        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_filter(log_filter);
+    tracing_subscriber::registry()
+        .with(log)
+        .with(telemetry.map(|t| t.layer()))
+        .try_init()
+        .is_ok()
 }

@@ -13,7 +13,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 use warp::http::StatusCode;
+
+use crate::otel::dependency;
 
 const MAX_RETRIES: u32 = 3;
 /// What a caller is told to wait when a service cannot be reached at all.
@@ -73,17 +76,39 @@ impl Upstream {
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, UpstreamError> {
         let mut retries = 0;
+        // One client span for the call, retries included; created with the first request,
+        // which knows the method and URL.
+        let mut span: Option<tracing::Span> = None;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
+                if let Some(span) = &span {
+                    dependency::record_status(span, None);
+                }
                 return Err(UpstreamError::Timeout);
             }
-            let response = match build().timeout(remaining).send().await {
+            let (client, request) = build().timeout(remaining).build_split();
+            let request = request.map_err(UpstreamError::Transport)?;
+            let span = span.get_or_insert_with(|| {
+                dependency::span(self.service, request.method().as_str(), request.url())
+            });
+            dependency::record_retries(span, retries);
+            let response = match client.execute(request).instrument(span.clone()).await {
                 Ok(response) => response,
-                Err(error) if error.is_timeout() => return Err(UpstreamError::Timeout),
-                Err(error) => return Err(UpstreamError::Transport(error)),
+                Err(error) => {
+                    dependency::record_status(span, None);
+                    if error.is_timeout() {
+                        return Err(UpstreamError::Timeout);
+                    }
+                    return Err(UpstreamError::Transport(error));
+                }
             };
             let status = response.status();
+            dependency::record_status(span, Some(status.as_u16()));
+            dependency::record_request_id(
+                span,
+                header_text(&response, self.request_id_header).as_deref(),
+            );
             tracing::info!(
                 service = self.service,
                 status = status.as_u16(),

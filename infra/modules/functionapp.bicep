@@ -24,6 +24,9 @@ param deploymentContainerName string
 // Monitoring
 param applicationInsightsConnectionString string
 
+@description('Fraction of the handler\'s traces sent to Application Insights, 0 to 1 (TELEMETRY_SAMPLING_RATIO); decided per trace, so a request keeps its dependency calls.')
+param telemetrySamplingRatio string = '1'
+
 // Scale
 @allowed([
   512
@@ -223,6 +226,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'AZURE_CLIENT_ID'
           value: identityClientId
+        }
+        {
+          name: 'TELEMETRY_SAMPLING_RATIO'
+          value: telemetrySamplingRatio
         }
       ]
     }

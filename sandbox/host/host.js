@@ -186,6 +186,7 @@ async function start() {
   }
   tabOrigin = tabUrl.origin;
   document.getElementById('graph-state').href = config.graphStateUrl;
+  document.getElementById('telemetry').href = config.telemetryUrl;
   const holder = document.getElementById('personas');
   for (const p of config.personas) {
     const label = document.createElement('label');

@@ -26,6 +26,8 @@ Open the Teams tab in the emulated Teams host:   {host_url}
 The tab itself (served like Azure Static Web Apps): {tab_url}
 Handler (the real one, configured as in Azure): {url}
 API reference (its OpenAPI description):         {url}/docs/
+Telemetry (each request and its dependency calls, as Application Insights
+  gets them from the handler):                   {url}/telemetry/
 Emulated Graph state (meetings, chats):          {state_url}
 
 Field worker:   Avery Field, avery@fieldworks.example  (Fieldworks, tenant {FIELD_TENANT})

@@ -6,9 +6,11 @@ use std::error::Error;
 use std::sync::Arc;
 
 use handler::config::Config;
+use handler::otel::Telemetry;
 use handler::secrets::SdkTransport;
 use handler::startup::{AppState, Overrides};
 use serde_json::json;
+use test_support::app_insights::FakeAppInsights;
 use test_support::azure_transport::VaultRedirect;
 use test_support::cloud::Cloud;
 use test_support::directory::{
@@ -93,7 +95,6 @@ impl web::Failures for Switches {
 }
 
 pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box<dyn Error>> {
-    let _logs = handler::telemetry::init();
     let header = identity.header.clone();
     let identity = FakeManagedIdentity::start_on(identity.listener, &header).await?;
     let client_secret = uuid_like();
@@ -103,6 +104,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let graph = Arc::new(graph);
     let tokens = entra.token_endpoint();
     let vault = FakeKeyVault::start(identity.issued_tokens()).await?;
+    let ingestion = Arc::new(FakeAppInsights::start(Some(identity.issued_tokens())).await?);
     vault.set_secret("entra-client-secret", &client_secret);
     vault.set_secret("acs-connection-string", &acs.connection_string());
 
@@ -140,6 +142,20 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         ("KEY_VAULT_URI", VAULT_URI.to_owned()),
         ("IDENTITY_ENDPOINT", identity.endpoint()),
         ("IDENTITY_HEADER", header),
+        // Telemetry as in Azure: to Application Insights (emulated, over https with the test
+        // CA) with the managed identity's token, for the telemetry page.
+        (
+            "APPLICATIONINSIGHTS_CONNECTION_STRING",
+            ingestion.connection_string(),
+        ),
+        (
+            "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+            "Authorization=AAD".to_owned(),
+        ),
+        (
+            "SSL_CERT_FILE",
+            test_support::http::TEST_CA_PEM_PATH.to_owned(),
+        ),
     ]);
     let listener = bind(options.port).await?;
     let address = listener.local_addr()?;
@@ -165,10 +181,15 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     let mut settings = settings;
     settings.insert("FUNCTIONS_CUSTOMHANDLER_PORT", address.port().to_string());
     let config = Config::from_lookup(|name| settings.get(name).cloned())?;
+    let telemetry = Telemetry::build(&config)?.map(Arc::new);
+    let _logs = handler::telemetry::init(telemetry.as_deref());
     let overrides = Overrides {
         sdk_transport: Some(SdkTransport(VaultRedirect::transport(vault.addr()))),
     };
     let state = AppState::build_with(config, overrides)?;
+    if let Some(telemetry) = &telemetry {
+        telemetry.use_identity(state.secrets.clone());
+    }
 
     let api_url = options.api_url.clone().unwrap_or_else(|| url.clone());
     let tab_build = Arc::new(TabBuild::start(web::tab_dir(), web::tab_build_script()));
@@ -190,6 +211,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
         authority: entra.authority(),
         client_id: CLIENT_ID.to_owned(),
         graph_state_url: format!("{}/sandbox/state", graph.endpoint()),
+        telemetry_url: format!("{url}/telemetry/"),
         meeting,
         host_names: web::loopback_host_names(host_listener.local_addr()?.port()),
         failures: Arc::new(Switches {
@@ -226,6 +248,7 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
                 "url": url,
                 "hostUrl": host_url,
                 "referenceUrl": format!("{url}/docs/"),
+                "telemetryUrl": format!("{url}/telemetry/"),
                 "tabUrl": format!("{tab_origin}/"),
                 "graphStateUrl": state_url,
                 "clientId": CLIENT_ID,
@@ -251,7 +274,13 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
 
     // The handler behind the platform's CORS, as the Functions host runs it; the API reference
     // page beside it.
+    let exported: Arc<dyn web::TelemetrySource> = Arc::new(Exported {
+        telemetry: telemetry.clone(),
+        ingestion: ingestion.clone(),
+    });
     let routes = web::reference_routes()
+        .or(web::telemetry_routes(exported))
+        .unify()
         .or(cors::layer(
             AllowedOrigins::new(tab_origins),
             handler::routes::routes(state),
@@ -263,6 +292,26 @@ pub async fn run(options: Options, identity: IdentityEndpoint) -> Result<(), Box
     // Keep the emulation alive until the handler has drained.
     drop((identity, entra, graph, acs, vault));
     Ok(())
+}
+
+/// The telemetry page's data: flush the exporter, then read what the emulated ingestion holds.
+struct Exported {
+    telemetry: Option<Arc<Telemetry>>,
+    ingestion: Arc<FakeAppInsights>,
+}
+
+impl web::TelemetrySource for Exported {
+    fn envelopes(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = serde_json::Value> + Send + '_>> {
+        Box::pin(async move {
+            if let Some(telemetry) = self.telemetry.clone() {
+                // The SDK's flush blocks while the upload runs on this runtime.
+                let _ = tokio::task::spawn_blocking(move || telemetry.force_flush()).await;
+            }
+            serde_json::Value::Array(self.ingestion.envelopes())
+        })
+    }
 }
 
 async fn bind(port: u16) -> Result<tokio::net::TcpListener, Box<dyn Error>> {

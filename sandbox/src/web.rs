@@ -2,7 +2,8 @@
 //! serves it, with its `config.json` and Content-Security-Policy) and the emulated Teams host page
 //! (`sandbox/host/`), which frames the tab and answers TeamsJS with tokens minted here. On the
 //! API's own origin, `/docs/` is the API reference (`sandbox/reference/`), rendered in the
-//! browser from the handler's `/api/openapi.json`.
+//! browser from the handler's `/api/openapi.json`, and `/telemetry/` (`sandbox/telemetry/`) a
+//! waterfall of what the handler exported to the emulated Application Insights.
 //!
 //! The host page and the reference are read from the source tree on every request; the tab is
 //! served from its build (`tab_build`), redone when `tab/` changed, so editing either and
@@ -62,6 +63,45 @@ pub fn reference_routes() -> impl Filter<Extract = (Response,), Error = warp::Re
         .map(move |tail: warp::path::Tail| serve_file(&reference_dir(), tail.as_str(), csp))
 }
 
+/// `sandbox/telemetry/` in the source tree.
+pub fn telemetry_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("telemetry")
+}
+
+/// What the telemetry page shows: every envelope the emulated ingestion accepted, after the
+/// handler's exporter has flushed what it holds.
+pub trait TelemetrySource: Send + Sync {
+    fn envelopes(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + '_>>;
+}
+
+/// `GET /telemetry/…` on the API's origin: a waterfall of each request the handler answered
+/// with its dependency calls, from what the emulated Application Insights received. Sandbox
+/// only, like `/docs/`.
+pub fn telemetry_routes(
+    source: Arc<dyn TelemetrySource>,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+               base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    let envelopes = warp::get()
+        .and(warp::path!("telemetry" / "envelopes.json"))
+        .then(move || {
+            let source = source.clone();
+            async move {
+                let mut response =
+                    warp::Reply::into_response(warp::reply::json(&source.envelopes().await));
+                response
+                    .headers_mut()
+                    .insert("cache-control", HeaderValue::from_static("no-store"));
+                response
+            }
+        });
+    let files = warp::get()
+        .and(warp::path("telemetry"))
+        .and(warp::path::tail())
+        .map(move |tail: warp::path::Tail| serve_file(&telemetry_dir(), tail.as_str(), csp));
+    envelopes.or(files).unify()
+}
+
 /// What the tab server needs to know about the rest of the emulation.
 #[derive(Debug, Clone)]
 pub struct TabSite {
@@ -82,6 +122,8 @@ pub struct HostSite {
     pub authority: String,
     pub client_id: String,
     pub graph_state_url: String,
+    /// The handler's telemetry page (`telemetry_routes`).
+    pub telemetry_url: String,
     pub failures: Arc<dyn Failures>,
     /// The emulated Graph's meeting that a meeting side panel is opened in.
     pub meeting: Value,
@@ -199,6 +241,7 @@ pub fn host_routes(
             json_reply(&json!({
                 "tabUrl": for_config.tab_url,
                 "graphStateUrl": for_config.graph_state_url,
+                "telemetryUrl": for_config.telemetry_url,
                 "personas": personas,
                 "meeting": {
                     "id": meeting["id"],

@@ -14,12 +14,14 @@
 //! - `managed_identity`: the App Service managed-identity endpoint.
 //! - `key_vault`: Key Vault secrets, with the 401 challenge, rotation, 403 and outages.
 //! - `acs`: the ACS Teams token exchange, verifying HMAC signatures as ACS does.
+//! - `app_insights`: Application Insights ingestion, with its schema and Entra checks.
 //! - `azure_transport`: sends the Azure SDK's vault requests to the fake vault.
 //! - `log_hygiene`: the one check that no token or secret, nor a piece of one, was logged.
 
 #![allow(clippy::panic)] // a fake that cannot load its own fixtures is a broken test setup
 
 pub mod acs;
+pub mod app_insights;
 pub mod azure_transport;
 pub mod cloud;
 pub mod consent;

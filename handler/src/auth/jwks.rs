@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tracing::Instrument as _;
 
 use arc_swap::ArcSwapOption;
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
@@ -264,6 +265,7 @@ impl SigningKeys {
 
     async fn fetch_locked(&self) -> Result<usize, FetchError> {
         let result = self.fetch_both().await;
+        crate::otel::metrics::signing_key_refresh(result.is_ok());
         if let Ok(mut status) = self.status.lock() {
             status.attempted = true;
             status.last_error = result.as_ref().err().cloned();
@@ -346,12 +348,18 @@ impl SigningKeys {
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, FetchError> {
+        let span = crate::otel::dependency::span_for("entra", "GET", url);
         let response = self
             .http
             .get(url)
             .send()
+            .instrument(span.clone())
             .await
-            .map_err(|e| FetchError::Unreachable(Arc::new(e)))?;
+            .map_err(|e| {
+                crate::otel::dependency::record_status(&span, None);
+                FetchError::Unreachable(Arc::new(e))
+            })?;
+        crate::otel::dependency::record_status(&span, Some(response.status().as_u16()));
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }

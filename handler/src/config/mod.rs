@@ -9,6 +9,9 @@
 
 mod connection_string;
 mod endpoints;
+mod telemetry;
+
+pub use telemetry::{IngestionAuth, TelemetrySettings};
 
 pub use connection_string::ConnectionString;
 use endpoints::require_tls;
@@ -76,6 +79,9 @@ pub const SETTING_NAMES: &[&str] = &[
     "MANAGED_IDENTITY_ALLOW_IMDS",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    "TELEMETRY_SAMPLING_RATIO",
 ];
 
 #[derive(Debug, Clone)]
@@ -87,6 +93,7 @@ pub struct Config {
     pub secrets: SecretSettings,
     pub managed_identity: ManagedIdentitySettings,
     pub tls: TlsSettings,
+    pub telemetry: TelemetrySettings,
     /// Tunables that are not Function App settings; tests shorten them.
     pub tuning: Tuning,
 }
@@ -283,7 +290,7 @@ impl Config {
             self.entra.client_credential,
             self.acs_endpoint.is_some(),
             acs_has_key,
-        )
+        ) || self.telemetry.sends_with_identity()
     }
 
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -366,17 +373,21 @@ impl Config {
                 .ok_or("is not a directory")
         });
 
+        let telemetry = telemetry::read(&mut reader, managed_identity_client_id);
+
         let needs_managed_identity = managed_identity_needed(
             key_vault_uri.is_some(),
             client_credential,
             acs_endpoint.is_some(),
             acs_connection_string_has_key,
-        );
+        ) || telemetry.sends_with_identity();
         if needs_managed_identity && !allow_imds {
             let purpose = if key_vault_uri.is_some() {
                 "KEY_VAULT_URI is set"
             } else if client_credential == ClientCredentialKind::ManagedIdentity {
                 "ENTRA_CLIENT_CREDENTIAL is managed-identity"
+            } else if telemetry.sends_with_identity() {
+                "APPLICATIONINSIGHTS_AUTHENTICATION_STRING asks for Entra authentication"
             } else {
                 "ACS is configured without an access key"
             };
@@ -431,6 +442,7 @@ impl Config {
                         cert_file,
                         cert_dir,
                     },
+                    telemetry,
                     tuning: Tuning::default(),
                 })
             }

@@ -13,10 +13,11 @@ use warp::{Filter, Rejection, Reply};
 use super::FunctionSpec;
 use super::context::RequestContext;
 use crate::auth::{
-    AmbiguousCredentials, CONSENT_RETRY_HEADER, Caller, TokenValidator, bearer_token,
+    AmbiguousCredentials, AuthError, CONSENT_RETRY_HEADER, Caller, TokenValidator, bearer_token,
 };
 use crate::correlation::CorrelationId;
 use crate::error::{ApiError, ProblemCode};
+use crate::otel;
 use crate::state::AppState;
 
 /// Largest request body accepted, as the contract promises.
@@ -49,6 +50,7 @@ fn function_name(name: &'static str) -> impl Filter<Extract = (), Error = Infall
     warp::any()
         .map(move || {
             tracing::Span::current().record("route", name);
+            otel::name_function(name);
         })
         .untuple_one()
 }
@@ -169,16 +171,17 @@ pub fn caller(
                 let validator = validator.clone();
                 async move {
                     if ambiguous.is_some() {
+                        otel::metrics::token_refused("ambiguous");
                         return Err(warp::reject::custom(ApiError::InvalidToken(
                             "more than one Authorization header".to_owned(),
                         )));
                     }
-                    let token = bearer_token(authorization.as_ref())
-                        .map_err(|e| warp::reject::custom(ApiError::from_auth(e, retry_after)))?;
-                    let validated = validator
-                        .validate(token)
-                        .await
-                        .map_err(|e| warp::reject::custom(ApiError::from_auth(e, retry_after)))?;
+                    let refuse = |e: AuthError| {
+                        otel::metrics::token_refused(otel::metrics::refusal_reason(&e));
+                        warp::reject::custom(ApiError::from_auth(e, retry_after))
+                    };
+                    let token = bearer_token(authorization.as_ref()).map_err(refuse)?;
+                    let validated = validator.validate(token).await.map_err(refuse)?;
                     tracing::Span::current().record(
                         "tenant_id",
                         tracing::field::display(validated.identity.tenant_id),
