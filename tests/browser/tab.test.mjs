@@ -158,6 +158,17 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.ok(chats[0].members.some((m) => m.userId === info.expert.objectId && m.tenantId === info.expert.tenantId));
     assert.match(chats[0].messages[0].body.content, /Pump 7 vibration/);
 
+    // What an operator sees of that session: the sandbox's telemetry page, each request with
+    // the calls it made, from what the emulated Application Insights accepted.
+    const telemetry = await context.newPage();
+    await telemetry.goto(info.telemetryUrl);
+    const meetingRequest = telemetry.locator('section.request', { hasText: 'CreateMeeting' }).first();
+    await meetingRequest.waitFor();
+    assert.ok(await meetingRequest.locator('.row').count() >= 2, 'the request and at least one call it made');
+    await telemetry.locator('section.request', { hasText: 'NotifyChat' }).first().waitFor();
+    await telemetry.locator('section.request', { hasText: 'AcsToken' }).first().waitFor();
+    await screenshot(telemetry, '3c-telemetry-after-the-session');
+
     assert.deepEqual(refused, [], 'only loopback addresses were contacted');
     checkConsole();
   });
