@@ -665,9 +665,20 @@ async fn an_on_behalf_of_token_within_five_minutes_of_expiry_is_not_reused() {
     // Entra may issue a token that lives only five minutes more; it is renewed at once.
     let app = spawn_app().await;
     app.entra.token_endpoint().set_token_lifetime(300);
+    let token = app.field_worker_token().sign();
 
-    assert_eq!(post_meeting(&app).await.status(), 201);
-    assert_eq!(post_meeting(&app).await.status(), 201);
+    assert_eq!(
+        app.create_meeting(&token, &meeting_with_expert())
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        app.create_meeting(&token, &meeting_with_expert())
+            .await
+            .status(),
+        201
+    );
 
     assert_eq!(app.token_requests().len(), 2);
 }
@@ -675,15 +686,18 @@ async fn an_on_behalf_of_token_within_five_minutes_of_expiry_is_not_reused() {
 #[tokio::test]
 async fn a_graph_token_that_graph_refuses_is_dropped_not_reused() {
     // Arrange: the field worker's Graph token is cached, then revoked (sessions ended).
+    // One SSO token throughout, as Teams re-sends it: the cache answers for that token.
     let app = spawn_app().await;
-    assert_eq!(post_meeting(&app).await.status(), 201);
+    let token = app.field_worker_token().sign();
+    let meeting = meeting_with_expert();
+    assert_eq!(app.create_meeting(&token, &meeting).await.status(), 201);
     app.entra
         .token_endpoint()
         .revoke_user(FIELD_TENANT, FIELD_WORKER_OID);
 
     // Act
-    let refused = post_meeting(&app).await;
-    let next = post_meeting(&app).await;
+    let refused = app.create_meeting(&token, &meeting).await;
+    let next = app.create_meeting(&token, &meeting).await;
 
     // Assert: Graph said 401 once; the next request exchanged again and succeeded.
     let body = problem(refused, 502, "upstream_error").await;
