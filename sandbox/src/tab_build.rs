@@ -93,19 +93,9 @@ impl TabBuild {
 
     fn run(&self, out: &Path) -> Result<(), String> {
         self.install_build_tools()?;
-        let output = Command::new("node")
-            .arg(&self.script)
-            .arg(out)
-            .output()
-            .map_err(|e| format!("node could not be started ({e}); install Node.js 20 or later"))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} (run `npm ci` in the repository once)",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ))
-        }
+        run_tool(Command::new("node").arg(&self.script).arg(out), |stderr| {
+            format!("{stderr} (run `npm ci` in the repository once)")
+        })
     }
 }
 
@@ -123,24 +113,30 @@ impl TabBuild {
         eprintln!(
             "sandbox: installing the tab's build tools once (npm ci, from package-lock.json)"
         );
-        let output = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(repository)
-            .output()
-            .map_err(|e| format!("npm could not be started ({e}); install Node.js 20 or later"))?;
-        if output.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "npm ci failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ))
-        }
+        run_tool(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(repository),
+            |stderr| format!("npm ci failed: {stderr}"),
+        )
     }
 
     /// Removes this sandbox's builds (the server tasks holding it outlive `run`).
     pub fn remove(&self) {
         let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Runs a Node.js tool to completion; `failed` words its error output when it fails.
+fn run_tool(command: &mut Command, failed: impl Fn(&str) -> String) -> Result<(), String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let output = command.output().map_err(|e| {
+        format!("{program} could not be started ({e}); install Node.js 20 or later")
+    })?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(String::from_utf8_lossy(&output.stderr).trim()))
     }
 }
 

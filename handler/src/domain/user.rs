@@ -118,3 +118,9 @@ impl UserRef {
         }
     }
 }
+
+/// Whether a user principal name is a B2B guest's (`…#EXT#@tenant`): such a user is a guest of
+/// the directory, and the name is never a mail address.
+pub fn is_guest_user_principal_name(upn: &str) -> bool {
+    upn.to_ascii_uppercase().contains("#EXT#")
+}

@@ -122,7 +122,7 @@ impl GraphClient {
             Ok(entry) => Ok(
                 if entry
                     .user_principal_name
-                    .is_some_and(|upn| upn.to_ascii_uppercase().contains("#EXT#"))
+                    .is_some_and(|upn| crate::domain::is_guest_user_principal_name(&upn))
                 {
                     MemberRole::Guest
                 } else {

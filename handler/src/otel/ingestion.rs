@@ -13,6 +13,7 @@ use bytes::Bytes;
 use opentelemetry_http::{HttpClient, HttpError};
 use secrecy::ExposeSecret;
 
+use crate::error::error_chain;
 use crate::secrets::Secrets;
 
 /// The token scope Application Insights ingestion accepts (Azure Monitor's documented audience;
@@ -121,7 +122,7 @@ impl IngestionClient {
         let mut response = builder
             .send()
             .await
-            .map_err(|e| UploadError::Transport(chain(&e.without_url())))?;
+            .map_err(|e| UploadError::Transport(error_chain(&e.without_url())))?;
         let mut answer = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             answer = answer.header(name, value);
@@ -141,16 +142,4 @@ impl IngestionClient {
             .body(body.freeze())
             .map_err(|e| UploadError::Transport(e.to_string()))
     }
-}
-
-/// An error with its causes, which say why a connection failed (refused, timed out, TLS).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

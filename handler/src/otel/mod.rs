@@ -228,6 +228,8 @@ pub fn request_span(
     correlation_id: &str,
     headers: &HeaderMap,
 ) -> tracing::Span {
+    // Without an exporter the span carries only what the log line shows: the OpenTelemetry
+    // fields would be recorded and formatted into every request's log line for nothing.
     if !enabled() {
         return tracing::info_span!(
             target: REQUEST_TARGET,

@@ -336,7 +336,7 @@ async fn invitation_addresses(
                 .upn
                 .as_ref()
                 .map(UserPrincipalName::as_str)
-                .filter(|upn| !upn.to_ascii_uppercase().contains("#EXT#"))
+                .filter(|upn| !crate::domain::is_guest_user_principal_name(upn))
                 .map(str::to_owned));
         }
         match graph.client.mail_of(&graph.call(), attendee.user_id).await {
