@@ -204,6 +204,10 @@ export class SearchScreen {
   async #pick(index) {
     const person = this.#results[index];
     if (!person) return;
+    // A search still waiting for its debounce or its answer is for text that is now gone: it
+    // must not open the list again over the person just added.
+    clearTimeout(this.#timer);
+    this.#inFlight?.abort();
     this.#close();
     this.#input.value = '';
     if (this.#chosen.has(person.key)) {

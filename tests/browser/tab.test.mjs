@@ -189,6 +189,10 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     assert.match(await note.textContent(), /guest accounts/);
     await screenshot(page, '5-guest-search-explains-itself');
     await pickPerson(tab, 'rob', 'Robin Expert');
+    // The search typed again by pickPerson is still pending when the person is picked; it
+    // must not reopen the list (debounce 300 ms, then the answer).
+    await page.waitForTimeout(800);
+    assert.equal(await tab.getByRole('listbox', { name: 'People found' }).isVisible(), false, 'the list stays closed after a pick');
 
     // The session as for anyone: meeting, chat, calling identity.
     await tab.getByLabel('Subject').fill('Valve 3 inspection');
