@@ -37,9 +37,9 @@ pub fn tab_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tab")
 }
 
-/// `scripts/build-tab.mjs`, which builds `tab/` for serving.
+/// `scripts/tab/build-tab.mjs`, which builds `tab/` for serving.
 pub fn tab_build_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-tab.mjs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tab/build-tab.mjs")
 }
 
 pub fn host_dir() -> PathBuf {
@@ -153,7 +153,7 @@ pub fn teams_frame_ancestors() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The tab's policy, the same as a deployment's (`scripts/stage-tab.py`): its own scripts and
+/// The tab's policy, the same as a deployment's (`scripts/deploy/stage_tab.py`): its own scripts and
 /// styles, the API, photos as blobs, TeamsJS's list of host domains on Microsoft's CDN, and
 /// framing by the emulated host and by Teams. Offline, TeamsJS's fetch of that list fails like
 /// any network fetch and TeamsJS uses the list it ships with; leaving the CDN out instead made

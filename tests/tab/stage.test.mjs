@@ -1,4 +1,4 @@
-// scripts/stage-tab.py, the tab service's predeploy hook: what it stages is what the tab reads.
+// scripts/deploy/stage_tab.py, the tab service's predeploy hook: what it stages is what the tab reads.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../tab/config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SCRIPT = path.join(ROOT, 'scripts', 'stage-tab.py');
+const SCRIPT = path.join(ROOT, 'scripts', 'deploy', 'stage_tab.py');
 const CLIENT = '3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b';
 
 test('the staged tab has its pages, a config.json the tab accepts and a strict CSP', () => {

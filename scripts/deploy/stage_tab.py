@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stage the Teams tab (tab/) for Azure Static Web Apps: the tab as scripts/build-tab.mjs builds
+"""Stage the Teams tab (tab/) for Azure Static Web Apps: the tab as scripts/tab/build-tab.mjs builds
 it (pages and styles as they are, each page's modules bundled by esbuild with the npm packages
 they import, pinned in package-lock.json; `npm ci` is run first when esbuild is not installed),
 plus the two files that depend on the deployment.
@@ -21,7 +21,7 @@ from options, else the environment, else --env-file (e.g. .azure/<env>/.env):
                                                mail?, jobTitle?, organization?}): Graph cannot
                                                search another tenant, so the tab offers these
 
-    python3 scripts/stage-tab.py --out tab/build [--env-file .azure/prod/.env]
+    python3 scripts/deploy/stage_tab.py --out tab/build [--env-file .azure/prod/.env]
 
 Needs Node.js 20 or later and npm. Exit status: 0 staged, 1 refused or the build failed (the
 reason is printed), 2 usage error.
@@ -39,10 +39,10 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TAB = REPO_ROOT / "tab"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-tab.mjs"
+BUILD_SCRIPT = REPO_ROOT / "scripts" / "tab" / "build-tab.mjs"
 
 
 class Refused(Exception):
@@ -163,9 +163,9 @@ def main() -> int:
             partner_experts(pick(args.partner_experts, "TAB_PARTNER_EXPERTS_FILE")),
         )
     except Refused as exc:
-        print(f"stage-tab: refused: {exc}", file=sys.stderr)
+        print(f"stage_tab: refused: {exc}", file=sys.stderr)
         return 1
-    print(f"stage-tab: {args.out} holds the tab for {api_url}")
+    print(f"stage_tab: {args.out} holds the tab for {api_url}")
     return 0
 
 
