@@ -88,12 +88,13 @@ def partner_experts(path: str) -> list[dict]:
 
 
 def content_security_policy(api_origin: str) -> str:
+    """tab/content-security-policy.json with its slots filled: the API's origin, and no framing
+    host besides Teams (the sandbox's `web::tab_csp` fills the same slots with its own)."""
     policy = json.loads((TAB / "content-security-policy.json").read_text(encoding="utf-8"))
-    connect = " ".join(["'self'", api_origin, *policy["connect-src"]])
-    ancestors = " ".join(policy["frame-ancestors"])
-    return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-        f"connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'"
+    slots = {"$API_ORIGIN": [api_origin], "$FRAMING_HOSTS": []}
+    return "; ".join(
+        " ".join([directive["name"], *(source for slot in directive["sources"] for source in slots.get(slot, [slot]))])
+        for directive in policy["directives"]
     )
 
 

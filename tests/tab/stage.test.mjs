@@ -44,7 +44,7 @@ test('the staged tab has its pages, a config.json the tab accepts and a strict C
   assert.match(csp, /connect-src 'self' https:\/\/func-abc\.azurewebsites\.net https:\/\/res\.cdn\.office\.net;/);
   assert.match(csp, /frame-ancestors https:\/\/teams\.microsoft\.com .*https:\/\/\*\.cloud\.microsoft/);
   assert.match(csp, /script-src 'self';/);
-  assert.doesNotMatch(csp, /unsafe|\*;|http:/);
+  assert.doesNotMatch(csp, /unsafe|\*;|http:|\$/);
 });
 
 test('staging refuses an http API or a client id that is not a GUID', () => {
