@@ -49,6 +49,8 @@ import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from env_file import read_env_file
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{\{([A-Z0-9_]+)\}\}")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -61,21 +63,6 @@ ICONS = {"color.png": (192, 192), "outline.png": (32, 32)}
 
 class Refused(Exception):
     pass
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key] = value
-    return values
 
 
 def first(*candidates: str | None) -> str:

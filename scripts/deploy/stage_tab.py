@@ -39,6 +39,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from env_file import read_env_file
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAB = REPO_ROOT / "tab"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -47,20 +49,6 @@ BUILD_SCRIPT = REPO_ROOT / "scripts" / "tab" / "build-tab.mjs"
 
 class Refused(Exception):
     pass
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip().removeprefix("export ").strip()] = value
-    return values
 
 
 def origin(url: str, name: str) -> str:
