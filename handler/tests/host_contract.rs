@@ -123,7 +123,7 @@ fn build_package(label: &str) -> PathBuf {
     copy_tree(&root.join("scripts"), &scratch.join("scripts"));
     std::fs::copy(root.join("host.json"), scratch.join("host.json")).unwrap();
     let output = Command::new("bash")
-        .arg(scratch.join("scripts/package.sh"))
+        .arg(scratch.join("scripts/deploy/package.sh"))
         .env("HANDLER_BIN", env!("CARGO_BIN_EXE_handler"))
         .env("SKIP_CHECK", "1")
         .output()
