@@ -1,6 +1,6 @@
 //! The Functions host contract, played by this test since Core Tools cannot run here.
 //!
-//! It packages the app with `scripts/package.sh` (in a scratch copy of the repository, with the
+//! It packages the app with `scripts/deploy/package.sh` (in a scratch copy of the repository, with the
 //! binary cargo built for this test), reads `dist/host.json` and every `dist/*/function.json`
 //! as the host does, starts `dist/handler` the way the host starts a custom handler (its working
 //! directory, its arguments, `FUNCTIONS_CUSTOMHANDLER_PORT`), waits for it to answer on `/`
