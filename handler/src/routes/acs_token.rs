@@ -5,14 +5,14 @@ use utoipa::ToSchema;
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
 use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
+use super::spec::{FunctionSpec, boxed};
 use crate::domain::Guid;
 use crate::error::{ApiError, ProblemCode};
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "AcsToken",
     route: "acs/token",
     methods: &[Method::POST],
@@ -22,7 +22,14 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
         UPSTREAM_PROBLEMS,
         &[ProblemCode::ServicePrincipalMissing],
     ],
+    filter: |state, _| boxed(route(state.clone())),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 /// An ACS access token of the signed-in Teams user.
 #[derive(Serialize, ToSchema)]
@@ -57,7 +64,7 @@ struct IssuedToken<'a> {
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(FUNCTION, &state).then(|context: RequestContext| Box::pin(exchange(context)))
+    protected(SPEC, &state).then(|context: RequestContext| Box::pin(exchange(context)))
 }
 
 async fn exchange(context: RequestContext) -> Result<warp::reply::Response, ApiError> {

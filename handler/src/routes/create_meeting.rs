@@ -17,10 +17,10 @@ use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
 use super::context::{Graph, RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use super::json_body::{BODY_PROBLEMS, json_body};
+use super::spec::{FunctionSpec, boxed};
 use crate::domain::{
     Guid, LobbyBypass, MeetingRole, MeetingWindow, UserPrincipalName, parse_guid, utc,
 };
@@ -31,13 +31,20 @@ use crate::graph::meetings::{
 };
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "CreateMeeting",
     route: "meetings",
     methods: &[Method::POST],
     allow: "POST",
     problems: &[CALLER_PROBLEMS, BODY_PROBLEMS, UPSTREAM_PROBLEMS],
+    filter: |state, _| boxed(route(state.clone())),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 pub(crate) const MAX_PARTICIPANTS: usize = 50;
 pub(crate) const MAX_SUBJECT_CHARS: usize = 255;
@@ -223,7 +230,7 @@ impl From<OnlineMeeting> for Outcome {
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(FUNCTION, &state)
+    protected(SPEC, &state)
         .and(json_body::<CreateMeeting>(
             state.config.tuning.body_read_timeout,
         ))

@@ -5,20 +5,28 @@ use warp::{Filter, Rejection, Reply};
 
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected_with_param;
-use super::get_user_profile::{parse_user, per_user_cache};
-use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
+use super::problems::GRAPH_READ_PROBLEMS;
+use super::spec::{FunctionSpec, boxed};
+use super::users::{parse_user, per_user_cache};
 use crate::domain::UserRef;
 use crate::error::ApiError;
 use crate::graph;
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "GetUserPhoto",
     route: "users/{id}/photo",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
+    filter: |state, _| boxed(route(state.clone())),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 /// How long a browser may keep a photo (for the same `Authorization` only).
 pub(crate) const PHOTO_CACHE_CONTROL: &str = "private, max-age=3600";
@@ -69,7 +77,7 @@ impl utoipa::ToSchema for Image {}
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected_with_param(FUNCTION, &state).then(photo)
+    protected_with_param(SPEC, &state).then(photo)
 }
 
 async fn photo(id: String, context: RequestContext) -> Result<warp::reply::Response, ApiError> {

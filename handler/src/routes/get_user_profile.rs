@@ -8,20 +8,29 @@ use warp::{Filter, Rejection, Reply};
 
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected_with_param;
-use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
+use super::problems::GRAPH_READ_PROBLEMS;
+use super::spec::{FunctionSpec, boxed};
+use super::users::{parse_user, per_user_cache};
 use crate::domain::UserRef;
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::users::Profile;
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "GetUserProfile",
     route: "users/{id}",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
+    filter: |state, _| boxed(route(state.clone())),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 /// How long a browser may keep a profile (for the same `Authorization` only).
 pub(crate) const PROFILE_CACHE_CONTROL: &str = "private, max-age=300";
@@ -48,16 +57,7 @@ pub(crate) const PROFILE_CACHE_CONTROL: &str = "private, max-age=300";
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected_with_param(FUNCTION, &state).then(profile)
-}
-
-/// `{id}` as a user, or 400.
-pub fn parse_user(id: &str) -> Result<UserRef, ApiError> {
-    UserRef::parse(id).ok_or_else(|| {
-        ApiError::BadRequest(
-            "The user id must be `me`, an object id (GUID) or a user principal name.".to_owned(),
-        )
-    })
+    protected_with_param(SPEC, &state).then(profile)
 }
 
 /// The Graph path the route would call for `{id}`, after the same parsing. Public for fuzzing
@@ -86,20 +86,6 @@ async fn profile(id: String, context: RequestContext) -> Result<warp::reply::Res
         Ok(response)
     })
     .await
-}
-
-/// Lets the browser keep a per-user answer, but only for the same `Authorization`: a shared
-/// browser must not show one user's answer to the next (RFC 9111 §4.1).
-pub fn per_user_cache(response: &mut warp::reply::Response, cache_control: &'static str) {
-    let headers = response.headers_mut();
-    headers.insert(
-        warp::http::header::CACHE_CONTROL,
-        warp::http::HeaderValue::from_static(cache_control),
-    );
-    headers.insert(
-        warp::http::header::VARY,
-        warp::http::HeaderValue::from_static("Authorization"),
-    );
 }
 
 #[cfg(test)]

@@ -15,23 +15,30 @@ use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
 use super::context::{Graph, RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use super::json_body::{BODY_PROBLEMS, json_body};
+use super::spec::{FunctionSpec, boxed};
 use crate::domain::{Guid, MessageText, parse_guid};
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::chats::{Member, MemberRole};
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "NotifyChat",
     route: "notifications/chat",
     methods: &[Method::POST],
     allow: "POST",
     problems: &[CALLER_PROBLEMS, BODY_PROBLEMS, UPSTREAM_PROBLEMS],
+    filter: |state, _| boxed(route(state.clone())),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 pub(crate) const MAX_RECIPIENTS: usize = 20;
 pub(crate) const MAX_LINK_TITLE_CHARS: usize = 200;
@@ -215,7 +222,7 @@ struct Notified {
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(FUNCTION, &state)
+    protected(SPEC, &state)
         .and(json_body::<NotifyChat>(
             state.config.tuning.body_read_timeout,
         ))

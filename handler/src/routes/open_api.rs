@@ -12,7 +12,7 @@
 //! it, so it is built once and served as it is.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -29,22 +29,27 @@ use warp::reply::Response as Reply;
 use warp::{Filter, Rejection};
 
 use super::filters::{MAX_BODY_BYTES, function};
-use super::{
-    ANY_PROBLEMS, FUNCTIONS, FunctionSpec, acs_token, create_meeting, get_user_photo,
-    get_user_profile, health, notify_chat, search_contacts, token_validate,
-};
+use super::problems::ANY_PROBLEMS;
+use super::spec::{FunctionSpec, boxed};
 use crate::auth::CONSENT_RETRY_HEADER;
 use crate::correlation::RESPONSE_HEADER;
 use crate::domain::UserRef;
 use crate::error::{ApiError, Problem, ProblemCode};
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "OpenApi",
     route: "openapi.json",
     methods: &[Method::GET],
     allow: "GET",
     problems: &[],
+    filter: |_, functions| boxed(route(functions)),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 /// The name of the security scheme: Entra ID's OAuth 2.0, as a Teams tab's SSO token is.
 pub const SECURITY_SCHEME: &str = "entraId";
@@ -72,17 +77,6 @@ const CACHE_CONTROL: &str = "public, max-age=3600";
         license(name = "MIT", identifier = "MIT"),
     ),
     servers((url = "/", description = "The Function App (or local host) serving this document")),
-    paths(
-        health::route,
-        token_validate::route,
-        create_meeting::route,
-        notify_chat::route,
-        search_contacts::route,
-        get_user_profile::route,
-        get_user_photo::route,
-        acs_token::route,
-        route,
-    ),
     components(schemas(Problem, UserRef)),
     tags(
         (name = "health", description = "Liveness and readiness."),
@@ -93,7 +87,6 @@ const CACHE_CONTROL: &str = "public, max-age=3600";
         (name = "calling", description = "Azure Communication Services as the Teams user."),
         (name = "description", description = "This document."),
     ),
-    modifiers(&EntraId, &Problems, &EveryAnswer),
 )]
 struct Description;
 
@@ -112,9 +105,14 @@ struct Description;
             headers(("Cache-Control" = String, description = "`public, max-age=3600`"))),
     ),
 )]
-pub fn route() -> impl Filter<Extract = (Reply,), Error = Rejection> + Clone {
-    function(FUNCTION).map(|| {
-        let mut response = Reply::new(DOCUMENT.clone().into());
+pub fn route(
+    functions: &'static [FunctionSpec],
+) -> impl Filter<Extract = (Reply,), Error = Rejection> + Clone {
+    // Built on the first request rather than at start-up, which it need not slow down.
+    let document = Arc::new(OnceLock::new());
+    function(SPEC).map(move || {
+        let body = document.get_or_init(|| Bytes::from(document_json(functions)));
+        let mut response = Reply::new(body.clone().into());
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -128,18 +126,24 @@ pub fn route() -> impl Filter<Extract = (Reply,), Error = Rejection> + Clone {
     })
 }
 
-/// The document, built once.
-static DOCUMENT: LazyLock<Bytes> = LazyLock::new(|| Bytes::from(document_json()));
-
-/// The description of every function.
-pub fn document() -> Document {
-    Description::openapi()
+/// The description of `functions`: each one's operation and schemas, then what the document
+/// adds to all of them (the security scheme, the problem answers, the headers of every answer).
+pub fn document(functions: &[FunctionSpec]) -> Document {
+    let mut document = Description::openapi();
+    for function in functions {
+        document.merge((function.describe)());
+    }
+    let modifiers: [&dyn Modify; 3] = [&EntraId, &Problems(functions), &EveryAnswer(functions)];
+    for modifier in modifiers {
+        modifier.modify(&mut document);
+    }
+    document
 }
 
 /// The document as served and as committed in `docs/openapi.json`: pretty-printed JSON with a
 /// final newline.
-pub fn document_json() -> String {
-    let mut text = document()
+pub fn document_json(functions: &[FunctionSpec]) -> String {
+    let mut text = document(functions)
         .to_pretty_json()
         .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"));
     text.push('\n');
@@ -183,12 +187,12 @@ impl Modify for EntraId {
 /// Each operation's problem answers, from its `FunctionSpec`: one response per status, shared
 /// as a component named after its codes (`InvalidTokenOrInteractionRequired`), with the
 /// headers those codes send and an example of each.
-struct Problems;
+struct Problems<'a>(&'a [FunctionSpec]);
 
-impl Modify for Problems {
+impl Modify for Problems<'_> {
     fn modify(&self, openapi: &mut Document) {
         let mut responses = BTreeMap::new();
-        for spec in FUNCTIONS {
+        for spec in self.0 {
             let path = format!("/api/{}", spec.route);
             let Some(item) = openapi.paths.paths.get_mut(&path) else {
                 continue;
@@ -431,12 +435,13 @@ fn example(code: ProblemCode) -> ApiError {
 /// What every answer carries, and the request headers every operation reads: added to each
 /// operation and response, the shared ones included. Every header the document lists is sent
 /// every time, so each is `required`.
-struct EveryAnswer;
+struct EveryAnswer<'a>(&'a [FunctionSpec]);
 
-impl Modify for EveryAnswer {
+impl Modify for EveryAnswer<'_> {
     fn modify(&self, openapi: &mut Document) {
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let spec = FUNCTIONS
+            let spec = self
+                .0
                 .iter()
                 .find(|spec| format!("/api/{}", spec.route) == *path);
             for method in spec.map_or(&[][..], |s| s.methods) {
@@ -580,8 +585,10 @@ mod tests {
     /// The limits written next to the fields are the ones the validation code uses.
     #[test]
     fn the_documented_limits_are_the_code_s() {
-        use super::super::{create_meeting as meeting, notify_chat as chat, search_contacts};
-        let document: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        use crate::routes::{
+            FUNCTIONS, create_meeting as meeting, notify_chat as chat, search_contacts,
+        };
+        let document: serde_json::Value = serde_json::from_str(&document_json(FUNCTIONS)).unwrap();
         let schema = |name: &str| document["components"]["schemas"][name].clone();
         let contacts = &document["paths"]["/api/contacts"]["get"]["parameters"];
         let parameter = |name: &str| {
@@ -650,7 +657,7 @@ mod tests {
 
     #[test]
     fn the_document_holds_no_setting() {
-        let text = document_json();
+        let text = document_json(crate::routes::FUNCTIONS);
         // The schema is the same whatever the deployment: nothing of a configuration.
         for setting in [
             "127.0.0.1",

@@ -11,19 +11,27 @@ use warp::{Filter, Rejection, Reply};
 
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected;
-use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
+use super::problems::GRAPH_READ_PROBLEMS;
+use super::spec::{FunctionSpec, boxed};
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::people::{Contact, Person};
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "SearchContacts",
     route: "contacts",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
+    filter: |state, _| boxed(route(state.clone())),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 pub(crate) const MAX_QUERY_CHARS: usize = 100;
 pub(crate) const DEFAULT_TOP: usize = 10;
@@ -115,7 +123,7 @@ fn branch<T>(
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(FUNCTION, &state)
+    protected(SPEC, &state)
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .then(search)
 }

@@ -8,20 +8,27 @@ use warp::{Filter, Rejection, Reply};
 
 use utoipa::ToSchema;
 
-use super::FunctionSpec;
 use super::context::RequestContext;
 use super::filters::{CALLER_PROBLEMS, protected};
+use super::spec::{FunctionSpec, boxed};
 use crate::auth::TokenVersion;
 use crate::domain::Guid;
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+pub const SPEC: FunctionSpec = FunctionSpec {
     name: "TokenValidate",
     route: "token/validate",
     methods: &[Method::POST],
     allow: "POST",
     problems: &[CALLER_PROBLEMS],
+    filter: |state, _| boxed(route(state.clone())),
+    describe: <Described as utoipa::OpenApi>::openapi,
 };
+
+/// The operation of `route`, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(route))]
+struct Described;
 
 /// Who the backend thinks the caller is. Identify a user by `(tenantId, objectId)`: the same
 /// person has a different `objectId` in each tenant.
@@ -64,7 +71,7 @@ struct ValidatedToken<'a> {
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(FUNCTION, &state).map(|context: RequestContext| describe(&context))
+    protected(SPEC, &state).map(|context: RequestContext| describe(&context))
 }
 
 fn describe(context: &RequestContext) -> warp::reply::Response {
