@@ -97,7 +97,7 @@ impl AppState {
                 cache_capacity: config.tuning.delegated_token_cache_capacity,
             },
         ));
-        let graph = Arc::new(GraphClient::new(
+        let graph_client = Arc::new(GraphClient::new(
             http,
             &config.graph_endpoint,
             config.tuning.upstream_retry_backoff,
@@ -107,7 +107,7 @@ impl AppState {
             validator,
             secrets,
             obo,
-            graph,
+            graph: graph_client,
             acs,
         })
     }

@@ -17,7 +17,8 @@ use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
-use super::context::{Graph, RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::caller_graph::CallerGraph;
+use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use super::json_body::{BODY_PROBLEMS, json_body};
 use super::spec::{FunctionSpec, boxed};
@@ -54,7 +55,6 @@ const MEETING_POLL_MAX_WAIT: std::time::Duration = std::time::Duration::from_sec
 /// What the invitation path keeps back for its own answer: polling stops this long before the
 /// request deadline, so the 201 is sent in time.
 const ANSWER_RESERVE: std::time::Duration = std::time::Duration::from_secs(2);
-const MEETING_NOT_FOUND: &str = "The meeting could not be found.";
 
 /// The request body. Unknown fields are refused, so a typo cannot go unnoticed.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -246,18 +246,18 @@ async fn create(
     if meeting.send_invites {
         // Not all under `within_deadline`: once the event exists, the answer must be a 201, and
         // the invitation path keeps to the deadline itself.
-        let graph = within_deadline(deadline, graph::SERVICE, context.graph()).await?;
+        let caller_graph =
+            within_deadline(deadline, graph::SERVICE, context.caller_graph()).await?;
         let own_tenant = context.caller.identity.tenant_id;
-        let outcome = create_with_invitations(&graph, &meeting, own_tenant, deadline).await?;
+        let outcome =
+            create_with_invitations(&caller_graph, &meeting, own_tenant, deadline).await?;
         return Ok(answer(outcome, &meeting));
     }
     within_deadline(deadline, graph::SERVICE, async {
-        let graph = context.graph().await?;
-        let created = graph
-            .client
-            .create_online_meeting(&graph.call(), &meeting.online_meeting())
-            .await
-            .map_err(|e| graph.error(&e, &["OnlineMeetings.ReadWrite"], MEETING_NOT_FOUND))?;
+        let caller_graph = context.caller_graph().await?;
+        let created = caller_graph
+            .create_online_meeting(&meeting.online_meeting())
+            .await?;
         Ok(answer(created.into(), &meeting))
     })
     .await
@@ -267,7 +267,7 @@ async fn create(
 /// meeting's lobby and presenters. Only what happens before the event exists can fail the
 /// request.
 async fn create_with_invitations(
-    graph: &Graph<'_>,
+    caller_graph: &CallerGraph<'_>,
     meeting: &ValidMeeting,
     own_tenant: Uuid,
     deadline: tokio::time::Instant,
@@ -275,16 +275,14 @@ async fn create_with_invitations(
     let (addresses, incomplete) = within_deadline(
         deadline,
         graph::SERVICE,
-        invitation_addresses(graph, meeting, own_tenant),
+        invitation_addresses(caller_graph, meeting, own_tenant),
     )
     .await?;
-    let event = within_deadline(deadline, graph::SERVICE, async {
-        graph
-            .client
-            .create_event(&graph.call(), &meeting.event(&addresses))
-            .await
-            .map_err(|e| graph.error(&e, &["Calendars.ReadWrite"], MEETING_NOT_FOUND))
-    })
+    let event = within_deadline(
+        deadline,
+        graph::SERVICE,
+        caller_graph.create_event(&meeting.event(&addresses)),
+    )
     .await?;
     let incomplete = incomplete.then_some(MeetingWarning::InvitationsIncomplete);
     // From here on the invitations are out.
@@ -295,7 +293,7 @@ async fn create_with_invitations(
     let settings = meeting.online_meeting().settings();
     let applied = tokio::time::timeout_at(
         poll_until,
-        apply_settings(graph, &settings, &event, poll_until),
+        apply_settings(caller_graph, &settings, &event, poll_until),
     )
     .await;
     let fallback = |join_web_url: Option<String>| Outcome {
@@ -332,7 +330,7 @@ async fn create_with_invitations(
 /// mail address, and a guest's `…#EXT#@…` never is). Someone of another organization cannot be
 /// looked up there, so their `upn` is used when it can be a mail address.
 async fn invitation_addresses(
-    graph: &Graph<'_>,
+    caller_graph: &CallerGraph<'_>,
     meeting: &ValidMeeting,
     own_tenant: Uuid,
 ) -> Result<(Vec<String>, bool), ApiError> {
@@ -346,15 +344,7 @@ async fn invitation_addresses(
                 .filter(|upn| !crate::domain::is_guest_user_principal_name(upn))
                 .map(str::to_owned));
         }
-        match graph.client.mail_of(&graph.call(), attendee.user_id).await {
-            Ok(mail) => Ok(mail),
-            Err(crate::upstream::UpstreamError::NotFound { .. }) => Ok(None),
-            Err(error) => Err(graph.error(
-                &error,
-                &["User.ReadBasic.All"],
-                "A participant was not found.",
-            )),
-        }
+        caller_graph.mail_of(attendee.user_id).await
     });
     let found = futures_util::future::try_join_all(lookups).await?;
     let incomplete = found.iter().any(Option::is_none);
@@ -376,19 +366,17 @@ struct Unapplied {
 /// Finds the event's join URL and online meeting, polling both until `until`, then patches the
 /// lobby bypass and presenters. Graph errors other than "not there yet" end the attempt.
 async fn apply_settings(
-    graph: &Graph<'_>,
+    caller_graph: &CallerGraph<'_>,
     settings: &MeetingSettings<'_>,
     event: &Event,
     until: tokio::time::Instant,
 ) -> Result<OnlineMeeting, Unapplied> {
-    let call = graph.call();
     let mut wait = MEETING_POLL_FIRST_WAIT;
     let mut join_url = event.join_url().map(str::to_owned);
     let online = loop {
         if join_url.is_none() {
-            join_url = graph
-                .client
-                .event_join_url(&call, &event.id)
+            join_url = caller_graph
+                .event_join_url(&event.id)
                 .await
                 .map_err(|error| Unapplied {
                     join_url: None,
@@ -396,7 +384,7 @@ async fn apply_settings(
                 })?;
         }
         if let Some(url) = &join_url {
-            match graph.client.find_online_meeting(&call, url).await {
+            match caller_graph.find_online_meeting(url).await {
                 Ok(Some(online)) => break online,
                 Ok(None) => {}
                 Err(error) => {
@@ -416,11 +404,7 @@ async fn apply_settings(
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(MEETING_POLL_MAX_WAIT);
     };
-    match graph
-        .client
-        .update_settings(&call, &online.id, settings)
-        .await
-    {
+    match caller_graph.update_settings(&online.id, settings).await {
         Ok(()) => Ok(online),
         Err(error) => Err(Unapplied {
             join_url: Some(online.join_web_url),
@@ -543,9 +527,9 @@ mod tests {
             {"userId": "0b1d0000-0000-4000-8000-000000000003"}
         ]);
         let meeting = request(body).unwrap();
-        let graph = serde_json::to_value(meeting.online_meeting()).unwrap();
+        let sent = serde_json::to_value(meeting.online_meeting()).unwrap();
         assert_eq!(
-            graph,
+            sent,
             json!({
                 "subject": "Pump 7 inspection",
                 "startDateTime": "2026-11-26T14:00:00Z",

@@ -83,18 +83,8 @@ pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Re
 async fn photo(id: String, context: RequestContext) -> Result<warp::reply::Response, ApiError> {
     let user = parse_user(&id)?;
     within_deadline(context.deadline, graph::SERVICE, async {
-        let graph = context.graph().await?;
-        let photo = graph
-            .client
-            .get_photo(&graph.call(), &user)
-            .await
-            .map_err(|e| {
-                graph.error(
-                    &e,
-                    &["User.ReadBasic.All"],
-                    "The user has no photo, or was not found.",
-                )
-            })?;
+        let caller_graph = context.caller_graph().await?;
+        let photo = caller_graph.get_photo(&user).await?;
         let Some(content_type) = servable_image_type(&photo.content_type) else {
             tracing::warn!(
                 content_type = %photo.content_type.chars().take(64).collect::<String>(),

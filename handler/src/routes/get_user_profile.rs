@@ -69,18 +69,8 @@ pub fn user_path(id: &str) -> Result<String, ApiError> {
 async fn profile(id: String, context: RequestContext) -> Result<warp::reply::Response, ApiError> {
     let user = parse_user(&id)?;
     within_deadline(context.deadline, graph::SERVICE, async {
-        let graph = context.graph().await?;
-        // The signed-in user's job title, department and office need User.Read; other users'
-        // basic profiles User.ReadBasic.All.
-        let permission = match user {
-            UserRef::Me => "User.Read",
-            _ => "User.ReadBasic.All",
-        };
-        let profile = graph
-            .client
-            .get_user(&graph.call(), &user)
-            .await
-            .map_err(|e| graph.error(&e, &[permission], "The user was not found."))?;
+        let caller_graph = context.caller_graph().await?;
+        let profile = caller_graph.get_user(&user).await?;
         let mut response = warp::reply::json(&profile).into_response();
         per_user_cache(&mut response, PROFILE_CACHE_CONTROL);
         Ok(response)

@@ -2,7 +2,7 @@
 //! `create_meeting`), each exporting its `SPEC`; `FUNCTIONS` lists them and the router composes
 //! them. The modules the functions share are leaves: `spec` (what a function declares),
 //! `filters` (path, method, caller, body limit), `context` (what a protected handler works
-//! with), `json_body`, `problems` (shared problem groups), `users` (the user functions' `{id}`).
+//! with), `caller_graph` (Graph as the caller), `json_body`, `problems` (shared problem groups), `users` (the user functions' `{id}`).
 //!
 //! Adding a function is its module (filter, handler, `#[utoipa::path]`, `SPEC`), one line in
 //! `FUNCTIONS` beside its `mod` line, and its `functions/<Name>/function.json`; the tests fail
@@ -13,6 +13,7 @@
 //! answers a wrong method with 405 and `Allow` rather than falling through to 404.
 
 pub mod acs_token;
+pub mod caller_graph;
 pub mod context;
 pub mod create_meeting;
 pub mod filters;

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use warp::http::{Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
-use super::context::{Graph, RequestContext, UPSTREAM_PROBLEMS, within_deadline};
+use super::caller_graph::CallerGraph;
+use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use super::json_body::{BODY_PROBLEMS, json_body};
 use super::spec::{FunctionSpec, boxed};
@@ -235,19 +236,14 @@ async fn notify(
 ) -> Result<warp::reply::Response, ApiError> {
     let notification = validate(body)?;
     within_deadline(context.deadline, graph::SERVICE, async {
-        let graph = context.graph().await?;
+        let caller_graph = context.caller_graph().await?;
         let chat_id = match notification.target {
             Target::Chat(chat_id) => chat_id,
-            Target::People(people) => open_chat(&graph, &context, &people).await?,
+            Target::People(people) => open_chat(&caller_graph, &context, &people).await?,
         };
-        let message_id = graph
-            .client
-            .send_chat_message(&graph.call(), &chat_id, &notification.html)
-            .await
-            .map_err(|e| {
-                not_in_chat(&graph, &e)
-                    .unwrap_or_else(|| graph.error(&e, &["ChatMessage.Send"], NO_SUCH_CHAT))
-            })?;
+        let message_id = caller_graph
+            .send_chat_message(&chat_id, &notification.html)
+            .await?;
         let body = Notified {
             chat_id,
             message_id,
@@ -257,48 +253,21 @@ async fn notify(
     .await
 }
 
-const NO_SUCH_CHAT: &str = "The chat does not exist or the caller is not in it. A meeting's chat \
-    takes its people as they join the meeting: join it first.";
-
-/// Teams answers 403 to a sender who is not on the chat's roster (an ACL check), although the
-/// token carries ChatMessage.Send. To the caller that is the same as a chat that does not exist
-/// (404): whether a chat they are not in exists is not theirs to learn.
-fn not_in_chat(graph: &Graph<'_>, error: &crate::graph::Error) -> Option<ApiError> {
-    let refused = matches!(
-        error,
-        crate::upstream::UpstreamError::Status { status: 403, .. }
-    );
-    (refused && graph.grants("ChatMessage.Send") == Some(true))
-        .then(|| ApiError::NotFound(NO_SUCH_CHAT.to_owned()))
-}
-
 /// Creates the chat, or gets the existing one-on-one chat back. Recipients of the caller's own
 /// tenant are looked up first, since a guest among them must join with the `guest` role or Graph
 /// refuses the whole chat.
 async fn open_chat(
-    graph: &Graph<'_>,
+    caller_graph: &CallerGraph<'_>,
     context: &RequestContext,
     people: &[(Uuid, Option<Uuid>)],
 ) -> Result<String, ApiError> {
     let own_tenant = context.caller.identity.tenant_id;
-    let not_found = "A recipient was not found.";
-    let caller_role = async {
-        graph
-            .client
-            .my_member_role(&graph.call())
-            .await
-            .map_err(|e| graph.error(&e, &["User.Read"], "The signed-in user was not found."))
-    };
     let members =
         futures_util::future::try_join_all(people.iter().map(|(user, tenant)| async move {
             let federated = tenant.filter(|t| *t != own_tenant);
             let role = match federated {
                 Some(_) => MemberRole::Owner,
-                None => graph
-                    .client
-                    .member_role(&graph.call(), *user)
-                    .await
-                    .map_err(|e| graph.error(&e, &["User.ReadBasic.All"], not_found))?,
+                None => caller_graph.member_role(*user).await?,
             };
             Ok::<_, ApiError>(Member {
                 user_id: *user,
@@ -306,17 +275,13 @@ async fn open_chat(
                 role,
             })
         }));
-    let (caller_role, members) = futures_util::try_join!(caller_role, members)?;
+    let (caller_role, members) = futures_util::try_join!(caller_graph.my_member_role(), members)?;
     let caller = Member {
         user_id: context.caller.identity.object_id,
         tenant_id: None,
         role: caller_role,
     };
-    graph
-        .client
-        .find_or_create_chat(&graph.call(), caller, &members)
-        .await
-        .map_err(|e| graph.error(&e, &["Chat.Create"], not_found))
+    caller_graph.find_or_create_chat(caller, &members).await
 }
 
 /// The HTML message body sent to Graph for a `NotifyChat` request body, after the same parsing

@@ -381,7 +381,7 @@ fn problem_headers(codes: &[ProblemCode]) -> Vec<(&'static str, Header)> {
 
 /// A representative error of each code, whose problem body is the document's example.
 fn example(code: ProblemCode) -> ApiError {
-    let graph = crate::graph::SERVICE;
+    let service = crate::graph::SERVICE;
     match code {
         ProblemCode::BadRequest => {
             ApiError::BadRequest("Field `subject` must be 1 to 255 characters.".to_owned())
@@ -414,12 +414,12 @@ fn example(code: ProblemCode) -> ApiError {
             limit: MAX_BODY_BYTES,
         },
         ProblemCode::Throttled => ApiError::Throttled {
-            service: graph,
+            service,
             retry_after: Duration::from_secs(4),
         },
         ProblemCode::Internal => ApiError::Internal("example".into()),
         ProblemCode::UpstreamError => ApiError::Upstream {
-            service: graph,
+            service,
             status: 403,
             code: "Authorization_RequestDenied".to_owned(),
         },
@@ -428,7 +428,7 @@ fn example(code: ProblemCode) -> ApiError {
             reason: String::new(),
             retry_after: Duration::from_secs(10),
         },
-        ProblemCode::UpstreamTimeout => ApiError::UpstreamTimeout { service: graph },
+        ProblemCode::UpstreamTimeout => ApiError::UpstreamTimeout { service },
     }
 }
 
