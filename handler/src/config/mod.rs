@@ -26,6 +26,8 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 use uuid::Uuid;
 
+use crate::domain::Guid;
+
 /// Port the handler listens on when the Functions host does not set one.
 const DEFAULT_PORT: u16 = 3000;
 const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
@@ -560,12 +562,9 @@ impl<L: Fn(&str) -> Option<String>> Reader<'_, L> {
 }
 
 fn parse_guid(value: &str) -> Result<Uuid, &'static str> {
-    // Entra ids are always the hyphenated 8-4-4-4-12 form; `Uuid::parse_str` also takes braces
-    // and URNs, which would only hide a copy-paste mistake.
-    if value.len() != 36 {
-        return Err("is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
-    }
-    Uuid::try_parse(value).map_err(|_| "is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+    Guid::parse(value)
+        .map(Uuid::from)
+        .ok_or("is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
 }
 
 fn parse_allowed_tenants(value: &str) -> Result<AllowedTenants, &'static str> {

@@ -1,4 +1,4 @@
-//! A meeting's time window, its lobby rule and its participants' roles.
+//! A meeting's subject, time window, lobby rule and its participants' roles.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -6,6 +6,34 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 const MAX_DURATION: time::Duration = time::Duration::hours(24);
+
+pub const MAX_SUBJECT_CHARS: usize = 255;
+
+/// A meeting's subject: 1 to 255 characters once trimmed, no control characters (Teams shows it
+/// as one line, in invitations too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingSubject(String);
+
+impl MeetingSubject {
+    /// The error names the field for the caller.
+    pub fn parse(text: &str) -> Result<MeetingSubject, String> {
+        let subject = text.trim();
+        let chars = subject.chars().count();
+        if chars == 0 || chars > MAX_SUBJECT_CHARS {
+            return Err(format!(
+                "Field `subject` must be 1 to {MAX_SUBJECT_CHARS} characters."
+            ));
+        }
+        if subject.chars().any(char::is_control) {
+            return Err("Field `subject` must not contain control characters.".to_owned());
+        }
+        Ok(MeetingSubject(subject.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Start and end of a session: end after start, at most 24 hours later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

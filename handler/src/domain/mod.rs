@@ -6,8 +6,10 @@ mod meeting;
 mod message;
 mod user;
 
-pub use ids::{GUID_PATTERN, Guid, parse_guid};
-pub use meeting::{LobbyBypass, MeetingRole, MeetingWindow, utc};
+pub use ids::{GUID_PATTERN, Guid};
+pub use meeting::{
+    LobbyBypass, MAX_SUBJECT_CHARS, MeetingRole, MeetingSubject, MeetingWindow, utc,
+};
 pub use message::{MAX_MESSAGE_CHARS, MessageText};
 pub use user::{
     USER_PRINCIPAL_NAME_PATTERN, UserPrincipalName, UserRef, is_guest_user_principal_name,

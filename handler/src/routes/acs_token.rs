@@ -41,8 +41,7 @@ struct IssuedToken<'a> {
     #[schema(format = DateTime)]
     expires_on: &'a str,
     /// The caller's object id: the Teams user's id in ACS (`microsoftTeamsUserId`).
-    #[schema(value_type = Guid)]
-    teams_user_id: String,
+    teams_user_id: Guid,
 }
 
 /// POST /api/acs/token, bearer token, no body → 200 `{token, expiresOn, teamsUserId}`.
@@ -80,7 +79,7 @@ async fn exchange(context: RequestContext) -> Result<warp::reply::Response, ApiE
         let body = IssuedToken {
             token: secrecy::ExposeSecret::expose_secret(&issued.token),
             expires_on: &issued.expires_on,
-            teams_user_id: context.caller.identity.object_id.to_string(),
+            teams_user_id: context.caller.identity.object_id.into(),
         };
         Ok(
             warp::reply::with_header(warp::reply::json(&body), "cache-control", "no-store")

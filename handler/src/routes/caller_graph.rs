@@ -7,10 +7,9 @@
 use std::sync::Arc;
 
 use tokio::time::Instant;
-use uuid::Uuid;
 
 use crate::correlation::CorrelationId;
-use crate::domain::UserRef;
+use crate::domain::{Guid, UserRef};
 use crate::error::ApiError;
 use crate::graph::chats::{Member, MemberRole};
 use crate::graph::meetings::{Event, MeetingSettings, NewEvent, NewOnlineMeeting, OnlineMeeting};
@@ -93,7 +92,7 @@ impl<'a> CallerGraph<'a> {
     }
 
     /// A user's mail address, `None` when they have none or the directory does not know them.
-    pub async fn mail_of(&self, user_id: Uuid) -> Result<Option<String>, ApiError> {
+    pub async fn mail_of(&self, user_id: Guid) -> Result<Option<String>, ApiError> {
         match self.client.mail_of(&self.call(), user_id).await {
             Ok(mail) => Ok(mail),
             Err(UpstreamError::NotFound { .. }) => Ok(None),
@@ -141,7 +140,7 @@ impl<'a> CallerGraph<'a> {
     }
 
     /// The role a recipient of the caller's tenant joins a chat with.
-    pub async fn member_role(&self, user_id: Uuid) -> Result<MemberRole, ApiError> {
+    pub async fn member_role(&self, user_id: Guid) -> Result<MemberRole, ApiError> {
         self.client
             .member_role(&self.call(), user_id)
             .await

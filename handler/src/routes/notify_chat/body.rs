@@ -1,45 +1,13 @@
-//! `NotifyChat`: a message from the caller into a chat: an existing one (the meeting chat), or
-//! a one-on-one or group chat with the recipients, created or reused, cross-tenant included.
-//!
-//! The message is the caller's plain text. It is HTML-escaped before it goes into Graph's
-//! HTML body, so nothing a caller sends can become markup in someone's Teams client.
+//! The `NotifyChat` request body: its fields, and its validation into the chat and the HTML
+//! message Graph is given.
 
-use std::borrow::Cow;
-
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
-use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::{Ref, RefOr, Schema};
-use uuid::Uuid;
-use warp::http::{Method, StatusCode};
-use warp::{Filter, Rejection, Reply};
 
-use super::caller_graph::CallerGraph;
-use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
-use super::filters::{CALLER_PROBLEMS, protected};
-use super::json_body::{BODY_PROBLEMS, json_body};
-use super::spec::{FunctionSpec, boxed};
-use crate::domain::{Guid, MessageText, parse_guid};
+use super::schema::ChatId;
+use crate::domain::{Guid, MessageText};
 use crate::error::ApiError;
-use crate::graph;
-use crate::graph::chats::{Member, MemberRole};
-use crate::state::AppState;
-
-pub const SPEC: FunctionSpec = FunctionSpec {
-    name: "NotifyChat",
-    route: "notifications/chat",
-    methods: &[Method::POST],
-    allow: "POST",
-    problems: &[CALLER_PROBLEMS, BODY_PROBLEMS, UPSTREAM_PROBLEMS],
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+use crate::routes::json_body::parse_json;
 
 pub(crate) const MAX_RECIPIENTS: usize = 20;
 pub(crate) const MAX_LINK_TITLE_CHARS: usize = 200;
@@ -50,7 +18,7 @@ pub(crate) const MAX_CHAT_ID_LEN: usize = 256;
 /// schema is `NotifyChatBody`, which adds the "exactly one" rule to these fields.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NotifyChat {
+pub(super) struct NotifyChat {
     /// An existing chat the caller is in, e.g. a meeting's `chatThreadId`.
     #[schema(value_type = Option<ChatId>)]
     chat_id: Option<String>,
@@ -70,80 +38,6 @@ struct NotifyChat {
     message: String,
     /// A link added below the message.
     link: Option<Link>,
-}
-
-/// The schema of a `NotifyChat` request body: its fields, with exactly one of `chatId` and
-/// `recipients`.
-struct NotifyChatBody;
-
-impl utoipa::PartialSchema for NotifyChatBody {
-    fn schema() -> RefOr<Schema> {
-        // A field counts as given when it is present and not `null`, as serde reads an Option.
-        let given = |field: &str, kind: Type| {
-            ObjectBuilder::new()
-                .required(field)
-                .property(field, ObjectBuilder::new().schema_type(kind))
-        };
-        // utoipa has no `not` schema; as an extension it is written where the keyword belongs.
-        let not_both = ObjectBuilder::new()
-            .schema_type(SchemaType::AnyValue)
-            .extensions(Some(Extensions::from_iter([(
-                "not",
-                serde_json::json!({
-                    "properties": {"chatId": {"type": "string"}, "recipients": {"type": "array"}},
-                    "required": ["chatId", "recipients"],
-                }),
-            )])));
-        AllOfBuilder::new()
-            .item(Ref::from_schema_name(<NotifyChat as ToSchema>::name()))
-            .item(
-                AnyOfBuilder::new()
-                    .item(given("chatId", Type::String))
-                    .item(given("recipients", Type::Array)),
-            )
-            .item(not_both)
-            .description(Some(
-                "Exactly one of `chatId` and `recipients` (not `null`), and the `message`.",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for NotifyChatBody {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("NotifyChatBody")
-    }
-
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push((
-            <NotifyChat as ToSchema>::name().into_owned(),
-            <NotifyChat as utoipa::PartialSchema>::schema(),
-        ));
-        <NotifyChat as ToSchema>::schemas(schemas);
-    }
-}
-
-/// The schema of a Teams chat id, as `is_chat_id` accepts it.
-struct ChatId;
-
-impl utoipa::PartialSchema for ChatId {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some("^19:[A-Za-z0-9:._-]*@[A-Za-z0-9:@._-]*$"))
-            .max_length(Some(MAX_CHAT_ID_LEN))
-            .description(Some(
-                "A Teams chat id: `19:` and the thread's own id, e.g. `19:meeting_…@thread.v2`.",
-            ))
-            .examples(["19:meeting_NjE5ZGQ4YjQtZjE2Zi00@thread.v2"])
-            .into()
-    }
-}
-
-impl ToSchema for ChatId {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("ChatId")
-    }
 }
 
 /// A recipient is an object id, or an object with the id and, for someone in another
@@ -184,113 +78,24 @@ struct Link {
 }
 
 #[derive(Debug)]
-enum Target {
+pub(super) enum Target {
     Chat(String),
-    People(Vec<(Uuid, Option<Uuid>)>),
+    People(Vec<(Guid, Option<Guid>)>),
 }
 
 #[derive(Debug)]
-struct ValidNotification {
-    target: Target,
-    html: String,
-}
-
-/// The message was posted.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct Notified {
-    /// The chat; send the next messages of the session with it.
-    #[schema(value_type = ChatId)]
-    chat_id: String,
-    /// The message's id in that chat.
-    message_id: String,
-}
-
-/// POST /api/notifications/chat, bearer token, JSON `NotifyChat` → 201 `{chatId, messageId}`.
-#[utoipa::path(
-    post,
-    path = "/api/notifications/chat",
-    operation_id = "NotifyChat",
-    tag = "chats",
-    summary = "Post a notification into a chat",
-    description = "Posts a message from the caller into a chat: an existing one (`chatId`, e.g. the \
-        meeting chat), or a one-on-one or group chat with the `recipients`, created or reused, \
-        across organizations too. An unknown `chatId`, or one the caller is not in, is 404.",
-    request_body(content = NotifyChatBody, content_type = "application/json"),
-    responses(
-        (status = 201, description = "The message was posted.", body = Notified),
-    ),
-    security(("entraId" = ["access_as_user"])),
-)]
-pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(SPEC, &state)
-        .and(json_body::<NotifyChat>(
-            state.config.tuning.body_read_timeout,
-        ))
-        .then(notify)
-}
-
-async fn notify(
-    context: RequestContext,
-    body: NotifyChat,
-) -> Result<warp::reply::Response, ApiError> {
-    let notification = validate(body)?;
-    within_deadline(context.deadline, graph::SERVICE, async {
-        let caller_graph = context.caller_graph().await?;
-        let chat_id = match notification.target {
-            Target::Chat(chat_id) => chat_id,
-            Target::People(people) => open_chat(&caller_graph, &context, &people).await?,
-        };
-        let message_id = caller_graph
-            .send_chat_message(&chat_id, &notification.html)
-            .await?;
-        let body = Notified {
-            chat_id,
-            message_id,
-        };
-        Ok(warp::reply::with_status(warp::reply::json(&body), StatusCode::CREATED).into_response())
-    })
-    .await
-}
-
-/// Creates the chat, or gets the existing one-on-one chat back. Recipients of the caller's own
-/// tenant are looked up first, since a guest among them must join with the `guest` role or Graph
-/// refuses the whole chat.
-async fn open_chat(
-    caller_graph: &CallerGraph<'_>,
-    context: &RequestContext,
-    people: &[(Uuid, Option<Uuid>)],
-) -> Result<String, ApiError> {
-    let own_tenant = context.caller.identity.tenant_id;
-    let members =
-        futures_util::future::try_join_all(people.iter().map(|(user, tenant)| async move {
-            let federated = tenant.filter(|t| *t != own_tenant);
-            let role = match federated {
-                Some(_) => MemberRole::Owner,
-                None => caller_graph.member_role(*user).await?,
-            };
-            Ok::<_, ApiError>(Member {
-                user_id: *user,
-                tenant_id: federated,
-                role,
-            })
-        }));
-    let (caller_role, members) = futures_util::try_join!(caller_graph.my_member_role(), members)?;
-    let caller = Member {
-        user_id: context.caller.identity.object_id,
-        tenant_id: None,
-        role: caller_role,
-    };
-    caller_graph.find_or_create_chat(caller, &members).await
+pub(super) struct ValidNotification {
+    pub(super) target: Target,
+    pub(super) html: String,
 }
 
 /// The HTML message body sent to Graph for a `NotifyChat` request body, after the same parsing
 /// and validation as the route. Public for fuzzing.
 pub fn graph_message_html(request: &[u8]) -> Result<String, ApiError> {
-    validate(super::json_body::parse_json(request)?).map(|n| n.html)
+    validate(parse_json(request)?).map(|n| n.html)
 }
 
-fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
+pub(super) fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
     let bad = |message: &str| ApiError::BadRequest(message.to_owned());
     let target = match (body.chat_id, body.recipients) {
         (Some(chat_id), None) => {
@@ -316,9 +121,9 @@ fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> {
                         "Field `recipients[{index}]` must be a user object id (GUID), or {{\"userId\", \"tenantId\"}} GUIDs."
                     ))
                 };
-                let user = parse_guid(&user).ok_or_else(invalid)?;
+                let user = Guid::parse(&user).ok_or_else(invalid)?;
                 let tenant = match tenant {
-                    Some(t) => Some(parse_guid(&t).ok_or_else(invalid)?),
+                    Some(t) => Some(Guid::parse(&t).ok_or_else(invalid)?),
                     None => None,
                 };
                 if !people.iter().any(|(u, _)| *u == user) {
