@@ -17,13 +17,14 @@
 //!      server span, a client span per outbound call, bounded metrics, the exporter's
 //!      Entra-authenticated uploads); nothing is built without a connection string.
 //!    - `readiness`: the `starting` / `ok` / `degraded` state a dependency reports to health.
-//!    - `outbound`: the shared HTTP client for calls to Microsoft services.
+//!    - `http_client`: the one HTTP client every call to a Microsoft service goes through.
 //!    - `token_cache`: tokens kept per user until a margin before they expire.
 //! 2. Clients of the Microsoft services, each with its own error type
 //!    - `auth`: Teams SSO token validation (signing keys, signature, claims, cache).
 //!    - `secrets`: the client credential, the ACS connection string and the managed identity;
 //!      the only module that uses the Azure SDK.
-//!    - `upstream`: retries and error reduction shared by the Graph and ACS calls.
+//!    - `upstream`: calling Graph or ACS: the retry policy (`upstream::RetryPolicy`) and the
+//!      reduction of their error answers to a status and a code.
 //!    - `obo`: the on-behalf-of exchange and its per-user token cache.
 //!    - `graph`: Microsoft Graph, one module per area (meetings, chats, people, users).
 //!    - `acs`: the ACS token exchange for Teams users, with HMAC or managed-identity auth.
@@ -42,10 +43,10 @@ pub mod correlation;
 pub mod domain;
 pub mod error;
 pub mod graph;
+pub mod http_client;
 pub mod log_writer;
 pub mod obo;
 pub mod otel;
-pub mod outbound;
 pub mod readiness;
 pub mod routes;
 pub mod secrets;

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::correlation::CorrelationId;
-use crate::upstream::{Upstream, UpstreamError, read_json};
+use crate::upstream::{RetryPolicy, UpstreamError, read_json};
 
 use crate::obo::{DelegatedToken, ScopeSet};
 
@@ -174,7 +174,7 @@ impl GraphClient {
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Error> {
         let client_request_id = call.correlation_id.as_guid();
-        let upstream = Upstream {
+        let upstream = RetryPolicy {
             service: SERVICE,
             backoff: self.backoff,
             request_id_header: "request-id",
