@@ -66,7 +66,7 @@ impl From<UpstreamError> for Error {
 
 /// The Identity API version of the Teams token exchange. Newer stable versions exist
 /// (2026-07-22, 2026-09-23); this is the one the HMAC vectors in the tests were produced with
-/// (shared/research/acs-hmac-vectors.md) and the fakes model, and the exchange's request and
+/// (`signs_like_the_acs_sdk`) and the fakes model, and the exchange's request and
 /// answer did not change after it, so it stays until a newer one is tested the same way.
 pub const API_VERSION: &str = "2025-06-30";
 
@@ -356,8 +356,9 @@ mod tests {
     const BODY: &str = r#"{"token":"eyJ0eXAiOiJKV1QifQ.e30.sig","appId":"00000000-0000-0000-0000-00000000a001","userId":"00000000-0000-0000-0000-00000000b002"}"#;
     const DATE: &str = "Thu, 26 Nov 2026 06:24:56 GMT";
 
-    /// Vectors produced with Microsoft's own signing policy (azure-communication-identity
-    /// 1.5.0, clock fixed); see shared/research/acs-hmac-vectors.md.
+    /// Vectors produced with Microsoft's own signing code (the `HMACCredentialsPolicy` of the
+    /// Python package azure-communication-identity 1.5.0, its clock fixed to `DATE`) and
+    /// cross-checked with a plain HMAC computation: same inputs, same headers.
     #[test]
     fn signs_like_the_acs_sdk() {
         let key = BASE64.decode(KEY).unwrap();

@@ -34,7 +34,8 @@
 //! 5. `routes`: one module per Azure Function (`open_api` is the OpenAPI description of them
 //!    all, generated from their types), the filters they are built from and the
 //!    per-request context.
-//! 6. `server` (the accept loop, request span and log line, graceful shutdown) and `startup`.
+//! 6. `server`: the accept loop, request span and log line, graceful shutdown; `run` serves the
+//!    routes over a built `AppState` with it.
 
 pub mod acs;
 pub mod auth;
@@ -51,8 +52,19 @@ pub mod readiness;
 pub mod routes;
 pub mod secrets;
 pub mod server;
-pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod token_cache;
 pub mod upstream;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+use crate::state::AppState;
+
+/// Serves every function over `state` on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish.
+pub async fn run(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()>) {
+    server::serve(listener, routes::routes(state), shutdown).await;
+}
