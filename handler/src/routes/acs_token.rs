@@ -7,12 +7,12 @@ use warp::{Filter, Rejection, Reply};
 
 use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use crate::domain::Guid;
 use crate::error::{ApiError, ProblemCode};
 use crate::state::AppState;
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "AcsToken",
     route: "acs/token",
     methods: &[Method::POST],
@@ -22,14 +22,7 @@ pub const SPEC: FunctionSpec = FunctionSpec {
         UPSTREAM_PROBLEMS,
         &[ProblemCode::ServicePrincipalMissing],
     ],
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// An ACS access token of the signed-in Teams user.
 #[derive(Serialize, ToSchema)]

@@ -6,27 +6,20 @@ use warp::{Filter, Rejection, Reply};
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected_with_param;
 use super::problems::GRAPH_READ_PROBLEMS;
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use super::users::{parse_user, per_user_cache};
 use crate::domain::UserRef;
 use crate::error::ApiError;
 use crate::graph;
 use crate::state::AppState;
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "GetUserPhoto",
     route: "users/{id}/photo",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// How long a browser may keep a photo (for the same `Authorization` only).
 pub(crate) const PHOTO_CACHE_CONTROL: &str = "private, max-age=3600";

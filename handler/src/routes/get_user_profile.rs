@@ -9,7 +9,7 @@ use warp::{Filter, Rejection, Reply};
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected_with_param;
 use super::problems::GRAPH_READ_PROBLEMS;
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use super::users::{parse_user, per_user_cache};
 use crate::domain::UserRef;
 use crate::error::ApiError;
@@ -17,20 +17,13 @@ use crate::graph;
 use crate::graph::users::Profile;
 use crate::state::AppState;
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "GetUserProfile",
     route: "users/{id}",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// How long a browser may keep a profile (for the same `Authorization` only).
 pub(crate) const PROFILE_CACHE_CONTROL: &str = "private, max-age=300";

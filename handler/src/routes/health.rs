@@ -6,7 +6,7 @@ use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
 use super::filters::function;
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use crate::readiness::Readiness;
 use crate::state::AppState;
 
@@ -61,20 +61,13 @@ impl Checks {
     }
 }
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "Health",
     route: "health",
     methods: &[Method::GET],
     allow: "GET",
     problems: &[],
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// GET /api/health, no auth → 200 `{"status":"ok"|"degraded","version","checks"}`;
 /// a dependency still `starting` after start-up counts as ok.

@@ -1,12 +1,16 @@
 //! One module per Azure Function, named after it in snake case (`CreateMeeting` is
-//! `create_meeting`), each exporting its `SPEC`; `FUNCTIONS` lists them and the router composes
-//! them. The modules the functions share are leaves: `spec` (what a function declares),
+//! `create_meeting`), each declaring its `SPEC` with `function_spec!`; `FUNCTIONS` lists them,
+//! and the router and the OpenAPI document are both built from that list. The modules the
+//! functions share are leaves that import nothing from here: `spec` (what a function declares),
 //! `filters` (path, method, caller, body limit), `context` (what a protected handler works
-//! with), `caller_graph` (Graph as the caller), `json_body`, `problems` (shared problem groups), `users` (the user functions' `{id}`).
+//! with), `caller_graph` (Graph as the caller), `json_body`, `problems` (shared problem groups),
+//! `users` (the user functions' `{id}`).
 //!
-//! Adding a function is its module (filter, handler, `#[utoipa::path]`, `SPEC`), one line in
-//! `FUNCTIONS` beside its `mod` line, and its `functions/<Name>/function.json`; the tests fail
-//! while the `function.json` files and `FUNCTIONS` disagree.
+//! Adding a function is two places: its module here (filter `route`, handler, `#[utoipa::path]`,
+//! `function_spec!`, plus its `mod` line and its entry in `FUNCTIONS`) and its
+//! `functions/<Name>/function.json`. The tests fail while the two disagree (tests/api/
+//! function_json.rs: a `function.json` without a `SPEC`, a `SPEC` without a `function.json`, a
+//! different route or method), and while `docs/openapi.json` is not what the code generates.
 //!
 //! Paths carry the Functions route prefix (`/api/...`) because the host forwards requests on
 //! their original path. Each route names itself for the request log before anything else, and

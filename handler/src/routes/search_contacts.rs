@@ -12,26 +12,19 @@ use warp::{Filter, Rejection, Reply};
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected;
 use super::problems::GRAPH_READ_PROBLEMS;
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::people::{Contact, Person};
 use crate::state::AppState;
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "SearchContacts",
     route: "contacts",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 pub(crate) const MAX_QUERY_CHARS: usize = 100;
 pub(crate) const DEFAULT_TOP: usize = 10;

@@ -11,7 +11,7 @@ use warp::{Filter, Rejection, Reply};
 use crate::error::ProblemCode;
 use crate::state::AppState;
 
-/// One function's declaration; each route module exports its own as `SPEC`.
+/// One function's declaration; each route module declares its own `SPEC` with `function_spec!`.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionSpec {
     /// The name of its folder under `functions/`.
@@ -42,3 +42,40 @@ where
 {
     filter.map(Reply::into_response).boxed()
 }
+
+/// Declares the route module's `SPEC` from the fields of its `function.json` and its problems;
+/// the filter is the module's `route(state)` (or the `filter` given), and the OpenAPI operation
+/// is the `#[utoipa::path]` on that `route`, gathered by a one-path `#[derive(OpenApi)]`.
+macro_rules! function_spec {
+    (
+        name: $name:expr,
+        route: $route:expr,
+        methods: $methods:expr,
+        allow: $allow:expr,
+        problems: $problems:expr
+        $(, filter: $filter:expr)? $(,)?
+    ) => {
+        pub const SPEC: $crate::routes::spec::FunctionSpec = $crate::routes::spec::FunctionSpec {
+            name: $name,
+            route: $route,
+            methods: $methods,
+            allow: $allow,
+            problems: $problems,
+            filter: $crate::routes::spec::function_spec!(@filter $($filter)?),
+            describe: <Described as utoipa::OpenApi>::openapi,
+        };
+
+        /// The operation of `route`, for the OpenAPI document.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths(route))]
+        struct Described;
+    };
+    (@filter) => {
+        |state, _| $crate::routes::spec::boxed(route(state.clone()))
+    };
+    (@filter $filter:expr) => {
+        $filter
+    };
+}
+
+pub(crate) use function_spec;

@@ -10,25 +10,18 @@ use utoipa::ToSchema;
 
 use super::context::RequestContext;
 use super::filters::{CALLER_PROBLEMS, protected};
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use crate::auth::TokenVersion;
 use crate::domain::Guid;
 use crate::state::AppState;
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "TokenValidate",
     route: "token/validate",
     methods: &[Method::POST],
     allow: "POST",
     problems: &[CALLER_PROBLEMS],
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// Who the backend thinks the caller is. Identify a user by `(tenantId, objectId)`: the same
 /// person has a different `objectId` in each tenant.

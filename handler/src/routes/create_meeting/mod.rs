@@ -21,7 +21,7 @@ use warp::{Filter, Rejection, Reply};
 use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use super::json_body::{BODY_PROBLEMS, json_body};
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use crate::error::ApiError;
 use crate::graph;
 use crate::state::AppState;
@@ -30,20 +30,13 @@ pub use body::graph_meeting_body;
 use body::{CreateMeeting, validate};
 use invitations::create_with_invitations;
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "CreateMeeting",
     route: "meetings",
     methods: &[Method::POST],
     allow: "POST",
     problems: &[CALLER_PROBLEMS, BODY_PROBLEMS, UPSTREAM_PROBLEMS],
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// POST /api/meetings, bearer token, JSON `CreateMeeting` → 201 the meeting.
 #[utoipa::path(

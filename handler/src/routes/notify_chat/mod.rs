@@ -16,7 +16,7 @@ use super::caller_graph::CallerGraph;
 use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use super::json_body::{BODY_PROBLEMS, json_body};
-use super::spec::{FunctionSpec, boxed};
+use super::spec::function_spec;
 use crate::domain::Guid;
 use crate::error::ApiError;
 use crate::graph;
@@ -26,20 +26,13 @@ pub use body::graph_message_html;
 use body::{NotifyChat, Target, validate};
 use schema::{ChatId, NotifyChatBody};
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "NotifyChat",
     route: "notifications/chat",
     methods: &[Method::POST],
     allow: "POST",
     problems: &[CALLER_PROBLEMS, BODY_PROBLEMS, UPSTREAM_PROBLEMS],
-    filter: |state, _| boxed(route(state.clone())),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// The message was posted.
 #[derive(Serialize, ToSchema)]

@@ -26,27 +26,21 @@ use warp::reply::Response as Reply;
 use warp::{Filter, Rejection};
 
 use super::filters::function;
-use super::spec::{FunctionSpec, boxed};
+use super::spec::{FunctionSpec, boxed, function_spec};
 use crate::domain::UserRef;
 use crate::error::Problem;
 use every_answer::EveryAnswer;
 use problems::Problems;
 pub use problems::problems_by_status;
 
-pub const SPEC: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "OpenApi",
     route: "openapi.json",
     methods: &[Method::GET],
     allow: "GET",
     problems: &[],
     filter: |_, functions| boxed(route(functions)),
-    describe: <Described as utoipa::OpenApi>::openapi,
-};
-
-/// The operation of `route`, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(route))]
-struct Described;
+}
 
 /// The name of the security scheme: Entra ID's OAuth 2.0, as a Teams tab's SSO token is.
 pub const SECURITY_SCHEME: &str = "entraId";
