@@ -11,7 +11,8 @@
 //! 1. Foundations
 //!    - `config`: every setting, parsed and checked once at start-up (with the ACS connection
 //!      string and the rule that token-receiving endpoints are https).
-//!    - `domain`: validated values a caller sends (GUIDs, UPNs, meeting subject and window, message text).
+//!    - `domain`: validated values a caller sends (GUIDs, UPNs, meeting subject and window,
+//!      message text).
 //!    - `telemetry`: JSON logs to stdout. `correlation`: the correlation id of a request.
 //!    - `otel`: OpenTelemetry traces and metrics for Application Insights (the request's
 //!      server span, a client span per outbound call, bounded metrics, the exporter's
@@ -31,9 +32,9 @@
 //! 3. `error`: `ApiError`, its RFC 9457 problem answers, and the one mapping of every client
 //!    error onto them.
 //! 4. `state`: the shared `AppState`, built once from `Config`.
-//! 5. `routes`: one module per Azure Function (`open_api` is the OpenAPI description of them
-//!    all, generated from their types), the filters they are built from and the
-//!    per-request context.
+//! 5. `routes`: one module per Azure Function, each declaring its `FunctionSpec` (`open_api` is
+//!    the OpenAPI description of them all, generated from their types), the filters they are
+//!    built from, the per-request context and Graph as the caller (`caller_graph`).
 //! 6. `server`: the accept loop, request span and log line, graceful shutdown; `run` serves the
 //!    routes over a built `AppState` with it.
 

@@ -1,11 +1,13 @@
 //! What a caller sends, parsed once into types that can only hold valid values (zero2prod's
 //! `SubscriberEmail::parse`): handlers and the Graph client receive these, never raw text.
 
+mod chat;
 mod ids;
 mod meeting;
 mod message;
 mod user;
 
+pub use chat::{ChatId, MAX_CHAT_ID_LEN};
 pub use ids::{GUID_PATTERN, Guid};
 pub use meeting::{
     LobbyBypass, MAX_SUBJECT_CHARS, MeetingRole, MeetingSubject, MeetingWindow, utc,

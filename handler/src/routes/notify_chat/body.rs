@@ -4,15 +4,13 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::schema::ChatId;
-use crate::domain::{Guid, MessageText};
+use crate::domain::{ChatId, Guid, MessageText};
 use crate::error::ApiError;
 use crate::routes::json_body::parse_json;
 
 pub(crate) const MAX_RECIPIENTS: usize = 20;
 pub(crate) const MAX_LINK_TITLE_CHARS: usize = 200;
 pub(crate) const MAX_URL_LEN: usize = 2048;
-pub(crate) const MAX_CHAT_ID_LEN: usize = 256;
 
 /// The request body: exactly one of `chatId` and `recipients`, and the message. Its OpenAPI
 /// schema is `NotifyChatBody`, which adds the "exactly one" rule to these fields.
@@ -79,7 +77,7 @@ struct Link {
 
 #[derive(Debug)]
 pub(super) enum Target {
-    Chat(String),
+    Chat(ChatId),
     People(Vec<(Guid, Option<Guid>)>),
 }
 
@@ -99,9 +97,8 @@ pub(super) fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> 
     let bad = |message: &str| ApiError::BadRequest(message.to_owned());
     let target = match (body.chat_id, body.recipients) {
         (Some(chat_id), None) => {
-            if !is_chat_id(&chat_id) {
-                return Err(bad("Field `chatId` is not a Teams chat id (19:…)."));
-            }
+            let chat_id = ChatId::parse(chat_id)
+                .ok_or_else(|| bad("Field `chatId` is not a Teams chat id (19:…)."))?;
             Target::Chat(chat_id)
         }
         (None, Some(recipients)) => {
@@ -169,17 +166,6 @@ pub(super) fn validate(body: NotifyChat) -> Result<ValidNotification, ApiError> 
         ));
     }
     Ok(ValidNotification { target, html })
-}
-
-/// Teams chat ids: `19:` then the thread's own id, `@thread.v2`, `@thread.skype` or
-/// `@unq.gbl.spaces`.
-fn is_chat_id(text: &str) -> bool {
-    text.starts_with("19:")
-        && text.len() <= MAX_CHAT_ID_LEN
-        && text.contains('@')
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ":@._-".contains(c))
 }
 
 /// Escapes the five characters that matter in HTML text and attribute values.

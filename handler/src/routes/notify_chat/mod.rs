@@ -17,14 +17,14 @@ use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
 use super::json_body::{BODY_PROBLEMS, json_body};
 use super::spec::function_spec;
-use crate::domain::Guid;
+use crate::domain::{ChatId, Guid};
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::chats::{Member, MemberRole};
 use crate::state::AppState;
 pub use body::graph_message_html;
 use body::{NotifyChat, Target, validate};
-use schema::{ChatId, NotifyChatBody};
+use schema::NotifyChatBody;
 
 function_spec! {
     name: "NotifyChat",
@@ -77,7 +77,7 @@ async fn notify(
     within_deadline(context.deadline, graph::SERVICE, async {
         let caller_graph = context.caller_graph().await?;
         let chat_id = match notification.target {
-            Target::Chat(chat_id) => chat_id,
+            Target::Chat(chat_id) => chat_id.into_string(),
             Target::People(people) => open_chat(&caller_graph, &context, &people).await?,
         };
         let message_id = caller_graph

@@ -1,5 +1,4 @@
-//! The OpenAPI schemas `derive(ToSchema)` cannot say: a body with exactly one of two fields,
-//! and a Teams chat id.
+//! The OpenAPI schema `derive(ToSchema)` cannot say: a body with exactly one of two fields.
 
 use std::borrow::Cow;
 
@@ -8,7 +7,7 @@ use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr, Schema};
 
-use super::body::{MAX_CHAT_ID_LEN, NotifyChat};
+use super::body::NotifyChat;
 
 /// The schema of a `NotifyChat` request body: its fields, with exactly one of `chatId` and
 /// `recipients`.
@@ -58,28 +57,5 @@ impl ToSchema for NotifyChatBody {
             <NotifyChat as utoipa::PartialSchema>::schema(),
         ));
         <NotifyChat as ToSchema>::schemas(schemas);
-    }
-}
-
-/// The schema of a Teams chat id, as `is_chat_id` accepts it.
-pub(super) struct ChatId;
-
-impl utoipa::PartialSchema for ChatId {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some("^19:[A-Za-z0-9:._-]*@[A-Za-z0-9:@._-]*$"))
-            .max_length(Some(MAX_CHAT_ID_LEN))
-            .description(Some(
-                "A Teams chat id: `19:` and the thread's own id, e.g. `19:meeting_…@thread.v2`.",
-            ))
-            .examples(["19:meeting_NjE5ZGQ4YjQtZjE2Zi00@thread.v2"])
-            .into()
-    }
-}
-
-impl ToSchema for ChatId {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("ChatId")
     }
 }

@@ -222,7 +222,10 @@ mod tests {
                 schema("Link")["properties"]["url"]["maxLength"].clone(),
                 chat::MAX_URL_LEN,
             ),
-            (schema("ChatId")["maxLength"].clone(), chat::MAX_CHAT_ID_LEN),
+            (
+                schema("ChatId")["maxLength"].clone(),
+                crate::domain::MAX_CHAT_ID_LEN,
+            ),
             (
                 parameter("q")["maxLength"].clone(),
                 search_contacts::MAX_QUERY_CHARS,
