@@ -264,18 +264,25 @@ impl OnBehalfOf {
         deadline: Instant,
         exchanged: &AtomicBool,
     ) -> Result<Arc<DelegatedToken>, OboError> {
-        let exchange = || async {
-            exchanged.store(true, Ordering::Relaxed);
-            match tokio::time::timeout_at(deadline, self.exchange(caller, scopes, deadline)).await {
-                Ok(result) => result.map(Arc::new),
-                Err(_) => Err(OboError::Timeout),
+        // The cached token, or one exchange shared by every request waiting on this key.
+        let cached_or_exchanged = || {
+            let exchange = async {
+                exchanged.store(true, Ordering::Relaxed);
+                match tokio::time::timeout_at(deadline, self.exchange(caller, scopes, deadline))
+                    .await
+                {
+                    Ok(result) => result.map(Arc::new),
+                    Err(_) => Err(OboError::Timeout),
+                }
+            };
+            async {
+                self.cache
+                    .try_get_with(key.clone(), exchange)
+                    .await
+                    .map_err(|shared| OboError::clone(&shared))
             }
         };
-        let cached = self
-            .cache
-            .try_get_with(key.clone(), exchange())
-            .await
-            .map_err(|shared| OboError::clone(&shared))?;
+        let cached = cached_or_exchanged().await?;
         if !cached.is_refused() {
             return Ok(cached);
         }
@@ -290,10 +297,7 @@ impl OnBehalfOf {
                 }
             })
             .await;
-        self.cache
-            .try_get_with(key.clone(), exchange())
-            .await
-            .map_err(|shared| OboError::clone(&shared))
+        cached_or_exchanged().await
     }
 
     async fn exchange(
