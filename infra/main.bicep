@@ -95,7 +95,7 @@ param instanceMemoryMB int = 512
 
 // Platform range 1..1000 ("Limit scale-out", https://learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out,
 // 2026-08). Until the 2026 roll-out the lowest maximum was 40, and a region that lags may still refuse
-// values below 40 (docs/deployment.md, "What is checked here"). scripts/check_bicep.py holds every
+// values below 40 (docs/deployment.md, "What is checked here"). scripts/ci/check_bicep.py holds every
 // maximumInstanceCount parameter to this range.
 @minValue(1)
 @maxValue(1000)
@@ -159,7 +159,7 @@ var allTags = union(tags, {
 })
 // The tab's host: the custom domain when given, else the Static Web App's own host name. It goes
 // into the app registration's identifier URI and consent redirect URI, the Function App's CORS
-// and the outputs that scripts/package-teams-app.py puts into the Teams manifest.
+// and the outputs that scripts/deploy/package_teams_app.py puts into the Teams manifest.
 var normalizedTabHost = empty(tabHost) ? toLower(tabSite.outputs.defaultHostName) : toLower(tabHost)
 var tabOrigin = 'https://${normalizedTabHost}'
 // The tab's consent window ends on this page (tab/auth-end.html).

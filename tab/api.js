@@ -1,5 +1,5 @@
 // The only module that calls fetch. Every API call asks Teams for a fresh SSO token (never stored),
-// and every error becomes one type, ApiProblem, whose `code` is the contract's (shared/API.md):
+// and every error becomes one type, ApiProblem, whose `code` is the contract's (docs/api.md, Errors):
 // problem+json answers keep theirs; a refused SSO token, an unreachable API and an answer that
 // is not problem+json get codes of their own (sso_failed, network, unexpected_response).
 
@@ -57,7 +57,7 @@ export async function problemFrom(response) {
 }
 
 /**
- * The API of shared/API.md. `getToken({claims})` is teams.ssoToken. Every method takes options:
+ * The API of docs/api.md. `getToken({claims})` is teams.ssoToken. Every method takes options:
  * `consentRetry` (the user has just consented: the handler then retries the on-behalf-of
  * exchange), `claims` (a claims challenge to pass to Teams), `signal` (to cancel).
  */

@@ -1,5 +1,5 @@
 // The calling identity's credential: Microsoft's own AzureCommunicationTokenCredential
-// (@azure/communication-common, bundled by scripts/build-tab.mjs), the object every ACS calling
+// (@azure/communication-common, bundled by scripts/tab/build-tab.mjs), the object every ACS calling
 // and chat client takes. It reads the token's `exp` itself and, with refreshProactively, asks
 // tokenRefresher for a new token ten minutes before expiry (or after half of what is left of a
 // shorter one); tokenRefresher calls POST /api/acs/token.

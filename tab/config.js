@@ -1,6 +1,6 @@
 // The tab's configuration: one small file, config.json, next to the pages.
 //
-// It is written at deployment (scripts/stage-tab.py) or served by the sandbox, never taken from
+// It is written at deployment (scripts/deploy/stage_tab.py) or served by the sandbox, never taken from
 // the page's query string: a link that could point apiBaseUrl elsewhere would hand the user's
 // SSO token to whoever wrote the link.
 

@@ -12,14 +12,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use handler::auth::Caller;
+use handler::auth::{Caller, SsoToken};
 use handler::config::Config;
 use handler::graph::GRAPH_SCOPES;
 use handler::state::AppState;
-use secrecy::SecretString;
 use test_support::cloud::Cloud;
 use test_support::directory::{FIELD_TENANT, FIELD_WORKER_OID};
 use test_support::entra::FakeEntra;
+use warp::http::HeaderValue;
 
 const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
 const CLIENT_SECRET: &str = "bench-secret-8Hq2";
@@ -52,7 +52,10 @@ fn benchmarks(c: &mut Criterion) {
         let validated = state.validator.validate(&token).await.unwrap();
         let caller = Caller {
             identity: validated.identity,
-            token: SecretString::from(token),
+            token: SsoToken::from_authorization(
+                HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+            )
+            .unwrap(),
             token_digest: validated.token_digest,
             just_consented: false,
         };

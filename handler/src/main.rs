@@ -8,6 +8,13 @@ use handler::otel::Telemetry;
 use handler::state::AppState;
 use handler::{server, telemetry};
 
+/// mimalloc rather than glibc's malloc. Under load a request's buffers are often allocated on
+/// one Tokio worker and freed on the other, and glibc then takes the first worker's arena lock
+/// for each such free: in `perf` of the validate path that was 4% of the CPU in futex wake and
+/// wait, beside 8% in malloc and free themselves. mimalloc frees across threads without a lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::from_env() {

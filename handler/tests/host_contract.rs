@@ -1,6 +1,6 @@
 //! The Functions host contract, played by this test since Core Tools cannot run here.
 //!
-//! It packages the app with `scripts/package.sh` (in a scratch copy of the repository, with the
+//! It packages the app with `scripts/deploy/package.sh` (in a scratch copy of the repository, with the
 //! binary cargo built for this test), reads `dist/host.json` and every `dist/*/function.json`
 //! as the host does, starts `dist/handler` the way the host starts a custom handler (its working
 //! directory, its arguments, `FUNCTIONS_CUSTOMHANDLER_PORT`), waits for it to answer on `/`
@@ -123,7 +123,7 @@ fn build_package(label: &str) -> PathBuf {
     copy_tree(&root.join("scripts"), &scratch.join("scripts"));
     std::fs::copy(root.join("host.json"), scratch.join("host.json")).unwrap();
     let output = Command::new("bash")
-        .arg(scratch.join("scripts/package.sh"))
+        .arg(scratch.join("scripts/deploy/package.sh"))
         .env("HANDLER_BIN", env!("CARGO_BIN_EXE_handler"))
         .env("SKIP_CHECK", "1")
         .output()

@@ -907,7 +907,7 @@ fn main() -> ExitCode {
         }
     }
 
-    // libtest's own closing line, which CI's totals (scripts/test-totals.sh) add up.
+    // libtest's own closing line, which CI's totals (scripts/ci/test-totals.sh) add up.
     let verdict = if failed == 0 { "ok" } else { "FAILED" };
     println!(
         "\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; {} filtered out; finished in {:.2}s\n",

@@ -492,7 +492,7 @@ fn main() -> ExitCode {
         println!("a_stalled_or_refusing_ingestion_endpoint_does_not_slow_requests");
         a_stalled_or_refusing_ingestion_endpoint_does_not_slow_requests(&world).await;
     });
-    // The line libtest prints, which scripts/test-totals.sh counts.
+    // The line libtest prints, which scripts/ci/test-totals.sh counts.
     println!(
         "\ntest result: ok. 6 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
         started.elapsed().as_secs_f64()

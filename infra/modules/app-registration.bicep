@@ -98,7 +98,7 @@ var ficAudience = !empty(ficAudienceGov) ? ficAudienceGov : (!empty(ficAudienceC
 // template omits keeps the value the application already has. So even when pass 1 runs against
 // an application that exists (a new machine or CI runner whose azd environment has no
 // ENTRA_CLIENT_ID yet), it leaves the identifier URI and the Teams pre-authorizations alone, and
-// Teams SSO keeps working while the provision runs. scripts/check_bicep.py proves that no
+// Teams SSO keeps working while the provision runs. scripts/ci/check_bicep.py proves that no
 // application pass 1 deploys carries either property.
 var accessAsUserScope = {
   id: accessAsUserScopeId

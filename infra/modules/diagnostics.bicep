@@ -10,7 +10,7 @@
 // (which takes the Application Insights connection string from it), so the settings cannot live
 // there without a cycle. Category names: "Supported resource log categories for Azure Monitor"
 // (Microsoft.KeyVault/vaults: AuditEvent; Microsoft.Web/sites, kind functionapp: FunctionAppLogs).
-// scripts/check_bicep.py checks that both settings exist, name their category and point at the
+// scripts/ci/check_bicep.py checks that both settings exist, name their category and point at the
 // workspace main.bicep passes in.
 
 @description('Resource id of the Log Analytics workspace (monitoring.bicep output logAnalyticsWorkspaceId).')

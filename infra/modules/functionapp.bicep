@@ -2,7 +2,7 @@
 //
 // Every app setting the handler reads (handler/src/config.rs SETTING_NAMES) is either set in
 // `siteConfig.appSettings` below or deliberately left to the platform / local development;
-// scripts/check_bicep_settings.py compares the two lists in CI. Keep appSettings a literal
+// scripts/ci/check_bicep_settings.py compares the two lists in CI. Keep appSettings a literal
 // array of { name: '...', value: ... } objects so that check can read it.
 
 param name string
@@ -36,7 +36,7 @@ param telemetrySamplingRatio string = '1'
 param instanceMemoryMB int = 512
 
 // Same range as main.bicep (platform: 1..1000 since the 2026 roll-out, 40..1000 before it);
-// scripts/check_bicep.py keeps the two in step.
+// scripts/ci/check_bicep.py keeps the two in step.
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
@@ -147,7 +147,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     // Consumption sites is invalid"), ftpsState among them; FTP is off through the ftp
     // basicPublishingCredentialsPolicies below instead. The list ("Flex Consumption plan
     // deprecations", https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations)
-    // is enforced by scripts/check_bicep_settings.py.
+    // is enforced by scripts/ci/check_bicep_settings.py.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'

@@ -1,5 +1,5 @@
 // The Teams tab (tab/): Azure Static Web Apps, Free plan. `azd deploy` uploads the staged tab
-// (scripts/stage-tab.py: the pages, config.json and staticwebapp.config.json with the tab's
+// (scripts/deploy/stage_tab.py: the pages, config.json and staticwebapp.config.json with the tab's
 // Content-Security-Policy) with the SWA CLI and the site's deployment token; no repository is
 // linked. A custom domain can be added to the site later; pass it as tabHost then.
 

@@ -1,6 +1,6 @@
-//! The tab as browsers get it: `scripts/build-tab.mjs` (esbuild, pinned in package-lock.json)
+//! The tab as browsers get it: `scripts/tab/build-tab.mjs` (esbuild, pinned in package-lock.json)
 //! bundles `tab/` into a folder of this sandbox's own, the same build that
-//! `scripts/stage-tab.py` deploys. It is built at start and again when a page is asked for and a
+//! `scripts/deploy/stage_tab.py` deploys. It is built at start and again when a page is asked for and a
 //! file under `tab/` changed since, so editing the tab and reloading the page is still enough.
 //! Each build goes to a new folder and replaces the served one only when it succeeded, so a
 //! page never sees half a build.

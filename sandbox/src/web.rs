@@ -37,9 +37,9 @@ pub fn tab_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tab")
 }
 
-/// `scripts/build-tab.mjs`, which builds `tab/` for serving.
+/// `scripts/tab/build-tab.mjs`, which builds `tab/` for serving.
 pub fn tab_build_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/build-tab.mjs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/tab/build-tab.mjs")
 }
 
 pub fn host_dir() -> PathBuf {
@@ -51,16 +51,20 @@ pub fn reference_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("reference")
 }
 
+/// The policy of the sandbox's own pages on the API's origin (`/docs/`, `/telemetry/`): their
+/// scripts and styles, calls to that origin only, and framed by nothing.
+const API_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                            connect-src 'self'; base-uri 'none'; form-action 'none'; \
+                            frame-ancestors 'none'";
+
 /// `GET /docs/…` on the API's origin: the API reference page, which reads `/api/openapi.json`
 /// from the same origin. Sandbox only: the Functions host serves no such path. Anything else
 /// is left to the handler.
 pub fn reference_routes() -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-               base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     warp::get()
         .and(warp::path("docs"))
         .and(warp::path::tail())
-        .map(move |tail: warp::path::Tail| serve_file(&reference_dir(), tail.as_str(), csp))
+        .map(|tail: warp::path::Tail| serve_file(&reference_dir(), tail.as_str(), API_PAGE_CSP))
 }
 
 /// `sandbox/telemetry/` in the source tree.
@@ -80,8 +84,6 @@ pub trait TelemetrySource: Send + Sync {
 pub fn telemetry_routes(
     source: Arc<dyn TelemetrySource>,
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-               base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     let envelopes = warp::get()
         .and(warp::path!("telemetry" / "envelopes.json"))
         .then(move || {
@@ -98,7 +100,7 @@ pub fn telemetry_routes(
     let files = warp::get()
         .and(warp::path("telemetry"))
         .and(warp::path::tail())
-        .map(move |tail: warp::path::Tail| serve_file(&telemetry_dir(), tail.as_str(), csp));
+        .map(|tail: warp::path::Tail| serve_file(&telemetry_dir(), tail.as_str(), API_PAGE_CSP));
     envelopes.or(files).unify()
 }
 
@@ -136,44 +138,35 @@ pub fn loopback_host_names(port: u16) -> Vec<String> {
     vec![format!("127.0.0.1:{port}"), format!("localhost:{port}")]
 }
 
-/// The tab's `frame-ancestors` in Teams and Microsoft 365 (Teams platform docs, "Tab
-/// requirements"), kept in one file that the deployment uses too.
-pub fn teams_frame_ancestors() -> Vec<String> {
+/// The tab's policy, the same as a deployment's: `tab/content-security-policy.json`, the one copy
+/// that `scripts/deploy/stage_tab.py` fills in too, with its slots filled here: `$API_ORIGIN` with
+/// the API and `$FRAMING_HOSTS` with the emulated host, which frames the tab besides Teams. It
+/// allows the tab's own scripts and styles, the API, photos as blobs, TeamsJS's list of host
+/// domains on Microsoft's CDN, and framing by those hosts. Offline, TeamsJS's fetch of that list
+/// fails like any network fetch and TeamsJS uses the list it ships with; leaving the CDN out
+/// instead made the browser report a policy violation on every start.
+pub fn tab_csp(api_origin: &str, framing_hosts: &[String]) -> String {
     let policy: Value =
         serde_json::from_str(include_str!("../../tab/content-security-policy.json"))
             .unwrap_or(Value::Null);
-    policy["frame-ancestors"]
-        .as_array()
-        .map(|origins| {
-            origins
-                .iter()
-                .filter_map(|o| o.as_str().map(str::to_owned))
-                .collect()
-        })
+    let directives = policy["directives"].as_array().map(Vec::as_slice);
+    directives
         .unwrap_or_default()
-}
-
-/// The tab's policy, the same as a deployment's (`scripts/stage-tab.py`): its own scripts and
-/// styles, the API, photos as blobs, TeamsJS's list of host domains on Microsoft's CDN, and
-/// framing by the emulated host and by Teams. Offline, TeamsJS's fetch of that list fails like
-/// any network fetch and TeamsJS uses the list it ships with; leaving the CDN out instead made
-/// the browser report a policy violation on every start.
-pub fn tab_csp(api_origin: &str, host_origins: &[String]) -> String {
-    let policy: Value =
-        serde_json::from_str(include_str!("../../tab/content-security-policy.json"))
-            .unwrap_or(Value::Null);
-    let cdn: Vec<&str> = policy["connect-src"]
-        .as_array()
-        .map(|sources| sources.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let mut ancestors = host_origins.to_vec();
-    ancestors.extend(teams_frame_ancestors());
-    format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
-         connect-src 'self' {api_origin} {}; frame-ancestors {}; base-uri 'none'; form-action 'none'",
-        cdn.join(" "),
-        ancestors.join(" ")
-    )
+        .iter()
+        .map(|directive| {
+            let mut words = vec![directive["name"].as_str().unwrap_or_default().to_owned()];
+            let sources = directive["sources"].as_array().map(Vec::as_slice);
+            for source in sources.unwrap_or_default().iter().filter_map(Value::as_str) {
+                match source {
+                    "$API_ORIGIN" => words.push(api_origin.to_owned()),
+                    "$FRAMING_HOSTS" => words.extend(framing_hosts.iter().cloned()),
+                    fixed => words.push(fixed.to_owned()),
+                }
+            }
+            words.join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub fn tab_routes(site: TabSite) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
@@ -472,5 +465,6 @@ mod tests {
             "{csp}"
         );
         assert!(!csp.contains("unsafe"), "{csp}");
+        assert!(!csp.contains('$'), "every slot is filled: {csp}");
     }
 }

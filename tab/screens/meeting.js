@@ -3,7 +3,7 @@
 // are of the person's own organization, and the person), and posts notifications into the
 // meeting's own chat (the chat id Teams gives the tab) through POST /api/notifications/chat.
 
-import { avatar, describe } from './people.js';
+import { avatar, describe, personText } from './people.js';
 
 export class MeetingScreen {
   #root;
@@ -62,16 +62,8 @@ export class MeetingScreen {
       ...people.map((person) => {
         const item = document.createElement('li');
         item.className = 'person';
-        const text = document.createElement('span');
-        text.className = 'person-text';
-        const name = document.createElement('span');
-        name.className = 'person-name';
-        name.textContent = person.you ? `${person.displayName} (you)` : person.displayName;
-        const details = document.createElement('span');
-        details.className = 'person-details';
-        details.textContent = person.details;
-        text.append(name, details);
-        item.append(avatar(person, this.#api), text);
+        const name = person.you ? `${person.displayName} (you)` : person.displayName;
+        item.append(avatar(person, this.#api), personText(name, person.details));
         return item;
       }),
     );

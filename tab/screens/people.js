@@ -43,6 +43,23 @@ export function avatar(person, api) {
   return box;
 }
 
+/** A person's name over their lines of details (empty ones are left out), beside an avatar. */
+export function personText(name, ...details) {
+  const text = document.createElement('span');
+  text.className = 'person-text';
+  const nameLine = document.createElement('span');
+  nameLine.className = 'person-name';
+  nameLine.textContent = name;
+  text.append(nameLine);
+  for (const detail of details.filter(Boolean)) {
+    const line = document.createElement('span');
+    line.className = 'person-details';
+    line.textContent = detail;
+    text.append(line);
+  }
+  return text;
+}
+
 export function describe(person) {
   const parts = [person.jobTitle, person.department, person.officeLocation].filter(Boolean);
   parts.push(person.external ? `${person.organization ?? 'Partner organization'} (external)` : 'Your organization');

@@ -2,7 +2,7 @@
 // organization, debounced) and the partner organization's experts from config.json (Graph cannot
 // search another tenant). Picking someone adds them to the session, with their profile details.
 
-import { avatar, describe } from './people.js';
+import { avatar, describe, personText } from './people.js';
 
 const DEBOUNCE_MS = 300;
 
@@ -133,16 +133,7 @@ export class SearchScreen {
         option.setAttribute('role', 'option');
         option.setAttribute('aria-selected', 'false');
         option.dataset.key = person.key;
-        const text = document.createElement('span');
-        text.className = 'person-text';
-        const name = document.createElement('span');
-        name.className = 'person-name';
-        name.textContent = person.displayName;
-        const details = document.createElement('span');
-        details.className = 'person-details';
-        details.textContent = describe(person);
-        text.append(name, details);
-        option.append(avatar(person, this.#api), text);
+        option.append(avatar(person, this.#api), personText(person.displayName, describe(person)));
         option.addEventListener('mousedown', (event) => event.preventDefault());
         option.addEventListener('click', () => this.#pick(index));
         return option;
@@ -259,21 +250,7 @@ export class SearchScreen {
         const item = document.createElement('li');
         item.className = 'person';
         item.dataset.key = person.key;
-        const text = document.createElement('span');
-        text.className = 'person-text';
-        const name = document.createElement('span');
-        name.className = 'person-name';
-        name.textContent = person.displayName;
-        const details = document.createElement('span');
-        details.className = 'person-details';
-        details.textContent = describe(person);
-        text.append(name, details);
-        if (person.mail) {
-          const mail = document.createElement('span');
-          mail.className = 'person-details';
-          mail.textContent = person.mail;
-          text.append(mail);
-        }
+        const text = personText(person.displayName, describe(person), person.mail);
         const remove = document.createElement('button');
         remove.type = 'button';
         remove.className = 'secondary';

@@ -5,12 +5,16 @@
 //! assert on what the handler sent, and have switches to fail the way the real services do.
 //!
 //! - `cloud`: Entra, Graph and ACS started together, as every user of the fakes needs them.
+//! - `http`: serves a fake on a loopback port (plain, https with the test CA, or one that hangs
+//!   up), and the lock that outlives a panicking test.
 //! - `keys`: the RSA test keys in `fixtures/`.
 //! - `tokens`: mints Entra-shaped access tokens, valid or deliberately broken.
 //! - `entra`: OpenID metadata and signing keys (v1.0 and v2.0), with key rollover and outages.
 //! - `token_endpoint`: Entra's on-behalf-of token endpoint, with scripted refusals.
 //! - `consent`: users who have not consented yet, and the consent pages that change that.
-//! - `graph`: the Graph subset the routes use, with a seeded two-tenant directory.
+//! - `directory`: the seeded two-tenant directory (Fieldworks and Experts Inc.): ids, people
+//!   and photos, shared by the Graph fake, the tests and the sandbox.
+//! - `graph`: the Graph subset the routes use, over that directory.
 //! - `managed_identity`: the App Service managed-identity endpoint.
 //! - `key_vault`: Key Vault secrets, with the 401 challenge, rotation, 403 and outages.
 //! - `acs`: the ACS Teams token exchange, verifying HMAC signatures as ACS does.

@@ -22,7 +22,7 @@ export const WAIT_MS = 15_000;
 /** Starts the sandbox on free ports; resolves with its --tokens-json line. */
 export async function startSandbox(extraArgs = []) {
   if (!existsSync(SANDBOX_BIN)) {
-    throw new Error(`${SANDBOX_BIN} is missing: run cargo build -p sandbox first (scripts/test-browser.sh does).`);
+    throw new Error(`${SANDBOX_BIN} is missing: run cargo build -p sandbox first (scripts/tab/test-browser.sh does).`);
   }
   const child = spawn(SANDBOX_BIN, ['--port', '0', '--tokens-json', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],

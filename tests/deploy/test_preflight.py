@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/preflight.sh names each missing prerequisite, one line each, with how to get it.
+"""scripts/deploy/preflight.sh names each missing prerequisite, one line each, with how to get it.
 
 Each case runs the real script with a PATH made for it: small stand-ins for azd, node, npx,
 rustup, cargo and az (shell scripts that print what the real tools print), Debian's python3, and
@@ -22,7 +22,7 @@ import unittest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PREFLIGHT = ROOT / "scripts" / "preflight.sh"
+PREFLIGHT = ROOT / "scripts" / "deploy" / "preflight.sh"
 TOOLCHAIN = "1.95.0"
 # What preflight.sh itself runs besides the tools it checks.
 SYSTEM_TOOLS = ("sh", "awk", "grep", "sed", "head", "tr", "dirname", "cat")

@@ -1,5 +1,5 @@
 // A tab developer's client, typed by what openapi-typescript generates from docs/openapi.json.
-// scripts/check-openapi.sh generates api.d.ts next to a copy of this file and type-checks both
+// scripts/ci/check-openapi.sh generates api.d.ts next to a copy of this file and type-checks both
 // with tsc --strict; neither the generated types nor any output is committed. The
 // `@ts-expect-error` lines are mistakes the types must catch: if a type were `any`, tsc would
 // report the directive as unused and the check would fail.

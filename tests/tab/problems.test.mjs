@@ -10,7 +10,7 @@ import { explain, readableScope, FALLBACK_RETRY_SECONDS } from '../../tab/proble
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The codes of shared/API.md's error table, read from the handler's own list when present. */
+/** The codes of docs/api.md's error table (Errors), read from the handler's own list when present. */
 const CONTRACT_CODES = [
   'bad_request', 'invalid_token', 'interaction_required', 'tenant_not_allowed', 'insufficient_scope',
   'consent_required', 'not_found', 'method_not_allowed', 'payload_too_large', 'throttled',

@@ -1,4 +1,4 @@
-// scripts/stage-tab.py, the tab service's predeploy hook: what it stages is what the tab reads.
+// scripts/deploy/stage_tab.py, the tab service's predeploy hook: what it stages is what the tab reads.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../tab/config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SCRIPT = path.join(ROOT, 'scripts', 'stage-tab.py');
+const SCRIPT = path.join(ROOT, 'scripts', 'deploy', 'stage_tab.py');
 const CLIENT = '3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b';
 
 test('the staged tab has its pages, a config.json the tab accepts and a strict CSP', () => {
@@ -44,7 +44,7 @@ test('the staged tab has its pages, a config.json the tab accepts and a strict C
   assert.match(csp, /connect-src 'self' https:\/\/func-abc\.azurewebsites\.net https:\/\/res\.cdn\.office\.net;/);
   assert.match(csp, /frame-ancestors https:\/\/teams\.microsoft\.com .*https:\/\/\*\.cloud\.microsoft/);
   assert.match(csp, /script-src 'self';/);
-  assert.doesNotMatch(csp, /unsafe|\*;|http:/);
+  assert.doesNotMatch(csp, /unsafe|\*;|http:|\$/);
 });
 
 test('staging refuses an http API or a client id that is not a GUID', () => {

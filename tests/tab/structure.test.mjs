@@ -1,4 +1,4 @@
-// The tab keeps to STYLE.md's rules for browser code: one module per concern.
+// The tab keeps to its module table (tab/README.md): one module per concern.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

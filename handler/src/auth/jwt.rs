@@ -7,8 +7,11 @@
 //! does not understand, and this one understands none.
 //!
 //! Signature verification uses aws-lc-rs with a key parsed once per `kid` (see `jwks.rs`), so the
-//! per-request cost is the RSA operation itself.
+//! per-request cost is the RSA operation itself. The token is hashed once: SHA-256 runs over the
+//! signed part, and the state it reached there is both finished into the digest the signature
+//! covers and carried on over `.signature` into the digest that names the token in the caches.
 
+use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -38,13 +41,28 @@ pub enum JwtError {
     BadClaims,
 }
 
+/// A token's three segments, its shape checked and nothing decoded, with its two digests.
+pub struct Segments<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    /// SHA-256 of `header.payload`: what the RS256 signature signs.
+    signed_digest: Digest,
+    /// SHA-256 of the whole token.
+    token_digest: [u8; 32],
+}
+
+impl std::fmt::Debug for Segments<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Segments([redacted])")
+    }
+}
+
 /// A token split into its parts, header checked, signature not yet verified.
 #[derive(Debug)]
 pub struct UnverifiedToken<'a> {
     pub key_id: String,
-    signed_part: &'a str,
-    payload: &'a str,
-    signature: &'a str,
+    segments: Segments<'a>,
 }
 
 #[derive(Deserialize)]
@@ -71,8 +89,8 @@ impl<'de> Deserialize<'de> for Presence {
     }
 }
 
-impl<'a> UnverifiedToken<'a> {
-    pub fn parse(token: &'a str) -> Result<Self, JwtError> {
+impl<'a> Segments<'a> {
+    pub fn split(token: &'a str) -> Result<Self, JwtError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(JwtError::TooLarge);
         }
@@ -88,10 +106,32 @@ impl<'a> UnverifiedToken<'a> {
         if header.is_empty() || payload.is_empty() || signature.is_empty() {
             return Err(JwtError::Malformed);
         }
-        let header_json = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| JwtError::Malformed)?;
         let signed_len = header.len() + 1 + payload.len();
+        let mut hashing = digest::Context::new(&digest::SHA256);
+        hashing.update(&token.as_bytes()[..signed_len]);
+        let signed_part = hashing.clone();
+        hashing.update(&token.as_bytes()[signed_len..]);
+        let mut token_digest = [0u8; 32];
+        token_digest.copy_from_slice(hashing.finish().as_ref());
+        Ok(Segments {
+            header,
+            payload,
+            signature,
+            signed_digest: signed_part.finish(),
+            token_digest,
+        })
+    }
+
+    /// SHA-256 of the whole token: equal digests mean the same token, byte for byte.
+    pub fn token_digest(&self) -> &[u8; 32] {
+        &self.token_digest
+    }
+
+    /// Decodes and checks the header: the step before a key can be chosen.
+    pub fn into_unverified(self) -> Result<UnverifiedToken<'a>, JwtError> {
+        let header_json = URL_SAFE_NO_PAD
+            .decode(self.header)
+            .map_err(|_| JwtError::Malformed)?;
         let header: Header =
             serde_json::from_slice(&header_json).map_err(|_| JwtError::BadHeader)?;
         // The algorithm is pinned by us; the header may only confirm it.
@@ -107,21 +147,25 @@ impl<'a> UnverifiedToken<'a> {
             .ok_or(JwtError::MissingKeyId)?;
         Ok(UnverifiedToken {
             key_id,
-            signed_part: &token[..signed_len],
-            payload,
-            signature,
+            segments: self,
         })
+    }
+}
+
+impl<'a> UnverifiedToken<'a> {
+    pub fn parse(token: &'a str) -> Result<Self, JwtError> {
+        Segments::split(token)?.into_unverified()
     }
 
     /// Verifies the RS256 signature and returns the decoded claims bytes.
     pub fn verify(&self, key: &ParsedPublicKey) -> Result<Vec<u8>, JwtError> {
         let signature = URL_SAFE_NO_PAD
-            .decode(self.signature)
+            .decode(self.segments.signature)
             .map_err(|_| JwtError::Malformed)?;
-        key.verify_sig(self.signed_part.as_bytes(), &signature)
+        key.verify_digest_sig(&self.segments.signed_digest, &signature)
             .map_err(|_| JwtError::BadSignature)?;
         URL_SAFE_NO_PAD
-            .decode(self.payload)
+            .decode(self.segments.payload)
             .map_err(|_| JwtError::BadClaims)
     }
 }

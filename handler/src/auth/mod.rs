@@ -23,13 +23,11 @@ pub mod token_version;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::digest;
-use secrecy::{ExposeSecret, SecretString};
 use warp::http::HeaderValue;
 
 pub use claims::{ClaimsError, Expectations, Identity, TokenVersion};
 pub use jwks::{KeyError, SigningKeys};
-use jwt::{JwtError, UnverifiedToken};
+use jwt::{JwtError, Segments};
 
 /// SHA-256 of a presented SSO token: the key of every cache that answers for that token.
 pub type TokenDigest = [u8; 32];
@@ -39,7 +37,7 @@ pub type TokenDigest = [u8; 32];
 pub struct Caller {
     pub identity: Arc<Identity>,
     /// The SSO token itself, kept only to be exchanged on behalf of the caller.
-    pub token: SecretString,
+    pub token: SsoToken,
     /// Its SHA-256, computed once by the validator.
     pub token_digest: TokenDigest,
     /// The tab says it has just completed consent (`x-consent-retry: 1`), so a consent refusal
@@ -122,7 +120,8 @@ impl TokenValidator {
 
     pub async fn validate(&self, token: &str) -> Result<Validated, AuthError> {
         let now = unix_now();
-        let token_digest = token_digest(token);
+        let segments = Segments::split(token)?;
+        let token_digest = *segments.token_digest();
         if let Some(accepted) = self.accepted.get(&token_digest) {
             if accepted.identity.expires_at >= now && self.still_signed(&accepted) {
                 return Ok(Validated {
@@ -133,7 +132,7 @@ impl TokenValidator {
             self.accepted.remove(&token_digest);
         }
 
-        let unverified = UnverifiedToken::parse(token)?;
+        let unverified = segments.into_unverified()?;
         let (keys, key) = self.keys.resolve(&unverified.key_id).await?;
         let claims = unverified.verify(&key.public_key)?;
         let identity = Arc::new(self.expectations.check(&claims, &keys, &key, now)?);
@@ -162,12 +161,6 @@ impl TokenValidator {
             set.generation() == accepted.generation || set.still_publishes(&accepted.signed_by)
         })
     }
-}
-
-fn token_digest(token: &str) -> TokenDigest {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-    out
 }
 
 pub fn unix_now() -> i64 {
@@ -205,6 +198,54 @@ pub fn bearer_token(authorization: Option<&HeaderValue>) -> Result<&str, AuthErr
     Ok(token)
 }
 
+/// The caller's SSO token, held as the request's own `Authorization` header (whose bytes hyper
+/// shares with the request rather than copies) and the token's place in it.
+///
+/// Every protected request carries one to the on-behalf-of and ACS exchanges; copying 1-2 KB
+/// into a zeroize-on-drop `SecretString` per request cost an allocation, a copy and a volatile
+/// wipe, and protected nothing, since the request's read buffer holding the same bytes is freed
+/// without a wipe. What this keeps from `SecretString` is the part that matters: it never shows
+/// in `Debug` and is read only through `expose`.
+#[derive(Clone)]
+pub struct SsoToken {
+    authorization: HeaderValue,
+    start: usize,
+    end: usize,
+}
+
+impl SsoToken {
+    /// The bearer token of an `Authorization` header, checked as `bearer_token` does.
+    pub fn from_authorization(authorization: HeaderValue) -> Result<SsoToken, AuthError> {
+        let (start, end) = {
+            let token = bearer_token(Some(&authorization))?;
+            let start = token.as_ptr() as usize - authorization.as_bytes().as_ptr() as usize;
+            (start, start + token.len())
+        };
+        Ok(SsoToken {
+            authorization,
+            start,
+            end,
+        })
+    }
+
+    /// The raw token, for the validator and the on-behalf-of exchange only.
+    pub fn expose(&self) -> &str {
+        // Checked visible ASCII when built, so neither can fail; an empty token would be
+        // refused upstream, never mistaken for another.
+        self.authorization
+            .to_str()
+            .ok()
+            .and_then(|value| value.get(self.start..self.end))
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for SsoToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SsoToken([redacted])")
+    }
+}
+
 /// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
@@ -217,6 +258,43 @@ fn is_b64token(token: &str) -> bool {
 impl Caller {
     /// The raw SSO token, for the on-behalf-of exchange only.
     pub fn token(&self) -> &str {
-        self.token.expose_secret()
+        self.token.expose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(value: &str) -> HeaderValue {
+        HeaderValue::from_str(value).unwrap()
+    }
+
+    #[test]
+    fn an_sso_token_is_the_bearer_credential_of_its_header_and_never_shown() {
+        let token = SsoToken::from_authorization(header("bearer   eyJh.eyJi.c2ln  ")).unwrap();
+        assert_eq!(token.expose(), "eyJh.eyJi.c2ln");
+        assert_eq!(format!("{token:?}"), "SsoToken([redacted])");
+        assert!(!format!("{:?}", token.clone()).contains("eyJ"));
+    }
+
+    #[test]
+    fn an_sso_token_refuses_what_bearer_token_refuses() {
+        for value in [
+            "Basic dXNlcjpwdw==",
+            "Bearer",
+            "Bearer a, Bearer b",
+            "Bearer a b",
+        ] {
+            assert_eq!(
+                SsoToken::from_authorization(header(value)).map(|t| t.expose().to_owned()),
+                bearer_token(Some(&header(value))).map(str::to_owned),
+                "{value}"
+            );
+            assert!(
+                SsoToken::from_authorization(header(value)).is_err(),
+                "{value}"
+            );
+        }
     }
 }

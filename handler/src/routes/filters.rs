@@ -5,7 +5,6 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
 use warp::http::{HeaderValue, Method};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
@@ -13,7 +12,8 @@ use warp::{Filter, Rejection, Reply};
 use super::context::RequestContext;
 use super::spec::FunctionSpec;
 use crate::auth::{
-    AmbiguousCredentials, AuthError, CONSENT_RETRY_HEADER, Caller, TokenValidator, bearer_token,
+    AmbiguousCredentials, AuthError, CONSENT_RETRY_HEADER, Caller, Identity, SsoToken,
+    TokenValidator, Validated,
 };
 use crate::correlation::CorrelationId;
 use crate::error::{ApiError, ProblemCode};
@@ -155,46 +155,88 @@ pub fn caller(
     validator: Arc<TokenValidator>,
     retry_after: Duration,
 ) -> impl Filter<Extract = (Caller,), Error = warp::Rejection> + Clone {
+    let just_consented = warp::header::optional::<String>(CONSENT_RETRY_HEADER)
+        .map(|value: Option<String>| value.is_some_and(|v| v.trim() == "1"));
+    presented_token().and(just_consented).and_then(
+        move |presented: PresentedToken, just_consented: bool| {
+            let validator = validator.clone();
+            async move {
+                let (token, validated) = authenticate(&validator, presented, retry_after).await?;
+                Ok::<_, warp::Rejection>(Caller {
+                    identity: validated.identity,
+                    token,
+                    token_digest: validated.token_digest,
+                    just_consented,
+                })
+            }
+        },
+    )
+}
+
+/// `caller` for a function that only says who the caller is and acts for no one: the validated
+/// identity, without the token kept for exchanges or the request's context.
+pub fn identity(
+    validator: Arc<TokenValidator>,
+    retry_after: Duration,
+) -> impl Filter<Extract = (Arc<Identity>,), Error = warp::Rejection> + Clone {
+    presented_token().and_then(move |presented: PresentedToken| {
+        let validator = validator.clone();
+        async move {
+            let (_, validated) = authenticate(&validator, presented, retry_after).await?;
+            Ok::<_, warp::Rejection>(validated.identity)
+        }
+    })
+}
+
+/// The request's `Authorization` header, and whether the server saw more than one.
+struct PresentedToken {
+    authorization: Option<HeaderValue>,
+    ambiguous: bool,
+}
+
+fn presented_token() -> impl Filter<Extract = (PresentedToken,), Error = Infallible> + Clone {
     let authorization = warp::header::value(warp::http::header::AUTHORIZATION.as_str())
         .map(Some)
         .or(warp::any().map(|| None))
         .unify();
-    let just_consented = warp::header::optional::<String>(CONSENT_RETRY_HEADER)
-        .map(|value: Option<String>| value.is_some_and(|v| v.trim() == "1"));
     authorization
         .and(warp::ext::optional::<AmbiguousCredentials>())
-        .and(just_consented)
-        .and_then(
-            move |authorization: Option<HeaderValue>,
-                  ambiguous: Option<AmbiguousCredentials>,
-                  just_consented: bool| {
-                let validator = validator.clone();
-                async move {
-                    if ambiguous.is_some() {
-                        otel::metrics::token_refused("ambiguous");
-                        return Err(warp::reject::custom(ApiError::InvalidToken(
-                            "more than one Authorization header".to_owned(),
-                        )));
-                    }
-                    let refuse = |e: AuthError| {
-                        otel::metrics::token_refused(otel::metrics::refusal_reason(&e));
-                        warp::reject::custom(ApiError::from_auth(e, retry_after))
-                    };
-                    let token = bearer_token(authorization.as_ref()).map_err(refuse)?;
-                    let validated = validator.validate(token).await.map_err(refuse)?;
-                    tracing::Span::current().record(
-                        "tenant_id",
-                        tracing::field::display(validated.identity.tenant_id),
-                    );
-                    Ok::<_, warp::Rejection>(Caller {
-                        identity: validated.identity,
-                        token: SecretString::from(token),
-                        token_digest: validated.token_digest,
-                        just_consented,
-                    })
+        .map(
+            |authorization: Option<HeaderValue>, ambiguous: Option<AmbiguousCredentials>| {
+                PresentedToken {
+                    authorization,
+                    ambiguous: ambiguous.is_some(),
                 }
             },
         )
+}
+
+async fn authenticate(
+    validator: &TokenValidator,
+    presented: PresentedToken,
+    retry_after: Duration,
+) -> Result<(SsoToken, Validated), warp::Rejection> {
+    if presented.ambiguous {
+        otel::metrics::token_refused("ambiguous");
+        return Err(warp::reject::custom(ApiError::InvalidToken(
+            "more than one Authorization header".to_owned(),
+        )));
+    }
+    let refuse = |e: AuthError| {
+        otel::metrics::token_refused(otel::metrics::refusal_reason(&e));
+        warp::reject::custom(ApiError::from_auth(e, retry_after))
+    };
+    let token = presented
+        .authorization
+        .ok_or(AuthError::Missing)
+        .and_then(SsoToken::from_authorization)
+        .map_err(refuse)?;
+    let validated = validator.validate(token.expose()).await.map_err(refuse)?;
+    tracing::Span::current().record(
+        "tenant_id",
+        tracing::field::display(validated.identity.tenant_id),
+    );
+    Ok((token, validated))
 }
 
 /// The request's correlation id, set by the server for every request.

@@ -7,11 +7,13 @@ use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
 use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::context::RequestContext;
-use super::filters::{CALLER_PROBLEMS, protected};
+use std::sync::Arc;
+
+use super::filters::{CALLER_PROBLEMS, function, identity};
 use super::spec::function_spec;
-use crate::auth::TokenVersion;
+use crate::auth::{Identity, TokenVersion};
 use crate::domain::Guid;
 use crate::state::AppState;
 
@@ -30,10 +32,10 @@ function_spec! {
 struct ValidatedToken<'a> {
     /// The user's tenant (`tid`).
     #[schema(value_type = Guid)]
-    tenant_id: String,
+    tenant_id: &'a Uuid,
     /// The user's object id in that tenant (`oid`).
     #[schema(value_type = Guid)]
-    object_id: String,
+    object_id: &'a Uuid,
     /// `preferred_username` (v2.0) or `upn` / `unique_name` (v1.0); for display only.
     user_principal_name: Option<&'a str>,
     /// The user's display name; for display only.
@@ -64,18 +66,23 @@ struct ValidatedToken<'a> {
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(SPEC, &state).map(|context: RequestContext| describe(&context))
+    // Nothing here acts for the caller: no request context, and the token is not kept.
+    function(SPEC)
+        .and(identity(
+            state.validator.clone(),
+            state.config.tuning.retry_after,
+        ))
+        .map(|identity: Arc<Identity>| describe(&identity))
 }
 
-fn describe(context: &RequestContext) -> warp::reply::Response {
-    let identity = &context.caller.identity;
+fn describe(identity: &Identity) -> warp::reply::Response {
     let expires_at = OffsetDateTime::from_unix_timestamp(identity.expires_at)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default();
     let body = ValidatedToken {
-        tenant_id: identity.tenant_id.to_string(),
-        object_id: identity.object_id.to_string(),
+        tenant_id: &identity.tenant_id,
+        object_id: &identity.object_id,
         user_principal_name: identity.user_principal_name.as_deref(),
         name: identity.name.as_deref(),
         audience: &identity.audience,

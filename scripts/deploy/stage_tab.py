@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stage the Teams tab (tab/) for Azure Static Web Apps: the tab as scripts/build-tab.mjs builds
+"""Stage the Teams tab (tab/) for Azure Static Web Apps: the tab as scripts/tab/build-tab.mjs builds
 it (pages and styles as they are, each page's modules bundled by esbuild with the npm packages
 they import, pinned in package-lock.json; `npm ci` is run first when esbuild is not installed),
 plus the two files that depend on the deployment.
@@ -21,7 +21,7 @@ from options, else the environment, else --env-file (e.g. .azure/<env>/.env):
                                                mail?, jobTitle?, organization?}): Graph cannot
                                                search another tenant, so the tab offers these
 
-    python3 scripts/stage-tab.py --out tab/build [--env-file .azure/prod/.env]
+    python3 scripts/deploy/stage_tab.py --out tab/build [--env-file .azure/prod/.env]
 
 Needs Node.js 20 or later and npm. Exit status: 0 staged, 1 refused or the build failed (the
 reason is printed), 2 usage error.
@@ -39,28 +39,16 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from env_file import read_env_file
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TAB = REPO_ROOT / "tab"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-tab.mjs"
+BUILD_SCRIPT = REPO_ROOT / "scripts" / "tab" / "build-tab.mjs"
 
 
 class Refused(Exception):
     pass
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key.strip().removeprefix("export ").strip()] = value
-    return values
 
 
 def origin(url: str, name: str) -> str:
@@ -88,12 +76,13 @@ def partner_experts(path: str) -> list[dict]:
 
 
 def content_security_policy(api_origin: str) -> str:
+    """tab/content-security-policy.json with its slots filled: the API's origin, and no framing
+    host besides Teams (the sandbox's `web::tab_csp` fills the same slots with its own)."""
     policy = json.loads((TAB / "content-security-policy.json").read_text(encoding="utf-8"))
-    connect = " ".join(["'self'", api_origin, *policy["connect-src"]])
-    ancestors = " ".join(policy["frame-ancestors"])
-    return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-        f"connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'"
+    slots = {"$API_ORIGIN": [api_origin], "$FRAMING_HOSTS": []}
+    return "; ".join(
+        " ".join([directive["name"], *(source for slot in directive["sources"] for source in slots.get(slot, [slot]))])
+        for directive in policy["directives"]
     )
 
 
@@ -163,9 +152,9 @@ def main() -> int:
             partner_experts(pick(args.partner_experts, "TAB_PARTNER_EXPERTS_FILE")),
         )
     except Refused as exc:
-        print(f"stage-tab: refused: {exc}", file=sys.stderr)
+        print(f"stage_tab: refused: {exc}", file=sys.stderr)
         return 1
-    print(f"stage-tab: {args.out} holds the tab for {api_url}")
+    print(f"stage_tab: {args.out} holds the tab for {api_url}")
     return 0
 
 

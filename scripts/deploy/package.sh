@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build the Functions app package in dist/ (for `func start` and zip deploy).
 #
-#   scripts/package.sh          build the handler, lay out dist/, check it
-#   scripts/package.sh --zip    ... and also write dist.zip (executable bit kept)
+#   scripts/deploy/package.sh          build the handler, lay out dist/, check it
+#   scripts/deploy/package.sh --zip    ... and also write dist.zip (executable bit kept)
 #
 # dist/ afterwards holds exactly:
 #   host.json
@@ -12,13 +12,13 @@
 # Environment (all optional):
 #   CARGO              cargo command to run (default: cargo), e.g. "cross"
 #   CARGO_SUBCOMMAND   cargo subcommand that builds (default: build), e.g. "zigbuild"
-#                      (scripts/package-linux.sh uses cargo-zigbuild for an old-glibc target)
+#                      (scripts/deploy/package-linux.sh uses cargo-zigbuild for an old-glibc target)
 #   CARGO_ARGS         extra arguments for `cargo build`, word-split, e.g. "--locked"
 #   CARGO_BUILD_TARGET target triple, read by cargo itself,
 #                      e.g. x86_64-unknown-linux-musl for Azure
 #   HANDLER_BIN        use this prebuilt binary and skip the cargo build
 #                      (a relative path is taken from the caller's directory)
-#   SKIP_CHECK=1       skip scripts/check_function_config.py on dist/
+#   SKIP_CHECK=1       skip scripts/ci/check_function_config.py on dist/
 #   SOURCE_DATE_EPOCH  timestamp for the zip entries (default 1980-01-01)
 #
 # Works from any directory; dist/ and dist.zip are always at the repository root,
@@ -27,7 +27,7 @@
 set -euo pipefail
 
 CALLER_PWD="$PWD"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 DIST="$ROOT/dist"
@@ -113,7 +113,7 @@ echo "package.sh: dist/ has host.json, handler and $count function(s)"
 
 # 3. Check what will be deployed.
 if [[ "${SKIP_CHECK:-0}" != "1" ]]; then
-  python3 "$ROOT/scripts/check_function_config.py" --root "$DIST"
+  python3 "$ROOT/scripts/ci/check_function_config.py" --root "$DIST"
 fi
 
 # 4. Optional zip for zip deploy. `zip` may be absent and would not be

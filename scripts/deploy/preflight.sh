@@ -8,7 +8,7 @@
 #
 # and a closing "preflight: N ok, N missing, N skipped". Exits 1 when anything is missing.
 #
-#   scripts/preflight.sh            run it by hand before the first `azd up`
+#   scripts/deploy/preflight.sh            run it by hand before the first `azd up`
 #   (azure.yaml runs it as azd's preup and preprovision hook)
 #
 # What it checks (docs/deployment.md, "Before you start"):
@@ -22,7 +22,7 @@
 #   python   Python 3.9 or later that can make a virtual environment (`python3 -m venv`, which
 #            Debian/Ubuntu ship separately as python3-venv): the prepackage hook installs zig and
 #            cargo-zigbuild into one of the project's own
-#   objdump  GNU binutils: scripts/check_glibc.py reads the built binary's glibc symbol versions
+#   objdump  GNU binutils: scripts/deploy/check_glibc.py reads the built binary's glibc symbol versions
 #   runtime  the Flex Consumption runtime `custom` 1.0 (what infra/modules/functionapp.bicep asks
 #            for) in AZURE_LOCATION, with `az functionapp list-flexconsumption-runtimes`; only when
 #            the Azure CLI is installed and logged in, otherwise this line says "skipped". ARM
@@ -33,7 +33,7 @@
 # PREFLIGHT_SKIP_AZURE=1 skips the runtime lookup (the only check that talks to Azure).
 set -u
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT" || exit 2
 
 AZD_MIN="1.20.0"
@@ -157,7 +157,7 @@ else
   say_missing "python3: not found; install Python $PYTHON_MIN or later with venv (Debian/Ubuntu: sudo apt install python3 python3-venv; macOS: https://www.python.org/downloads/)"
 fi
 
-# --- binutils: scripts/check_glibc.py reads the package's binary with GNU objdump -------------------
+# --- binutils: scripts/deploy/check_glibc.py reads the package's binary with GNU objdump -------------------
 if have objdump; then
   say_ok "objdump: $(first_version "$(objdump --version 2>/dev/null | head -n 1)")"
 else

@@ -12,7 +12,7 @@ on the wrong machine or with the wrong tool gets wrong:
      in the zip, and the zip has no function the source tree lacks;
   4. nothing that must not ship: local.settings.json, target/, .git/, dist/.
 
-    python3 scripts/check_package_zip.py dist.zip [--functions DIR]
+    python3 scripts/deploy/check_package_zip.py dist.zip [--functions DIR]
 
 Prints "package: N passed, M failed"; exits 1 on failure, 2 on a usage error.
 """
@@ -26,7 +26,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ELF_X86_64 = b"\x7fELF\x02\x01"  # magic, 64-bit, little endian
 EM_X86_64 = 62
 

@@ -14,7 +14,7 @@ Checks:
      the highest found and the symbols that need it. A static or musl binary
      needs none and passes.
 
-    python3 scripts/check_glibc.py dist/handler [--max 2.28] [--arch i386:x86-64]
+    python3 scripts/deploy/check_glibc.py dist/handler [--max 2.28] [--arch i386:x86-64]
 
 Prints "glibc: N passed, M failed"; exits 1 on failure, 2 on a usage error
 (no objdump, no file).

@@ -5,12 +5,12 @@
 # binary ended without a result line (it crashed, or did not build), when the command itself
 # failed, or when no test ran at all.
 #
-#   scripts/test-totals.sh LOG [EXIT_STATUS]
+#   scripts/ci/test-totals.sh LOG [EXIT_STATUS]
 #
 # Other runners can be added here: one more pattern per runner, summed into the same totals.
 set -euo pipefail
 
-log="${1:?usage: scripts/test-totals.sh LOG [EXIT_STATUS]}"
+log="${1:?usage: scripts/ci/test-totals.sh LOG [EXIT_STATUS]}"
 status="${2:-0}"
 
 read -r binaries results passed failed ignored < <(awk '
@@ -22,9 +22,9 @@ read -r binaries results passed failed ignored < <(awk '
     if (match($0, /[0-9]+ failed/))  failed  += substr($0, RSTART, RLENGTH - 7)
     if (match($0, /[0-9]+ ignored/)) ignored += substr($0, RSTART, RLENGTH - 8)
   }
-  # scripts/test-browser.sh closes with the totals of the Teams tab node and browser tests.
+  # scripts/tab/test-browser.sh closes with the totals of the Teams tab node and browser tests.
   /^tab: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
-  # scripts/check-openapi.sh closes with the totals of the OpenAPI checks.
+  # scripts/ci/check-openapi.sh closes with the totals of the OpenAPI checks.
   /^openapi: [0-9]+ passed, [0-9]+ failed$/ { passed += $2; failed += $4 }
   END { printf "%d %d %d %d %d\n", binaries, results, passed, failed, ignored }
 ' "$log")

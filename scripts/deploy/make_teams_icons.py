@@ -10,7 +10,7 @@ them. Shapes are circles and half-discs evaluated per pixel; the colour icon is
 4 x 4 supersampled for smooth edges, the outline icon is thresholded so every
 pixel is either opaque white or fully transparent.
 
-    python3 scripts/make_teams_icons.py [--out teams]
+    python3 scripts/deploy/make_teams_icons.py [--out teams]
 
 The output is deterministic, so re-running it leaves git clean.
 """
@@ -22,7 +22,7 @@ import struct
 import zlib
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCENT = (0x0F, 0x6C, 0xBD)  # must match accentColor in teams/manifest.json
 
 

@@ -5,7 +5,7 @@
 # Closes with "tab: N passed, N failed". Screenshots land in tests/browser/output/. Arguments
 # go to node's test runner, e.g. --test-name-pattern "field worker".
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
 

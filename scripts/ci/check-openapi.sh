@@ -17,10 +17,10 @@
 # check per static check and per operation and run, and exits non-zero on any failure. Reports
 # of each run (schemathesis JSON) are left in OPENAPI_REPORTS.
 #
-#   scripts/check-openapi.sh
-#   OPENAPI_EXAMPLES=500 OPENAPI_SEED=$RANDOM scripts/check-openapi.sh     # a longer, new search
+#   scripts/ci/check-openapi.sh
+#   OPENAPI_EXAMPLES=500 OPENAPI_SEED=$RANDOM scripts/ci/check-openapi.sh     # a longer, new search
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=$PWD
 
 examples="${OPENAPI_EXAMPLES:-100}"

@@ -29,8 +29,8 @@ is malformed, or when APP_ID_URI is not exactly api://<TAB_DOMAIN>/<CLIENT_ID>
 With --schema FILE (and the jsonschema package) the manifest is also validated
 against that JSON schema.
 
-    python3 scripts/package-teams-app.py --client-id ... --app-id-uri ... --tab-url ...
-    python3 scripts/package-teams-app.py --env-file .azure/dev/.env --tab-url https://tab.contoso.example/tab
+    python3 scripts/deploy/package_teams_app.py --client-id ... --app-id-uri ... --tab-url ...
+    python3 scripts/deploy/package_teams_app.py --env-file .azure/dev/.env --tab-url https://tab.contoso.example/tab
 
 Exit status: 0 written, 1 refused (the reason is printed), 2 usage error.
 """
@@ -49,7 +49,9 @@ import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from env_file import read_env_file
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{\{([A-Z0-9_]+)\}\}")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$")
@@ -61,21 +63,6 @@ ICONS = {"color.png": (192, 192), "outline.png": (32, 32)}
 
 class Refused(Exception):
     pass
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        values[key] = value
-    return values
 
 
 def first(*candidates: str | None) -> str:
@@ -303,7 +290,7 @@ def main() -> int:
                 problems.append(f"manifest icons.{name.split('.')[0]} is {declared!r}, expected {name!r}")
             path = args.icons / name
             if not path.is_file():
-                problems.append(f"{path} not found (python3 scripts/make_teams_icons.py draws it)")
+                problems.append(f"{path} not found (python3 scripts/deploy/make_teams_icons.py draws it)")
                 continue
             icons[name] = path.read_bytes()
             problems += png_problems(name, icons[name], size)
@@ -311,12 +298,12 @@ def main() -> int:
             raise Refused("; ".join(problems))
         validate_manifest(manifest, args.schema)
     except Refused as exc:
-        print(f"package-teams-app: refused: {exc}", file=sys.stderr)
+        print(f"package_teams_app: refused: {exc}", file=sys.stderr)
         return 1
 
     write_zip(args.out, manifest, icons)
     print(
-        f"package-teams-app: wrote {args.out} (manifest {manifest['manifestVersion']}, "
+        f"package_teams_app: wrote {args.out} (manifest {manifest['manifestVersion']}, "
         f"app id {values['TEAMS_APP_ID']}, client id {values['CLIENT_ID']}, tab {values['TAB_URL']})"
     )
     return 0

@@ -7,9 +7,9 @@ the registries this project reaches, so its rules are checked in code):
   * two services, named as the `azd-service-name` tags the Bicep puts on
     the Function App and the Static Web App: the handler (`host: function`,
     `language: custom`, an existing `project` folder and `dist: dist.zip`,
-    what scripts/package-linux.sh writes) and the tab (`host:
+    what scripts/deploy/package-linux.sh writes) and the tab (`host:
     staticwebapp`, project tab/, no `language`, a predeploy hook running
-    scripts/stage-tab.py into the `dist` folder azd uploads, git-ignored);
+    scripts/deploy/stage_tab.py into the `dist` folder azd uploads, git-ignored);
   * every hook `run:` that names a script points at an executable file;
   * `language: custom` is an azd ALPHA feature (azd 1.20.0 or later, and only
     after `azd config set alpha.language.custom on` or with
@@ -24,14 +24,14 @@ manifestVersion, taken from the npm package @microsoft/app-manifest, which
 Microsoft publishes with every schema version; the download is cached in
 ~/.cache/remote-expert):
   * the template is JSON with only known {{PLACEHOLDER}}s;
-  * scripts/package-teams-app.py fills it with sample values, and the result
+  * scripts/deploy/package_teams_app.py fills it with sample values, and the result
     passes the schema, the SSO rules (webApplicationInfo, identifier URI) and
     the icon rules (color 192x192, outline 32x32 white on transparent);
   * the same script refuses a template with an unfilled placeholder;
   * teams/color.png and teams/outline.png are byte for byte what
-    scripts/make_teams_icons.py draws.
+    scripts/deploy/make_teams_icons.py draws.
 
-    python3 scripts/check_deploy_config.py [--root DIR] [--schema FILE] [--no-schema]
+    python3 scripts/ci/check_deploy_config.py [--root DIR] [--schema FILE] [--no-schema]
 
 Prints "deploy config: N passed, M failed"; exits 1 on failure, 2 on a usage
 error. --no-schema skips only the download and the schema validation (offline
@@ -57,7 +57,7 @@ except ImportError:  # pragma: no cover - environment problem
     print("error: PyYAML is required (pip install pyyaml)", file=sys.stderr)
     sys.exit(2)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_PACKAGE = "@microsoft/app-manifest"
 MANIFEST_PACKAGE_VERSION = "1.1.2"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "remote-expert"
@@ -205,7 +205,7 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
         if not project.is_dir():
             problems.append(f"project folder {service.get('project')!r} not found")
         if service.get("dist") != "dist.zip":
-            problems.append(f"dist is {service.get('dist')!r}, expected dist.zip (written by scripts/package-linux.sh)")
+            problems.append(f"dist is {service.get('dist')!r}, expected dist.zip (written by scripts/deploy/package-linux.sh)")
         hooks = service.get("hooks") or {}
         if "prepackage" not in hooks:
             problems.append("no prepackage hook builds the package")
@@ -220,7 +220,7 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
             variants = [hook] if "run" in (hook or {}) else [v for v in (hook or {}).values() if isinstance(v, dict)]
             for variant in variants:
                 run = str(variant.get("run", ""))
-                for script in re.findall(r"(?:^|\s)(?:\.\./|\./)?(scripts/[\w.-]+)", run):
+                for script in re.findall(r"(?:^|\s)(?:\.\./|\./)?(scripts/[\w./-]+)", run):
                     target = root / script
                     if not target.is_file():
                         problems.append(f"{hook_name}: {script} not found")
@@ -236,11 +236,11 @@ def check_azure_yaml(root: Path, checks: Checks) -> None:
 # runs as azd's preup and preprovision hooks (azd up packages before it provisions, so preup is
 # what comes before the Rust build), the Rust target the package is built for is in
 # rust-toolchain.toml, and docs/deployment.md names every prerequisite.
-PREFLIGHT = "scripts/preflight.sh"
+PREFLIGHT = "scripts/deploy/preflight.sh"
 PREFLIGHT_HOOKS = ("preup", "preprovision")
 RUST_TARGET = "x86_64-unknown-linux-gnu"
 PREREQUISITE_MENTIONS = (
-    "scripts/preflight.sh",
+    "scripts/deploy/preflight.sh",
     "Node.js",
     "npx",
     "rustup",
@@ -291,7 +291,7 @@ def check_prerequisites(root: Path, doc: dict, checks: Checks) -> None:
 
 
 def check_tab_service(root: Path, tabs: dict, checks: Checks) -> None:
-    """The tab service: tab/ as it is, staged by scripts/stage-tab.py into the folder azd uploads."""
+    """The tab service: tab/ as it is, staged by scripts/deploy/stage_tab.py into the folder azd uploads."""
     problems = []
     for name, service in tabs.items():
         project = root / str(service.get("project", ""))
@@ -304,14 +304,14 @@ def check_tab_service(root: Path, tabs: dict, checks: Checks) -> None:
         hook = (service.get("hooks") or {}).get("predeploy") or {}
         for variant in [hook] if "run" in hook else [v for v in hook.values() if isinstance(v, dict)]:
             run += " " + str(variant.get("run", ""))
-        if "scripts/stage-tab.py" not in run:
-            problems.append(f"{name}: no predeploy hook runs scripts/stage-tab.py")
+        if "scripts/deploy/stage_tab.py" not in run:
+            problems.append(f"{name}: no predeploy hook runs scripts/deploy/stage_tab.py")
         elif not re.search(rf"--out\s+{re.escape(dist)}(\s|$)", run) or not dist:
             problems.append(f"{name}: the hook stages into {run.strip()!r} but azd uploads dist {dist!r}")
         ignored = (root / ".gitignore").read_text(encoding="utf-8").splitlines() if (root / ".gitignore").is_file() else []
         if f"/{service.get('project')}/{dist}" not in ignored:
             problems.append(f"{name}: the staged folder {service.get('project')}/{dist} is not in .gitignore")
-    checks.report(not problems, "azure.yaml: the tab service deploys tab/ as staged by scripts/stage-tab.py", problems)
+    checks.report(not problems, "azure.yaml: the tab service deploys tab/ as staged by scripts/deploy/stage_tab.py", problems)
 
 
 def fetch_teams_schema(version: str) -> Path:
@@ -372,7 +372,7 @@ def run_packager(root: Path, args: list[str], env_extra: dict[str, str]) -> subp
     }
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, str(root / "scripts" / "package-teams-app.py"), *args],
+        [sys.executable, str(root / "scripts" / "deploy" / "package_teams_app.py"), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -446,10 +446,10 @@ def check_teams(root: Path, checks: Checks, schema: Path | None, use_schema: boo
 
 
 def check_icons_reproducible(root: Path, checks: Checks) -> None:
-    """The committed icons are exactly what scripts/make_teams_icons.py draws."""
+    """The committed icons are exactly what scripts/deploy/make_teams_icons.py draws."""
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
-            [sys.executable, str(root / "scripts" / "make_teams_icons.py"), "--out", tmp],
+            [sys.executable, str(root / "scripts" / "deploy" / "make_teams_icons.py"), "--out", tmp],
             capture_output=True,
             text=True,
             check=False,
@@ -461,8 +461,8 @@ def check_icons_reproducible(root: Path, checks: Checks) -> None:
             if not committed.is_file():
                 problems.append(f"teams/{name} missing")
             elif drawn.is_file() and committed.read_bytes() != drawn.read_bytes():
-                problems.append(f"teams/{name} differs from what scripts/make_teams_icons.py draws; re-run it")
-        checks.report(not problems, "teams: icons are reproducible from scripts/make_teams_icons.py", problems)
+                problems.append(f"teams/{name} differs from what scripts/deploy/make_teams_icons.py draws; re-run it")
+        checks.report(not problems, "teams: icons are reproducible from scripts/deploy/make_teams_icons.py", problems)
 
 
 def main() -> int:

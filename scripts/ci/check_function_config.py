@@ -56,7 +56,7 @@ except ImportError:  # pragma: no cover - environment problem, not a check failu
     print("error: the 'jsonschema' package is required (pip install jsonschema)", file=sys.stderr)
     sys.exit(2)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCHEMAS = REPO_ROOT / "schemas"
 
 HOST_SCHEMA = "host.schema.json"

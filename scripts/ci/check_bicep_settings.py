@@ -28,7 +28,7 @@ Rules:
 Prints one line per rule check and "settings: N passed, M failed"; exits 1 on
 a failure, 2 on a usage error.
 
-    python3 scripts/check_bicep_settings.py [--root DIR]
+    python3 scripts/ci/check_bicep_settings.py [--root DIR]
 
 Needs: tree-sitter==0.26.1 tree-sitter-bicep==1.1.0
 """
@@ -49,7 +49,7 @@ except ImportError as exc:  # pragma: no cover - environment problem
     print(f"error: {exc.name} is missing; pip install tree-sitter==0.26.1 tree-sitter-bicep==1.1.0", file=sys.stderr)
     sys.exit(2)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_RS = Path("handler/src/config/mod.rs")
 
 # Settings of SETTING_NAMES that the Bicep deliberately does not set.

@@ -2,15 +2,15 @@
 # Build the Azure package: dist/ and dist.zip with a handler that runs on the Functions Linux
 # hosts, whose glibc may be older than the build machine's.
 #
-#   scripts/package-linux.sh                  build with cargo-zigbuild, zip, check
-#   scripts/package-linux.sh --install-tools  first install zig, cargo-zigbuild and jsonschema into
+#   scripts/deploy/package-linux.sh                  build with cargo-zigbuild, zip, check
+#   scripts/deploy/package-linux.sh --install-tools  first install zig, cargo-zigbuild and jsonschema into
 #                                             the project's own virtual environment if missing
 #
 # How: `cargo zigbuild --target x86_64-unknown-linux-gnu.<glibc>` links against the symbol
 # versions of that glibc (zig ships their stubs), so no old sysroot, Docker or musl target is
-# needed; zig's C compiler also builds aws-lc-sys. Then scripts/package.sh lays out dist/ and
-# writes dist.zip, scripts/check_glibc.py proves the glibc floor and
-# scripts/check_package_zip.py checks the zip (handler mode 0755, host.json, every function).
+# needed; zig's C compiler also builds aws-lc-sys. Then scripts/deploy/package.sh lays out dist/ and
+# writes dist.zip, scripts/deploy/check_glibc.py proves the glibc floor and
+# scripts/deploy/check_package_zip.py checks the zip (handler mode 0755, host.json, every function).
 #
 # The Python tools live in a virtual environment of the project's own (PACKAGE_TOOLS_VENV), never
 # in the system Python: Debian 12, Ubuntu 24.04 and GitHub's ubuntu runners mark their python3 as
@@ -18,7 +18,7 @@
 # "error: externally-managed-environment". --install-tools creates the environment with
 # `python3 -m venv` (Debian and Ubuntu need their python3-venv package for that), installs the
 # pinned wheels from PyPI into it, and puts its bin/ first on PATH, so zig, cargo-zigbuild and the
-# `python3` that runs the checks (scripts/check_function_config.py needs jsonschema) all come from
+# `python3` that runs the checks (scripts/ci/check_function_config.py needs jsonschema) all come from
 # it. A later run reuses it as long as the pinned versions are unchanged.
 #
 # Environment (all optional):
@@ -30,12 +30,12 @@
 #                      ~/.cache/remote-expert/package-tools; XDG_CACHE_HOME is honoured)
 #   PYTHON             the interpreter that creates it (default: python3 on PATH)
 #   ZIGLANG_VERSION, CARGO_ZIGBUILD_VERSION, JSONSCHEMA_VERSION   the pinned PyPI versions
-#   SOURCE_DATE_EPOCH  timestamp of the zip entries (see scripts/package.sh)
+#   SOURCE_DATE_EPOCH  timestamp of the zip entries (see scripts/deploy/package.sh)
 #
 # Writes dist/ and dist.zip at the repository root (deleting the previous ones).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 GLIBC_TARGET="${GLIBC_TARGET:-2.28}"
@@ -115,7 +115,7 @@ echo "package-linux.sh: target x86_64-unknown-linux-gnu (glibc $GLIBC_TARGET), C
 
 CARGO_SUBCOMMAND=zigbuild \
   CARGO_ARGS="--locked --target x86_64-unknown-linux-gnu.$GLIBC_TARGET" \
-  "$ROOT/scripts/package.sh" --zip
+  "$ROOT/scripts/deploy/package.sh" --zip
 
-python3 "$ROOT/scripts/check_glibc.py" "$ROOT/dist/handler" --max "$GLIBC_TARGET"
-python3 "$ROOT/scripts/check_package_zip.py" "$ROOT/dist.zip"
+python3 "$ROOT/scripts/deploy/check_glibc.py" "$ROOT/dist/handler" --max "$GLIBC_TARGET"
+python3 "$ROOT/scripts/deploy/check_package_zip.py" "$ROOT/dist.zip"

@@ -4,7 +4,7 @@
 # PEP 668: a plain `pip install` into it fails) and an empty HOME, so no Python tool, pip cache or
 # virtual environment of an earlier run exists. The hook must still build and check dist.zip.
 #
-#   scripts/check-package-hook.sh
+#   scripts/ci/check-package-hook.sh
 #
 # What is shared with the real HOME, only to keep CI time reasonable (none of it is Python):
 #   CARGO_HOME, RUSTUP_HOME   the Rust toolchain and the crate registry (no re-download)
@@ -22,7 +22,7 @@
 # Exits non-zero when the hook fails; prints the hook's time.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 SYSTEM_PYTHON="${SYSTEM_PYTHON:-/usr/bin/python3}"

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Builds the Teams tab (tab/) into a folder a static server can serve as it is:
 //
-//   node scripts/build-tab.mjs OUT
+//   node scripts/tab/build-tab.mjs OUT
 //
 // The pages, styles and the vendored TeamsJS are copied; each page's module script is bundled
 // by esbuild (pinned in package-lock.json), which brings in the npm packages the tab imports
 // (@azure/communication-common's AzureCommunicationTokenCredential). Nothing is fetched at run
 // time and no CDN is involved. THIRD-PARTY-NOTICES.txt lists the licence of every bundled
-// package. scripts/stage-tab.py (what azd deploys) and the sandbox (what it serves) both run
+// package. scripts/deploy/stage_tab.py (what azd deploys) and the sandbox (what it serves) both run
 // this, so both serve the same bytes. Exit status: 0 built, 1 failed (the reason is printed).
 
 import { build } from 'esbuild';
@@ -15,7 +15,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TAB = path.join(ROOT, 'tab');
 
 /** Files served as they are. TeamsJS stays a classic script from vendor/ (see tab/README.md). */
@@ -59,7 +59,7 @@ function notices(inputs) {
 async function main() {
   const out = process.argv[2];
   if (!out || process.argv.length > 3) {
-    console.error('usage: node scripts/build-tab.mjs OUT');
+    console.error('usage: node scripts/tab/build-tab.mjs OUT');
     return 2;
   }
   const target = path.resolve(out);

@@ -33,6 +33,6 @@ cat <<INFO
 2. Each customer tenant's administrator grants consent once:
      https://login.microsoftonline.com/<tenant id>/adminconsent?client_id=$client_id
 3. Build the Teams app package and upload it (Teams admin center > Teams apps > Manage apps > Upload):
-     python3 scripts/package-teams-app.py --env-file .azure/$env_name/.env --tab-url $tab_url
+     python3 scripts/deploy/package_teams_app.py --env-file .azure/$env_name/.env --tab-url $tab_url
 
 INFO

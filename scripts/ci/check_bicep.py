@@ -39,8 +39,8 @@ Also checked, because `bicep build` cannot run here either:
     tagged azd-service-name 'tab' on the Free plan; the tab host falls back to
     its defaultHostName; that origin is in the Function App's CORS origins and,
     with /auth-end.html (a page tab/ has), in the consent redirect URIs of both
-    app-registration passes; and the outputs scripts/stage-tab.py and
-    scripts/package-teams-app.py read (TAB_URL, TAB_HOST, FUNCTION_APP_URL,
+    app-registration passes; and the outputs scripts/deploy/stage_tab.py and
+    scripts/deploy/package_teams_app.py read (TAB_URL, TAB_HOST, FUNCTION_APP_URL,
     ENTRA_CLIENT_ID, ENTRA_APP_ID_URI, ENTRA_AUTHORITY_HOST) exist.
 
   * pass 1 of the app registration (finalize false) deploys no
@@ -67,7 +67,7 @@ Neither parser resolves resource types or API versions: that still needs
 Prints one line per file and a closing "bicep: N passed, M failed" line; exits
 1 when anything failed, 2 on a usage error (missing parser packages).
 
-    python3 scripts/check_bicep.py [--root DIR]     (default: the repository)
+    python3 scripts/ci/check_bicep.py [--root DIR]     (default: the repository)
 
 Needs: pycep-parser==0.7.1 tree-sitter==0.26.1 tree-sitter-bicep==1.1.0
 """
@@ -91,7 +91,7 @@ except ImportError as exc:  # pragma: no cover - environment problem
     )
     sys.exit(2)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # The platform's range for functionAppConfig.scaleAndConcurrency.maximumInstanceCount on Flex
 # Consumption: "Currently the lowest maximum instance count value is 1, and the highest supported
@@ -815,7 +815,7 @@ def client_apps_problems(root: Path, templates: dict[Path, Template]) -> list[st
     return problems
 
 
-# What scripts/stage-tab.py (the tab's config.json and CSP) and scripts/package-teams-app.py (the
+# What scripts/deploy/stage_tab.py (the tab's config.json and CSP) and scripts/deploy/package_teams_app.py (the
 # Teams manifest) read from azd's .env, i.e. from main.bicep's outputs.
 TAB_OUTPUTS = ("TAB_URL", "TAB_HOST", "FUNCTION_APP_URL", "ENTRA_CLIENT_ID", "ENTRA_APP_ID_URI", "ENTRA_AUTHORITY_HOST")
 
