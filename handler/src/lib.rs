@@ -11,8 +11,8 @@
 //! 1. Foundations
 //!    - `config`: every setting, parsed and checked once at start-up (with the ACS connection
 //!      string and the rule that token-receiving endpoints are https).
-//!    - `domain`: validated values a caller sends (GUIDs, UPNs, meeting subject and window,
-//!      message text).
+//!    - `domain`: validated values a caller sends (GUIDs, chat ids, UPNs, meeting subject and
+//!      window, message and search text).
 //!    - `telemetry`: JSON logs to stdout. `correlation`: the correlation id of a request.
 //!    - `otel`: OpenTelemetry traces and metrics for Application Insights (the request's
 //!      server span, a client span per outbound call, bounded metrics, the exporter's

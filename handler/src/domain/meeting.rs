@@ -5,6 +5,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
+use super::line::{LineProblem, one_line};
+
 const MAX_DURATION: time::Duration = time::Duration::hours(24);
 
 pub const MAX_SUBJECT_CHARS: usize = 255;
@@ -17,17 +19,15 @@ pub struct MeetingSubject(String);
 impl MeetingSubject {
     /// The error names the field for the caller.
     pub fn parse(text: &str) -> Result<MeetingSubject, String> {
-        let subject = text.trim();
-        let chars = subject.chars().count();
-        if chars == 0 || chars > MAX_SUBJECT_CHARS {
-            return Err(format!(
+        match one_line(text, MAX_SUBJECT_CHARS) {
+            Ok(subject) => Ok(MeetingSubject(subject.to_owned())),
+            Err(LineProblem::Length) => Err(format!(
                 "Field `subject` must be 1 to {MAX_SUBJECT_CHARS} characters."
-            ));
+            )),
+            Err(LineProblem::Control) => {
+                Err("Field `subject` must not contain control characters.".to_owned())
+            }
         }
-        if subject.chars().any(char::is_control) {
-            return Err("Field `subject` must not contain control characters.".to_owned());
-        }
-        Ok(MeetingSubject(subject.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

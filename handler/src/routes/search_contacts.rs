@@ -13,6 +13,7 @@ use super::context::{RequestContext, within_deadline};
 use super::filters::protected;
 use super::problems::GRAPH_READ_PROBLEMS;
 use super::spec::function_spec;
+use crate::domain::{MAX_SEARCH_CHARS, SearchText};
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::people::{Contact, Person};
@@ -26,7 +27,6 @@ function_spec! {
     problems: GRAPH_READ_PROBLEMS,
 }
 
-pub(crate) const MAX_QUERY_CHARS: usize = 100;
 pub(crate) const DEFAULT_TOP: usize = 10;
 pub(crate) const MAX_TOP: usize = 25;
 
@@ -136,13 +136,11 @@ async fn search(
 /// The query of a request, checked: `q` trimmed.
 pub fn validate(raw_query: &str) -> Result<ContactsQuery, ApiError> {
     let (q, top) = query_parameters(raw_query)?;
-    let term = q.map(|q| q.trim().to_owned()).unwrap_or_default();
-    let chars = term.chars().count();
-    if chars == 0 || chars > MAX_QUERY_CHARS || term.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!(
-            "Query parameter `q` must be 1 to {MAX_QUERY_CHARS} characters."
-        )));
-    }
+    let term = SearchText::parse(q.as_deref().unwrap_or_default()).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "Query parameter `q` must be 1 to {MAX_SEARCH_CHARS} characters."
+        ))
+    })?;
     let top = match top {
         None => DEFAULT_TOP,
         Some(top) => top
@@ -155,7 +153,10 @@ pub fn validate(raw_query: &str) -> Result<ContactsQuery, ApiError> {
                 ))
             })?,
     };
-    Ok(ContactsQuery { q: term, top })
+    Ok(ContactsQuery {
+        q: term.into_string(),
+        top,
+    })
 }
 
 /// `q` and `top`, each at most once; any other parameter is refused, so a typo is noticed.

@@ -228,7 +228,7 @@ mod tests {
             ),
             (
                 parameter("q")["maxLength"].clone(),
-                search_contacts::MAX_QUERY_CHARS,
+                crate::domain::MAX_SEARCH_CHARS,
             ),
             (
                 parameter("top")["maximum"].clone(),
