@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use handler::auth::{Caller, SsoToken};
 use handler::config::Config;
 use handler::graph::GRAPH_SCOPES;
-use handler::startup::AppState;
+use handler::state::AppState;
 use test_support::cloud::Cloud;
 use test_support::directory::{FIELD_TENANT, FIELD_WORKER_OID};
 use test_support::entra::FakeEntra;

@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use criterion::{Criterion, criterion_group, criterion_main};
 use handler::config::Config;
 use handler::otel::Telemetry;
-use handler::startup::{self, AppState};
+use handler::state::AppState;
 use serde_json::json;
 use test_support::app_insights::FakeAppInsights;
 use test_support::cloud::Cloud;
@@ -43,7 +43,7 @@ async fn start(settings: &HashMap<&str, String>) -> (SocketAddr, Config) {
     let state = AppState::build(config.clone()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(startup::run(listener, state, std::future::pending()));
+    tokio::spawn(handler::run(listener, state, std::future::pending()));
     (addr, config)
 }
 

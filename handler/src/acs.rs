@@ -26,15 +26,15 @@ use tokio::time::Instant;
 use url::Url;
 use uuid::Uuid;
 
-use crate::auth::{Caller, TokenDigest};
+use crate::auth::Caller;
 pub use crate::config::ConnectionString;
 use crate::config::check_acs_endpoint;
-use crate::obo::{OboError, OnBehalfOf, ScopeSet};
+use crate::obo::{CallerKey, OboError, OnBehalfOf, ScopeSet};
 use crate::otel::metrics::{self, TokenSource};
 use crate::readiness::Readiness;
 use crate::secrets::{Secrets, SecretsError};
-use crate::token_cache::{self, UseUntil};
-use crate::upstream::{Upstream, UpstreamError, read_json};
+use crate::token_cache::{self, UseBy};
+use crate::upstream::{RetryPolicy, UpstreamError, http_date, read_json};
 
 pub const SERVICE: &str = "Azure Communication Services";
 
@@ -66,7 +66,7 @@ impl From<UpstreamError> for Error {
 
 /// The Identity API version of the Teams token exchange. Newer stable versions exist
 /// (2026-07-22, 2026-09-23); this is the one the HMAC vectors in the tests were produced with
-/// (shared/research/acs-hmac-vectors.md) and the fakes model, and the exchange's request and
+/// (`signs_like_the_acs_sdk`) and the fakes model, and the exchange's request and
 /// answer did not change after it, so it stays until a newer one is tested the same way.
 pub const API_VERSION: &str = "2025-06-30";
 
@@ -118,16 +118,6 @@ pub fn sign(method: &str, url: &Url, body: &[u8], date: &str, key: &[u8]) -> Hma
     }
 }
 
-/// RFC 1123 in GMT, as `x-ms-date` wants.
-pub fn http_date(time: OffsetDateTime) -> String {
-    const RFC1123: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    time.to_offset(time::UtcOffset::UTC)
-        .format(RFC1123)
-        .unwrap_or_default()
-}
-
 /// How the exchange call is authenticated.
 enum Authentication {
     AccessKey(SecretBox<Vec<u8>>),
@@ -154,7 +144,7 @@ pub struct AcsToken {
     pub token: SecretString,
     /// As ACS returned it, normalised to RFC 3339 UTC.
     pub expires_on: String,
-    use_until: Instant,
+    use_by: Instant,
 }
 
 impl std::fmt::Debug for AcsToken {
@@ -166,16 +156,9 @@ impl std::fmt::Debug for AcsToken {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
-    tenant_id: Uuid,
-    object_id: Uuid,
-    assertion: TokenDigest,
-}
-
-impl UseUntil for AcsToken {
-    fn use_until(&self) -> Instant {
-        self.use_until
+impl UseBy for AcsToken {
+    fn use_by(&self) -> Instant {
+        self.use_by
     }
 }
 
@@ -186,8 +169,8 @@ pub struct AcsClient {
     client_id: String,
     secrets: Arc<Secrets>,
     obo: Arc<OnBehalfOf>,
-    upstream: Upstream,
-    cache: moka::future::Cache<CacheKey, Arc<AcsToken>>,
+    upstream: RetryPolicy,
+    cache: moka::future::Cache<CallerKey, Arc<AcsToken>>,
 }
 
 impl std::fmt::Debug for AcsClient {
@@ -220,7 +203,7 @@ impl AcsClient {
             client_id: options.client_id.to_string(),
             secrets,
             obo,
-            upstream: Upstream {
+            upstream: RetryPolicy {
                 service: SERVICE,
                 backoff: options.retry_backoff,
                 request_id_header: "ms-cv",
@@ -235,11 +218,7 @@ impl AcsClient {
         caller: &Caller,
         deadline: Instant,
     ) -> Result<Arc<AcsToken>, Arc<Error>> {
-        let key = CacheKey {
-            tenant_id: caller.identity.tenant_id,
-            object_id: caller.identity.object_id,
-            assertion: caller.token_digest,
-        };
+        let key = CallerKey::of(caller);
         let exchanged = std::sync::atomic::AtomicBool::new(false);
         let result = self
             .cache
@@ -307,7 +286,7 @@ impl AcsClient {
                 .to_offset(time::UtcOffset::UTC)
                 .format(&Rfc3339)
                 .unwrap_or(issued.expires_on),
-            use_until: token_cache::use_until(started, lifetime),
+            use_by: token_cache::use_by(started, lifetime),
         })
     }
 
@@ -377,8 +356,9 @@ mod tests {
     const BODY: &str = r#"{"token":"eyJ0eXAiOiJKV1QifQ.e30.sig","appId":"00000000-0000-0000-0000-00000000a001","userId":"00000000-0000-0000-0000-00000000b002"}"#;
     const DATE: &str = "Thu, 26 Nov 2026 06:24:56 GMT";
 
-    /// Vectors produced with Microsoft's own signing policy (azure-communication-identity
-    /// 1.5.0, clock fixed); see shared/research/acs-hmac-vectors.md.
+    /// Vectors produced with Microsoft's own signing code (the `HMACCredentialsPolicy` of the
+    /// Python package azure-communication-identity 1.5.0, its clock fixed to `DATE`) and
+    /// cross-checked with a plain HMAC computation: same inputs, same headers.
     #[test]
     fn signs_like_the_acs_sdk() {
         let key = BASE64.decode(KEY).unwrap();

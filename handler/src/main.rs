@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use handler::config::Config;
 use handler::otel::Telemetry;
-use handler::{server, startup, telemetry};
+use handler::state::AppState;
+use handler::{server, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -32,7 +33,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let state = match startup::AppState::build(config) {
+    let state = match AppState::build(config) {
         Ok(state) => state,
         Err(error) => {
             eprintln!("cannot start: {error}");
@@ -51,7 +52,7 @@ async fn main() -> ExitCode {
     };
     // Only now: whoever waits for this line may stop us with a signal at once.
     tracing::info!(port = state.config.port, "handler listening");
-    startup::run(listener, state, shutdown).await;
+    handler::run(listener, state, shutdown).await;
     if let Some(exporter) = exporter {
         // The batch thread blocks while it flushes; keep it off the runtime's workers.
         let _ = tokio::task::spawn_blocking(move || exporter.shutdown()).await;

@@ -382,7 +382,7 @@ impl Secrets {
                 "azure",
             )))
         });
-        let identity = if config.needs_managed_identity() {
+        let identity = if config.managed_identity.needed {
             Some(Arc::new(ManagedIdentity::new(managed_identity(
                 config,
                 transport.clone(),

@@ -7,8 +7,8 @@ use crate::acs::{AcsClient, AcsOptions};
 use crate::auth::{Expectations, SigningKeys, TokenValidator};
 use crate::config::{AllowedClientApps, Config};
 use crate::graph::GraphClient;
+use crate::http_client;
 use crate::obo::{OboOptions, OnBehalfOf};
-use crate::outbound;
 use crate::secrets::{SdkTransport, Secrets, SecretsError};
 
 /// What every route may use. Cheap to clone: everything inside is shared.
@@ -25,7 +25,7 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
-    Client(#[from] outbound::ClientError),
+    Client(#[from] http_client::ClientError),
     #[error(transparent)]
     Secrets(#[from] SecretsError),
 }
@@ -46,7 +46,7 @@ impl AppState {
     }
 
     pub fn build_with(config: Config, overrides: Overrides) -> Result<AppState, StartupError> {
-        let http = outbound::http_client(&config.tuning, &config.tls)?;
+        let http = http_client::build(&config.tuning, &config.tls)?;
         let secrets = Arc::new(Secrets::build(&config, &http, overrides.sdk_transport)?);
         let signing_keys = Arc::new(SigningKeys::new(
             http.clone(),
@@ -97,7 +97,7 @@ impl AppState {
                 cache_capacity: config.tuning.delegated_token_cache_capacity,
             },
         ));
-        let graph = Arc::new(GraphClient::new(
+        let graph_client = Arc::new(GraphClient::new(
             http,
             &config.graph_endpoint,
             config.tuning.upstream_retry_backoff,
@@ -107,7 +107,7 @@ impl AppState {
             validator,
             secrets,
             obo,
-            graph,
+            graph: graph_client,
             acs,
         })
     }

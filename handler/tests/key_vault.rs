@@ -22,7 +22,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use handler::config::Config;
 use handler::secrets::{ClientAuthentication, SdkTransport};
-use handler::startup::{self, AppState, Overrides};
+use handler::state::{AppState, Overrides};
 use secrecy::{ExposeSecret, SecretString};
 use test_support::acs::{ACCESS_KEY, FakeAcs};
 use test_support::azure_transport::VaultRedirect;
@@ -105,7 +105,7 @@ impl Case {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(startup::run(listener, state.clone(), async move {
+        tokio::spawn(handler::run(listener, state.clone(), async move {
             let _ = stopped.await;
         }));
         Case {

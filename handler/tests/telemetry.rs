@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use handler::config::Config;
 use handler::otel::Telemetry;
-use handler::startup::{self, AppState};
+use handler::state::AppState;
 use serde_json::{Value, json};
 use test_support::app_insights::{FakeAppInsights, Mode};
 use test_support::cloud::Cloud;
@@ -469,7 +469,7 @@ fn main() -> ExitCode {
         telemetry.use_identity(state.secrets.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(startup::run(listener, state, std::future::pending()));
+        tokio::spawn(handler::run(listener, state, std::future::pending()));
         let world = World {
             addr,
             http: reqwest::Client::new(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use handler::config::Config;
 use handler::otel::Telemetry;
 use handler::secrets::SdkTransport;
-use handler::startup::{AppState, Overrides};
+use handler::state::{AppState, Overrides};
 use serde_json::json;
 use test_support::app_insights::FakeAppInsights;
 use test_support::azure_transport::VaultRedirect;

@@ -1,11 +1,39 @@
-//! A meeting's time window, its lobby rule and its participants' roles.
+//! A meeting's subject, time window, lobby rule and its participants' roles.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
+use super::line::{LineProblem, one_line};
+
 const MAX_DURATION: time::Duration = time::Duration::hours(24);
+
+pub const MAX_SUBJECT_CHARS: usize = 255;
+
+/// A meeting's subject: 1 to 255 characters once trimmed, no control characters (Teams shows it
+/// as one line, in invitations too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingSubject(String);
+
+impl MeetingSubject {
+    /// The error names the field for the caller.
+    pub fn parse(text: &str) -> Result<MeetingSubject, String> {
+        match one_line(text, MAX_SUBJECT_CHARS) {
+            Ok(subject) => Ok(MeetingSubject(subject.to_owned())),
+            Err(LineProblem::Length) => Err(format!(
+                "Field `subject` must be 1 to {MAX_SUBJECT_CHARS} characters."
+            )),
+            Err(LineProblem::Control) => {
+                Err("Field `subject` must not contain control characters.".to_owned())
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Start and end of a session: end after start, at most 24 hours later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 
-use super::ids::{Guid, parse_guid};
+use super::ids::Guid;
 
 /// What `UserPrincipalName::parse` accepts, as an ECMA-262 pattern: 1 to 113 allowed characters,
 /// `@`, and a domain of 3 to 255 letters, digits, dots and hyphens with at least one dot.
@@ -112,7 +112,7 @@ impl UserRef {
         if text == "me" {
             return Some(UserRef::Me);
         }
-        match parse_guid(text) {
+        match Guid::parse(text) {
             Some(_) => Some(UserRef::Id(text.to_owned())),
             None => UserPrincipalName::parse(text).map(UserRef::Upn),
         }

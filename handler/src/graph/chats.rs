@@ -3,9 +3,9 @@
 //! posted into a chat (chat-post-messages.md).
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::{Error, GraphCall, GraphClient, encode_segment};
+use crate::domain::Guid;
 use crate::upstream::UpstreamError;
 
 /// chat-post.md: a guest of the caller's own tenant joins a chat as `guest`; members and
@@ -20,9 +20,9 @@ pub enum MemberRole {
 /// One member of a chat to create.
 #[derive(Debug, Clone, Copy)]
 pub struct Member {
-    pub user_id: Uuid,
+    pub user_id: Guid,
     /// Only for someone in another organization (a federated chat).
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<Guid>,
     pub role: MemberRole,
 }
 
@@ -112,7 +112,7 @@ impl GraphClient {
     pub async fn member_role(
         &self,
         call: &GraphCall<'_>,
-        user_id: Uuid,
+        user_id: Guid,
     ) -> Result<MemberRole, Error> {
         let path = format!("/users/{user_id}");
         let entry = self

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Collection, Error, GraphCall, GraphClient, encode_segment};
-use crate::domain::{LobbyBypass, MeetingRole, MeetingWindow, utc};
+use crate::domain::{Guid, LobbyBypass, MeetingRole, MeetingWindow, utc};
 
 /// What `create_online_meeting` sends.
 #[derive(Debug, Serialize)]
@@ -35,8 +35,8 @@ pub struct Attendee<'a> {
 impl<'a> Attendee<'a> {
     /// `tenant_id` only for someone in another organization.
     pub fn new(
-        user_id: uuid::Uuid,
-        tenant_id: Option<uuid::Uuid>,
+        user_id: Guid,
+        tenant_id: Option<Guid>,
         upn: Option<&'a str>,
         role: MeetingRole,
     ) -> Self {

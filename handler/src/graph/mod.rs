@@ -22,15 +22,47 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::correlation::CorrelationId;
-use crate::upstream::{Upstream, UpstreamError, read_json};
+use crate::upstream::{RetryPolicy, UpstreamError, read_json};
 
 use crate::obo::{DelegatedToken, ScopeSet};
 
 pub const SERVICE: &str = "Microsoft Graph";
 
+/// The delegated permissions the Graph calls need, each named once: `GRAPH_SCOPES.consent` asks
+/// for all of them, and each call of `routes::caller_graph` names the one it needs, so a refusal
+/// for lack of it becomes `consent_required` with that permission.
+pub mod permission {
+    /// `POST /me/onlineMeetings`, and the lookups and lobby update of an event's meeting.
+    pub const ONLINE_MEETINGS_READ_WRITE: &str = "OnlineMeetings.ReadWrite";
+    /// `POST /me/events`: a meeting with invitations.
+    pub const CALENDARS_READ_WRITE: &str = "Calendars.ReadWrite";
+    /// `POST /chats`.
+    pub const CHAT_CREATE: &str = "Chat.Create";
+    /// `POST /chats/{id}/messages`.
+    pub const CHAT_MESSAGE_SEND: &str = "ChatMessage.Send";
+    /// `/me/people`.
+    pub const PEOPLE_READ: &str = "People.Read";
+    /// The signed-in user's own profile, job title and department included.
+    pub const USER_READ: &str = "User.Read";
+    /// Other users' basic profiles, photos and mail, and the directory search.
+    pub const USER_READ_BASIC_ALL: &str = "User.ReadBasic.All";
+
+    /// Every permission above, in the order of `GRAPH_SCOPES.consent`.
+    pub const ALL: [&str; 7] = [
+        ONLINE_MEETINGS_READ_WRITE,
+        CALENDARS_READ_WRITE,
+        CHAT_CREATE,
+        CHAT_MESSAGE_SEND,
+        PEOPLE_READ,
+        USER_READ,
+        USER_READ_BASIC_ALL,
+    ];
+}
+
 /// One on-behalf-of token serves every Graph route: `.default` asks for what the app
-/// registration lists and the tenant consented to. `consent` is that least-privilege list, for
-/// the tab to prompt with.
+/// registration lists and the tenant consented to. `consent` is that least-privilege list
+/// (`permission::ALL` on Graph's resource; a test holds the two together), for the tab to
+/// prompt with.
 pub const GRAPH_SCOPES: ScopeSet = ScopeSet {
     request: "https://graph.microsoft.com/.default",
     consent: &[
@@ -142,7 +174,7 @@ impl GraphClient {
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, Error> {
         let client_request_id = call.correlation_id.as_guid();
-        let upstream = Upstream {
+        let upstream = RetryPolicy {
             service: SERVICE,
             backoff: self.backoff,
             request_id_header: "request-id",
@@ -172,4 +204,18 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
 /// `text` as one path segment of a Graph URL.
 fn encode_segment(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_consent_list_is_every_permission_a_call_names() {
+        let named: Vec<String> = permission::ALL
+            .iter()
+            .map(|p| format!("{GRAPH_RESOURCE}/{p}"))
+            .collect();
+        assert_eq!(GRAPH_SCOPES.consent, named);
+    }
 }

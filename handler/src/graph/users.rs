@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Error, GraphCall, GraphClient, encode_segment};
-use crate::domain::UserRef;
+use crate::domain::{Guid, UserRef};
 
 const PROFILE_FIELDS: &str =
     "id,displayName,mail,userPrincipalName,jobTitle,department,officeLocation";
@@ -60,7 +60,7 @@ impl GraphClient {
     pub async fn mail_of(
         &self,
         call: &GraphCall<'_>,
-        user_id: uuid::Uuid,
+        user_id: Guid,
     ) -> Result<Option<String>, Error> {
         #[derive(Deserialize)]
         struct Mail {

@@ -62,7 +62,7 @@ pub enum TelemetryError {
     #[error("APPLICATIONINSIGHTS_CONNECTION_STRING is not usable: {0}")]
     ConnectionString(String),
     #[error("the telemetry HTTP client could not be built: {0}")]
-    Client(#[from] crate::outbound::ClientError),
+    Client(#[from] crate::http_client::ClientError),
 }
 
 /// The running pipeline; flushes on `shutdown`.
@@ -81,7 +81,7 @@ impl Telemetry {
             return Ok(None);
         };
         let identity = Arc::new(OnceLock::new());
-        let http = crate::outbound::http_client(&config.tuning, &config.tls)?;
+        let http = crate::http_client::build(&config.tuning, &config.tls)?;
         let client = IngestionClient::new(http, settings.sends_with_identity(), identity.clone());
         let traces = opentelemetry_application_insights::Exporter::new_from_connection_string(
             connection_string.expose_secret(),

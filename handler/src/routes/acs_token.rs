@@ -5,14 +5,14 @@ use utoipa::ToSchema;
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
 use super::context::{RequestContext, UPSTREAM_PROBLEMS, within_deadline};
 use super::filters::{CALLER_PROBLEMS, protected};
+use super::spec::function_spec;
 use crate::domain::Guid;
 use crate::error::{ApiError, ProblemCode};
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "AcsToken",
     route: "acs/token",
     methods: &[Method::POST],
@@ -22,7 +22,7 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
         UPSTREAM_PROBLEMS,
         &[ProblemCode::ServicePrincipalMissing],
     ],
-};
+}
 
 /// An ACS access token of the signed-in Teams user.
 #[derive(Serialize, ToSchema)]
@@ -34,8 +34,7 @@ struct IssuedToken<'a> {
     #[schema(format = DateTime)]
     expires_on: &'a str,
     /// The caller's object id: the Teams user's id in ACS (`microsoftTeamsUserId`).
-    #[schema(value_type = Guid)]
-    teams_user_id: String,
+    teams_user_id: Guid,
 }
 
 /// POST /api/acs/token, bearer token, no body → 200 `{token, expiresOn, teamsUserId}`.
@@ -57,7 +56,7 @@ struct IssuedToken<'a> {
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(FUNCTION, &state).then(|context: RequestContext| Box::pin(exchange(context)))
+    protected(SPEC, &state).then(|context: RequestContext| Box::pin(exchange(context)))
 }
 
 async fn exchange(context: RequestContext) -> Result<warp::reply::Response, ApiError> {
@@ -73,7 +72,7 @@ async fn exchange(context: RequestContext) -> Result<warp::reply::Response, ApiE
         let body = IssuedToken {
             token: secrecy::ExposeSecret::expose_secret(&issued.token),
             expires_on: &issued.expires_on,
-            teams_user_id: context.caller.identity.object_id.to_string(),
+            teams_user_id: context.caller.identity.object_id.into(),
         };
         Ok(
             warp::reply::with_header(warp::reply::json(&body), "cache-control", "no-store")

@@ -1,15 +1,13 @@
 //! What a handler of a protected function works with: the state, the validated caller, the
-//! request's correlation id and deadline, and the caller's Graph token on demand.
-
-use std::sync::Arc;
+//! request's correlation id and deadline, and Graph as the caller on demand.
 
 use tokio::time::Instant;
 
+use super::caller_graph::CallerGraph;
 use crate::auth::Caller;
 use crate::correlation::CorrelationId;
 use crate::error::{ApiError, ProblemCode};
-use crate::graph::{self, GRAPH_SCOPES, GraphCall, GraphClient};
-use crate::obo::DelegatedToken;
+use crate::graph::GRAPH_SCOPES;
 use crate::state::AppState;
 
 /// What a function that acts for the caller upstream can answer besides its own problems: the
@@ -46,52 +44,23 @@ impl RequestContext {
     }
 
     /// Graph as the caller: the on-behalf-of token (cached, or exchanged now) with the client.
-    pub async fn graph(&self) -> Result<Graph<'_>, ApiError> {
+    pub async fn caller_graph(&self) -> Result<CallerGraph<'_>, ApiError> {
         let token = self
             .state
             .obo
             .token(&self.caller, &GRAPH_SCOPES, self.deadline)
             .await
             .map_err(|e| ApiError::from_obo(e, self.state.config.tuning.retry_after))?;
-        Ok(Graph {
-            client: &self.state.graph,
+        Ok(CallerGraph::new(
+            &self.state.graph,
             token,
-            correlation: &self.correlation,
-            deadline: self.deadline,
-        })
+            &self.correlation,
+            self.deadline,
+        ))
     }
 
     pub fn retry_after(&self) -> std::time::Duration {
         self.state.config.tuning.retry_after
-    }
-}
-
-/// The Graph client with one caller's token: `client` for the verbs, `call()` for their first
-/// argument, `error` for their failures.
-pub struct Graph<'a> {
-    pub client: &'a GraphClient,
-    token: Arc<DelegatedToken>,
-    correlation: &'a CorrelationId,
-    deadline: Instant,
-}
-
-impl Graph<'_> {
-    pub fn call(&self) -> GraphCall<'_> {
-        GraphCall {
-            token: &self.token,
-            correlation_id: self.correlation,
-            deadline: self.deadline,
-        }
-    }
-
-    /// Whether the caller's Graph token carries `permission`; `None` when Entra did not say.
-    pub fn grants(&self, permission: &str) -> Option<bool> {
-        self.token.grants(permission)
-    }
-
-    /// The answer for a failed call that needed `permissions`; `not_found` is what a 404 means.
-    pub fn error(&self, error: &graph::Error, permissions: &[&str], not_found: &str) -> ApiError {
-        ApiError::from_graph(error, &self.token, permissions, not_found)
     }
 }
 

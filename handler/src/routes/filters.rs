@@ -9,8 +9,8 @@ use warp::http::{HeaderValue, Method};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
 use super::context::RequestContext;
+use super::spec::FunctionSpec;
 use crate::auth::{
     AmbiguousCredentials, AuthError, CONSENT_RETRY_HEADER, Caller, Identity, SsoToken,
     TokenValidator, Validated,

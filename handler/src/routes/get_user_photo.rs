@@ -5,20 +5,21 @@ use warp::{Filter, Rejection, Reply};
 
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected_with_param;
-use super::get_user_profile::{parse_user, per_user_cache};
-use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
+use super::problems::GRAPH_READ_PROBLEMS;
+use super::spec::function_spec;
+use super::users::{parse_user, per_user_cache};
 use crate::domain::UserRef;
 use crate::error::ApiError;
 use crate::graph;
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "GetUserPhoto",
     route: "users/{id}/photo",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
-};
+}
 
 /// How long a browser may keep a photo (for the same `Authorization` only).
 pub(crate) const PHOTO_CACHE_CONTROL: &str = "private, max-age=3600";
@@ -69,24 +70,14 @@ impl utoipa::ToSchema for Image {}
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected_with_param(FUNCTION, &state).then(photo)
+    protected_with_param(SPEC, &state).then(photo)
 }
 
 async fn photo(id: String, context: RequestContext) -> Result<warp::reply::Response, ApiError> {
     let user = parse_user(&id)?;
     within_deadline(context.deadline, graph::SERVICE, async {
-        let graph = context.graph().await?;
-        let photo = graph
-            .client
-            .get_photo(&graph.call(), &user)
-            .await
-            .map_err(|e| {
-                graph.error(
-                    &e,
-                    &["User.ReadBasic.All"],
-                    "The user has no photo, or was not found.",
-                )
-            })?;
+        let caller_graph = context.caller_graph().await?;
+        let photo = caller_graph.get_photo(&user).await?;
         let Some(content_type) = servable_image_type(&photo.content_type) else {
             tracing::warn!(
                 content_type = %photo.content_type.chars().take(64).collect::<String>(),

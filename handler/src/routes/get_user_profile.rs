@@ -8,20 +8,22 @@ use warp::{Filter, Rejection, Reply};
 
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected_with_param;
-use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
+use super::problems::GRAPH_READ_PROBLEMS;
+use super::spec::function_spec;
+use super::users::{parse_user, per_user_cache};
 use crate::domain::UserRef;
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::users::Profile;
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "GetUserProfile",
     route: "users/{id}",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
-};
+}
 
 /// How long a browser may keep a profile (for the same `Authorization` only).
 pub(crate) const PROFILE_CACHE_CONTROL: &str = "private, max-age=300";
@@ -48,16 +50,7 @@ pub(crate) const PROFILE_CACHE_CONTROL: &str = "private, max-age=300";
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected_with_param(FUNCTION, &state).then(profile)
-}
-
-/// `{id}` as a user, or 400.
-pub fn parse_user(id: &str) -> Result<UserRef, ApiError> {
-    UserRef::parse(id).ok_or_else(|| {
-        ApiError::BadRequest(
-            "The user id must be `me`, an object id (GUID) or a user principal name.".to_owned(),
-        )
-    })
+    protected_with_param(SPEC, &state).then(profile)
 }
 
 /// The Graph path the route would call for `{id}`, after the same parsing. Public for fuzzing
@@ -69,37 +62,13 @@ pub fn user_path(id: &str) -> Result<String, ApiError> {
 async fn profile(id: String, context: RequestContext) -> Result<warp::reply::Response, ApiError> {
     let user = parse_user(&id)?;
     within_deadline(context.deadline, graph::SERVICE, async {
-        let graph = context.graph().await?;
-        // The signed-in user's job title, department and office need User.Read; other users'
-        // basic profiles User.ReadBasic.All.
-        let permission = match user {
-            UserRef::Me => "User.Read",
-            _ => "User.ReadBasic.All",
-        };
-        let profile = graph
-            .client
-            .get_user(&graph.call(), &user)
-            .await
-            .map_err(|e| graph.error(&e, &[permission], "The user was not found."))?;
+        let caller_graph = context.caller_graph().await?;
+        let profile = caller_graph.get_user(&user).await?;
         let mut response = warp::reply::json(&profile).into_response();
         per_user_cache(&mut response, PROFILE_CACHE_CONTROL);
         Ok(response)
     })
     .await
-}
-
-/// Lets the browser keep a per-user answer, but only for the same `Authorization`: a shared
-/// browser must not show one user's answer to the next (RFC 9111 §4.1).
-pub fn per_user_cache(response: &mut warp::reply::Response, cache_control: &'static str) {
-    let headers = response.headers_mut();
-    headers.insert(
-        warp::http::header::CACHE_CONTROL,
-        warp::http::HeaderValue::from_static(cache_control),
-    );
-    headers.insert(
-        warp::http::header::VARY,
-        warp::http::HeaderValue::from_static("Authorization"),
-    );
 }
 
 #[cfg(test)]

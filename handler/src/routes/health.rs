@@ -5,8 +5,8 @@ use utoipa::ToSchema;
 use warp::http::Method;
 use warp::{Filter, Rejection, Reply};
 
-use super::FunctionSpec;
 use super::filters::function;
+use super::spec::function_spec;
 use crate::readiness::Readiness;
 use crate::state::AppState;
 
@@ -61,13 +61,13 @@ impl Checks {
     }
 }
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "Health",
     route: "health",
     methods: &[Method::GET],
     allow: "GET",
     problems: &[],
-};
+}
 
 /// GET /api/health, no auth → 200 `{"status":"ok"|"degraded","version","checks"}`;
 /// a dependency still `starting` after start-up counts as ok.
@@ -88,7 +88,7 @@ pub const FUNCTION: FunctionSpec = FunctionSpec {
     ),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    function(FUNCTION).map(move || report(&state))
+    function(SPEC).map(move || report(&state))
 }
 
 fn report(state: &AppState) -> impl Reply + use<> {

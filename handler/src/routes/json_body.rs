@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use warp::{Filter, Rejection};
 
-use super::MAX_BODY_BYTES;
+use super::filters::MAX_BODY_BYTES;
 use crate::error::{ApiError, ProblemCode};
 
 /// What `json_body` answers for a body it cannot use.

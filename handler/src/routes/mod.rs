@@ -1,23 +1,23 @@
-//! One module per Azure Function, named after it, each exporting the warp filter that serves
-//! it, and the router that composes them.
+//! One module per Azure Function, named after it in snake case (`CreateMeeting` is
+//! `create_meeting`), each declaring its `SPEC` with `function_spec!`; `FUNCTIONS` lists them,
+//! and the router and the OpenAPI document are both built from that list. The modules the
+//! functions share are leaves that import nothing from here: `spec` (what a function declares),
+//! `filters` (path, method, caller, body limit), `context` (what a protected handler works
+//! with), `caller_graph` (Graph as the caller), `json_body`, `problems` (shared problem groups),
+//! `users` (the user functions' `{id}`).
 //!
-//! | function (`functions/<name>/function.json`) | module |
-//! |---|---|
-//! | `Health` | `health` |
-//! | `TokenValidate` | `token_validate` |
-//! | `CreateMeeting` | `create_meeting` |
-//! | `NotifyChat` | `notify_chat` |
-//! | `SearchContacts` | `search_contacts` |
-//! | `GetUserProfile` | `get_user_profile` |
-//! | `GetUserPhoto` | `get_user_photo` |
-//! | `AcsToken` | `acs_token` |
-//! | `OpenApi` | `open_api` |
+//! Adding a function is two places: its module here (filter `route`, handler, `#[utoipa::path]`,
+//! `function_spec!`, plus its `mod` line and its entry in `FUNCTIONS`) and its
+//! `functions/<Name>/function.json`. The tests fail while the two disagree (tests/api/
+//! function_json.rs: a `function.json` without a `SPEC`, a `SPEC` without a `function.json`, a
+//! different route or method), and while `docs/openapi.json` is not what the code generates.
 //!
 //! Paths carry the Functions route prefix (`/api/...`) because the host forwards requests on
 //! their original path. Each route names itself for the request log before anything else, and
 //! answers a wrong method with 405 and `Allow` rather than falling through to 404.
 
 pub mod acs_token;
+pub mod caller_graph;
 pub mod context;
 pub mod create_meeting;
 pub mod filters;
@@ -27,79 +27,54 @@ pub mod health;
 pub mod json_body;
 pub mod notify_chat;
 pub mod open_api;
+pub mod problems;
 pub mod search_contacts;
+pub mod spec;
 pub mod token_validate;
+pub mod users;
 
 use std::convert::Infallible;
 
-use warp::http::Method;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
-pub use filters::MAX_BODY_BYTES;
+pub use spec::FunctionSpec;
 
-use crate::error::{ProblemCode, handle_rejection};
+use crate::error::handle_rejection;
 use crate::state::AppState;
 
-/// One Azure Function: the name of its folder under `functions/`, the `route` and `methods` of
-/// its `function.json`. The router matches exactly these, and a test holds every
-/// `function.json` to this list, so the Functions configuration and the code cannot drift.
-#[derive(Debug, Clone, Copy)]
-pub struct FunctionSpec {
-    pub name: &'static str,
-    /// Without the `api/` prefix, as in `function.json`.
-    pub route: &'static str,
-    pub methods: &'static [Method],
-    /// The `Allow` header value for a wrong method.
-    pub allow: &'static str,
-    /// The problems it can answer, in groups (the filters it is built from, then its own), for
-    /// the OpenAPI description; `ANY_PROBLEMS` come on top.
-    pub problems: &'static [&'static [ProblemCode]],
-}
-
-/// What any function can answer: a declared body over the limit (`filters::body_size_limit`
-/// runs before every function), and a bug.
-pub const ANY_PROBLEMS: &[ProblemCode] = &[ProblemCode::PayloadTooLarge, ProblemCode::Internal];
-
-/// What a Graph-backed GET can answer: the caller's problems, a parameter refused before Graph
-/// is asked, and Graph's or on-behalf-of's problems.
-pub const GRAPH_READ_PROBLEMS: &[&[ProblemCode]] = &[
-    filters::CALLER_PROBLEMS,
-    &[ProblemCode::BadRequest],
-    context::UPSTREAM_PROBLEMS,
-];
-
-/// Every function the handler serves.
+/// Every function the handler serves, in the order the router tries them and the OpenAPI
+/// document lists them. A test holds every `functions/*/function.json` to this list.
 pub const FUNCTIONS: &[FunctionSpec] = &[
-    health::FUNCTION,
-    token_validate::FUNCTION,
-    create_meeting::FUNCTION,
-    notify_chat::FUNCTION,
-    search_contacts::FUNCTION,
-    get_user_profile::FUNCTION,
-    get_user_photo::FUNCTION,
-    acs_token::FUNCTION,
-    open_api::FUNCTION,
+    health::SPEC,
+    token_validate::SPEC,
+    create_meeting::SPEC,
+    notify_chat::SPEC,
+    search_contacts::SPEC,
+    get_user_profile::SPEC,
+    get_user_photo::SPEC,
+    acs_token::SPEC,
+    open_api::SPEC,
 ];
 
 /// Every function, composed, with errors already turned into problem answers.
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
-    let api = health::route(state.clone())
-        .or(token_validate::route(state.clone()))
-        .or(create_meeting::route(state.clone()))
-        .or(notify_chat::route(state.clone()))
-        .or(search_contacts::route(state.clone()))
-        .or(get_user_profile::route(state.clone()))
-        .or(get_user_photo::route(state.clone()))
-        .or(acs_token::route(state))
-        .or(open_api::route())
-        // Boxed so that cloning the route tree, which the server does per connection and warp
-        // per request, is one reference count instead of a copy of every route's state.
-        .map(Reply::into_response)
-        .boxed();
+    // Boxed so that cloning the route tree, which the server does per connection and warp per
+    // request, is one reference count instead of a copy of every route's state.
+    let api = FUNCTIONS
+        .iter()
+        .map(|function| (function.filter)(&state, FUNCTIONS))
+        .fold(no_function().boxed(), |api, function| {
+            api.or(function).unify().boxed()
+        });
     filters::readiness()
         .or(filters::body_size_limit().and(api))
         .map(Reply::into_response)
         .recover(handle_rejection)
         .unify()
+}
+
+/// Where the list of functions starts: no path is its own, so every request goes on to them.
+fn no_function() -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    warp::any().and_then(|| async { Err::<Response, _>(warp::reject::not_found()) })
 }

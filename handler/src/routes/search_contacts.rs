@@ -11,21 +11,22 @@ use warp::{Filter, Rejection, Reply};
 
 use super::context::{RequestContext, within_deadline};
 use super::filters::protected;
-use super::{FunctionSpec, GRAPH_READ_PROBLEMS};
+use super::problems::GRAPH_READ_PROBLEMS;
+use super::spec::function_spec;
+use crate::domain::{MAX_SEARCH_CHARS, SearchText};
 use crate::error::ApiError;
 use crate::graph;
 use crate::graph::people::{Contact, Person};
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "SearchContacts",
     route: "contacts",
     methods: &[Method::GET],
     allow: "GET",
     problems: GRAPH_READ_PROBLEMS,
-};
+}
 
-pub(crate) const MAX_QUERY_CHARS: usize = 100;
 pub(crate) const DEFAULT_TOP: usize = 10;
 pub(crate) const MAX_TOP: usize = 25;
 
@@ -70,32 +71,6 @@ enum SearchWarning {
     DirectoryUnavailable,
 }
 
-/// Exchange's answer to a People API call for a user whose mailbox is not in Exchange Online
-/// (a guest of the tenant, a mailbox on premises), Exchange KB 4462988.
-const NO_MAILBOX_CODES: &[&str] = &[
-    "MailboxNotEnabledForRESTAPI",
-    "MailboxNotSupportedForRESTAPI",
-];
-
-/// Each source stands alone: a documented refusal of one (no mailbox; a guest who may not list
-/// users) leaves it empty and says so, any other failure fails the search.
-fn branch<T>(
-    found: Result<Vec<T>, graph::Error>,
-    documented_refusal: impl Fn(&graph::Error) -> bool,
-    warning: SearchWarning,
-    warnings: &mut Vec<SearchWarning>,
-    fail: impl Fn(&graph::Error) -> ApiError,
-) -> Result<Vec<T>, ApiError> {
-    match found {
-        Ok(found) => Ok(found),
-        Err(error) if documented_refusal(&error) => {
-            warnings.push(warning);
-            Ok(Vec::new())
-        }
-        Err(error) => Err(fail(&error)),
-    }
-}
-
 /// GET /api/contacts?q=TEXT&top=N, bearer token → 200 `{value: [contact…]}`.
 #[utoipa::path(
     get,
@@ -115,7 +90,7 @@ fn branch<T>(
     security(("entraId" = ["access_as_user"])),
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
-    protected(FUNCTION, &state)
+    protected(SPEC, &state)
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .then(search)
 }
@@ -126,33 +101,22 @@ async fn search(
 ) -> Result<warp::reply::Response, ApiError> {
     let ContactsQuery { q: term, top } = validate(&raw_query)?;
     within_deadline(context.deadline, graph::SERVICE, async {
-        let graph = context.graph().await?;
-        let call = graph.call();
+        let caller_graph = context.caller_graph().await?;
         let (people, users) = tokio::join!(
-            graph.client.search_people(&call, &term, top),
-            graph.client.search_users(&call, &term, top),
+            caller_graph.search_people(&term, top),
+            caller_graph.search_users(&term, top),
         );
-        let not_found = "No contacts were found.";
+        // Each source stands alone: one the caller cannot search (no mailbox; a guest who may
+        // not list users) is left empty and said so, any other failure fails the search.
         let mut warnings = Vec::new();
-        let people = branch(
-            people,
-            |e| matches!(e, graph::Error::NotFound { code } if NO_MAILBOX_CODES.contains(&code.as_str())),
-            SearchWarning::PeopleUnavailable,
-            &mut warnings,
-            |e| graph.error(e, &["People.Read"], not_found),
-        )?;
-        // user-list.md: a guest gets 403 Authorization_RequestDenied although the token
-        // carries User.ReadBasic.All; a token without it is a consent gap instead.
-        let users = branch(
-            users,
-            |e| {
-                matches!(e, graph::Error::Status { status: 403, code } if code == "Authorization_RequestDenied")
-                    && graph.grants("User.ReadBasic.All") == Some(true)
-            },
-            SearchWarning::DirectoryUnavailable,
-            &mut warnings,
-            |e| graph.error(e, &["User.ReadBasic.All"], not_found),
-        )?;
+        let people = people?.unwrap_or_else(|| {
+            warnings.push(SearchWarning::PeopleUnavailable);
+            Vec::new()
+        });
+        let users = users?.unwrap_or_else(|| {
+            warnings.push(SearchWarning::DirectoryUnavailable);
+            Vec::new()
+        });
         let merged = merge(people, users, top);
         // What a caller may find depends on who they are and changes as the directory does:
         // no cache of any kind keeps it.
@@ -172,13 +136,11 @@ async fn search(
 /// The query of a request, checked: `q` trimmed.
 pub fn validate(raw_query: &str) -> Result<ContactsQuery, ApiError> {
     let (q, top) = query_parameters(raw_query)?;
-    let term = q.map(|q| q.trim().to_owned()).unwrap_or_default();
-    let chars = term.chars().count();
-    if chars == 0 || chars > MAX_QUERY_CHARS || term.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!(
-            "Query parameter `q` must be 1 to {MAX_QUERY_CHARS} characters."
-        )));
-    }
+    let term = SearchText::parse(q.as_deref().unwrap_or_default()).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "Query parameter `q` must be 1 to {MAX_SEARCH_CHARS} characters."
+        ))
+    })?;
     let top = match top {
         None => DEFAULT_TOP,
         Some(top) => top
@@ -191,7 +153,10 @@ pub fn validate(raw_query: &str) -> Result<ContactsQuery, ApiError> {
                 ))
             })?,
     };
-    Ok(ContactsQuery { q: term, top })
+    Ok(ContactsQuery {
+        q: term.into_string(),
+        top,
+    })
 }
 
 /// `q` and `top`, each at most once; any other parameter is refused, so a typo is noticed.

@@ -11,19 +11,19 @@ use uuid::Uuid;
 
 use std::sync::Arc;
 
-use super::FunctionSpec;
 use super::filters::{CALLER_PROBLEMS, function, identity};
+use super::spec::function_spec;
 use crate::auth::{Identity, TokenVersion};
 use crate::domain::Guid;
 use crate::state::AppState;
 
-pub const FUNCTION: FunctionSpec = FunctionSpec {
+function_spec! {
     name: "TokenValidate",
     route: "token/validate",
     methods: &[Method::POST],
     allow: "POST",
     problems: &[CALLER_PROBLEMS],
-};
+}
 
 /// Who the backend thinks the caller is. Identify a user by `(tenantId, objectId)`: the same
 /// person has a different `objectId` in each tenant.
@@ -67,7 +67,7 @@ struct ValidatedToken<'a> {
 )]
 pub fn route(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone {
     // Nothing here acts for the caller: no request context, and the token is not kept.
-    function(FUNCTION)
+    function(SPEC)
         .and(identity(
             state.validator.clone(),
             state.config.tuning.retry_after,

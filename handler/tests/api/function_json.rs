@@ -73,7 +73,46 @@ fn served_functions() -> BTreeMap<String, Declared> {
 
 #[test]
 fn every_function_json_matches_a_served_function_and_vice_versa() {
-    assert_eq!(declared_functions(), served_functions());
+    let declared = declared_functions();
+    let served = served_functions();
+    let only_declared: Vec<&String> = declared
+        .keys()
+        .filter(|n| !served.contains_key(*n))
+        .collect();
+    let only_served: Vec<&String> = served
+        .keys()
+        .filter(|n| !declared.contains_key(*n))
+        .collect();
+    assert!(
+        only_declared.is_empty(),
+        "functions/<Name>/function.json without a `SPEC` in routes::FUNCTIONS: {only_declared:?}"
+    );
+    assert!(
+        only_served.is_empty(),
+        "routes::FUNCTIONS entries without a functions/<Name>/function.json: {only_served:?}"
+    );
+    assert_eq!(declared, served, "a function.json and its `SPEC` differ");
+}
+
+/// The list the router is built from has no function twice, so no `function.json` can be
+/// shadowed by an earlier route of the same path.
+#[test]
+fn no_function_is_served_twice() {
+    let mut seen = std::collections::BTreeSet::new();
+    for function in FUNCTIONS {
+        assert!(
+            seen.insert(function.name),
+            "{} is listed twice",
+            function.name
+        );
+        for method in function.methods {
+            assert!(
+                function.allow.split(", ").any(|m| m == method.as_str()),
+                "{}: {method} is served but not in `allow`",
+                function.name
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use handler::config::Config;
-use handler::startup::{self, AppState};
+use handler::state::AppState;
 use test_support::acs::FakeAcs;
 use test_support::cloud::Cloud;
 use test_support::entra::FakeEntra;
@@ -92,7 +92,7 @@ pub async fn spawn_app_against(entra: FakeEntra, adjust: impl FnOnce(&mut Config
     let addr = listener.local_addr().expect("local addr");
     let state = AppState::build(config).expect("state builds");
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(startup::run(listener, state, async move {
+    tokio::spawn(handler::run(listener, state, async move {
         let _ = stopped.await;
     }));
 

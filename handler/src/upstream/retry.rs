@@ -1,55 +1,40 @@
-//! Calling a Microsoft service (Graph, ACS) with the retry rules they document: 429, 503 and
-//! 504 are retried up to three times, honouring `Retry-After` (seconds) or backing off
-//! exponentially with jitter, never past the request's deadline. What the last answer was decides
-//! how a failure is reported: still 429 is throttling, still 503/504 is an outage; both carry
-//! the delay the service asked for.
-//!
-//! Error answers are reduced to the service's status and its own error code
-//! (`{"error":{"code":…}}`, the shape Graph and ACS share), filtered to a safe charset; their
-//! messages and bodies only reach the log.
+//! The retry policy of the Microsoft services: 429, 503 and 504 are retried up to three times,
+//! honouring `Retry-After` (seconds or an HTTP-date) or backing off exponentially with jitter,
+//! never past the request's deadline. What the last answer was decides how a failure is
+//! reported: still 429 is throttling, still 503/504 is an outage; both carry the delay the
+//! service asked for.
 
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 use warp::http::StatusCode;
 
+use super::{UpstreamError, error_code};
 use crate::otel::dependency;
 
 const MAX_RETRIES: u32 = 3;
-/// What a caller is told to wait when a service cannot be reached at all.
-pub const UNREACHABLE_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// However long a service asks us to wait, we never plan further ahead than this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
-#[derive(Debug, thiserror::Error)]
-pub enum UpstreamError {
-    #[error("answered 404 ({code})")]
-    NotFound { code: String },
-    #[error("answered {status} ({code})")]
-    Status { status: u16, code: String },
-    #[error("still throttled after retries")]
-    Throttled { retry_after: Duration },
-    #[error("still answering {status} after retries")]
-    Unavailable { status: u16, retry_after: Duration },
-    #[error("did not answer in time")]
-    Timeout,
-    #[error("unreachable")]
-    Transport(#[source] reqwest::Error),
-    /// The answer was larger than any answer of this kind can legitimately be.
-    #[error("answer larger than {limit} bytes")]
-    TooLarge { limit: usize },
-    /// The reason is logged where the parse failed; it can quote the body, so it goes no
-    /// further.
-    #[error("answer unreadable")]
-    Parse,
+/// RFC 9110's HTTP-date (IMF-fixdate), always in GMT: `Retry-After` and ACS's `x-ms-date`.
+const HTTP_DATE: &[BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// `time` as an HTTP-date.
+pub fn http_date(time: OffsetDateTime) -> String {
+    time.to_offset(time::UtcOffset::UTC)
+        .format(HTTP_DATE)
+        .unwrap_or_default()
 }
 
-/// How to talk to one service.
+/// How one service is called: its name for logs and answers, how long to back off, and which
+/// header carries its own id of a request.
 #[derive(Debug, Clone, Copy)]
-pub struct Upstream {
+pub struct RetryPolicy {
     pub service: &'static str,
     /// First wait when the service gives no `Retry-After`; doubled on each retry.
     pub backoff: Duration,
@@ -57,17 +42,7 @@ pub struct Upstream {
     pub request_id_header: &'static str,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-}
-
-impl Upstream {
+impl RetryPolicy {
     /// Sends the request `build` makes (anew for each attempt, so signatures and dates are
     /// fresh) until it succeeds, fails for good, or the deadline comes.
     pub async fn send(
@@ -176,14 +151,11 @@ fn header_text(response: &reqwest::Response, name: &str) -> Option<String> {
 pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     parse_retry_after(
         &header_text(response, "retry-after")?,
-        time::OffsetDateTime::now_utc(),
+        OffsetDateTime::now_utc(),
     )
 }
 
-fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration> {
-    const HTTP_DATE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
+fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
@@ -195,76 +167,6 @@ fn parse_retry_after(value: &str, now: time::OffsetDateTime) -> Option<Duration>
         }
     };
     Some(wait.min(MAX_RETRY_AFTER))
-}
-
-/// The service's own error code (e.g. `Request_ResourceNotFound`), never its message or body.
-/// The whole answer goes to the log, for support.
-async fn error_code(response: reqwest::Response) -> String {
-    let status = response.status();
-    let body = read_capped(response, MAX_ERROR_BODY)
-        .await
-        .unwrap_or_default();
-    let code = serde_json::from_slice::<ErrorBody>(&body)
-        .ok()
-        .and_then(|b| safe_code(&b.error.code));
-    if code.is_none() {
-        tracing::info!(
-            status = status.as_u16(),
-            body = %String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY)]),
-            "upstream error answer without a usable error code"
-        );
-    }
-    code.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned())
-}
-
-/// How much of an unexpected answer the log keeps.
-const MAX_LOGGED_BODY: usize = 512;
-
-/// An upstream error code as callers may see it: an identifier (letters, digits, `_`, `.`,
-/// `-`), at most 80 characters. Anything else is free text and stays out of answers.
-pub fn safe_code(code: &str) -> Option<String> {
-    let safe = (1..=80).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    safe.then(|| code.to_owned())
-}
-
-/// The largest JSON answer read from a Microsoft service: token answers, key sets and the Graph
-/// pages the routes ask for are a few KiB; a misbehaving upstream must not make us buffer more.
-pub const MAX_JSON_BODY: usize = 1024 * 1024;
-/// Error answers are smaller still; only their code is read.
-const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// The whole body, or `TooLarge` as soon as it (or its declared length) passes `limit`.
-pub async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<bytes::Bytes, UpstreamError> {
-    if response
-        .content_length()
-        .is_some_and(|length| length > limit as u64)
-    {
-        return Err(UpstreamError::TooLarge { limit });
-    }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(UpstreamError::Transport)? {
-        if body.len() + chunk.len() > limit {
-            return Err(UpstreamError::TooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-pub async fn read_json<T: DeserializeOwned>(
-    response: reqwest::Response,
-) -> Result<T, UpstreamError> {
-    let body = read_capped(response, MAX_JSON_BODY).await?;
-    serde_json::from_slice(&body).map_err(|error| {
-        tracing::warn!(error = %error, "upstream answer does not have the expected shape");
-        UpstreamError::Parse
-    })
 }
 
 #[cfg(test)]
@@ -291,17 +193,5 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
-    }
-
-    #[test]
-    fn only_identifiers_pass_as_upstream_codes() {
-        assert_eq!(
-            safe_code("Request_ResourceNotFound").as_deref(),
-            Some("Request_ResourceNotFound")
-        );
-        assert_eq!(safe_code("a b"), None);
-        assert_eq!(safe_code(""), None);
-        assert_eq!(safe_code(&"x".repeat(81)), None);
-        assert_eq!(safe_code("<script>"), None);
     }
 }

@@ -1,4 +1,4 @@
-//! `POST /api/token/validate`: the multitenant token rules of API.md, one case at a time.
+//! `POST /api/token/validate`: the multitenant token rules of docs/api.md, one case at a time.
 
 use std::time::Duration;
 
@@ -85,7 +85,7 @@ async fn validate_tolerates_five_minutes_of_clock_skew() {
     assert_eq!(app.validate(&almost_valid).await.status(), 200);
 }
 
-/// Every token here is refused, each with the status and code API.md gives.
+/// Every token here is refused, each with the status and code docs/api.md gives.
 #[tokio::test]
 async fn validate_refuses_hostile_and_broken_tokens() {
     // Arrange

@@ -25,7 +25,7 @@ pub enum ClientError {
     Build(#[from] reqwest::Error),
 }
 
-pub fn http_client(tuning: &Tuning, tls: &TlsSettings) -> Result<reqwest::Client, ClientError> {
+pub fn build(tuning: &Tuning, tls: &TlsSettings) -> Result<reqwest::Client, ClientError> {
     let mut extra_roots = Vec::new();
     if let Some(file) = &tls.cert_file {
         extra_roots.extend(read_pem_file("SSL_CERT_FILE", file)?);
