@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::jwks::{KeySet, SigningKey, TENANT_PLACEHOLDER};
 pub use super::token_version::TokenVersion;
 use crate::config::{AllowedClientApps, AllowedTenants};
+use crate::domain::Guid;
 
 /// The delegated scope the Teams tab asks for; without it the token was not meant for us.
 pub const REQUIRED_SCOPE: &str = "access_as_user";
@@ -235,10 +236,7 @@ fn check_signing_key_issuer(
     }
 }
 
-/// Entra ids are lower-case hyphenated GUIDs; other spellings are not what Entra issues.
+/// Entra ids are hyphenated GUIDs; other spellings are not what Entra issues.
 fn parse_guid(text: &str) -> Option<Uuid> {
-    if text.len() != 36 {
-        return None;
-    }
-    Uuid::try_parse(text).ok()
+    Guid::parse(text).map(Uuid::from)
 }
