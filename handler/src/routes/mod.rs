@@ -7,7 +7,7 @@
 //! `users` (the user functions' `{id}`).
 //!
 //! Adding a function is two places: its module here (filter `route`, handler, `#[utoipa::path]`,
-//! `function_spec!`, plus its `mod` line and its entry in `FUNCTIONS`) and its
+//! `function_spec!`, and its name in `functions!` below) and its
 //! `functions/<Name>/function.json`. The tests fail while the two disagree (tests/api/
 //! function_json.rs: a `function.json` without a `SPEC`, a `SPEC` without a `function.json`, a
 //! different route or method), and while `docs/openapi.json` is not what the code generates.
@@ -16,21 +16,12 @@
 //! their original path. Each route names itself for the request log before anything else, and
 //! answers a wrong method with 405 and `Allow` rather than falling through to 404.
 
-pub mod acs_token;
 pub mod caller_graph;
 pub mod context;
-pub mod create_meeting;
 pub mod filters;
-pub mod get_user_photo;
-pub mod get_user_profile;
-pub mod health;
 pub mod json_body;
-pub mod notify_chat;
-pub mod open_api;
 pub mod problems;
-pub mod search_contacts;
 pub mod spec;
-pub mod token_validate;
 pub mod users;
 
 use std::convert::Infallible;
@@ -43,19 +34,30 @@ pub use spec::FunctionSpec;
 use crate::error::handle_rejection;
 use crate::state::AppState;
 
-/// Every function the handler serves, in the order the router tries them and the OpenAPI
-/// document lists them. A test holds every `functions/*/function.json` to this list.
-pub const FUNCTIONS: &[FunctionSpec] = &[
-    health::SPEC,
-    token_validate::SPEC,
-    create_meeting::SPEC,
-    notify_chat::SPEC,
-    search_contacts::SPEC,
-    get_user_profile::SPEC,
-    get_user_photo::SPEC,
-    acs_token::SPEC,
-    open_api::SPEC,
-];
+/// Declares each function's module and lists its `SPEC` in `FUNCTIONS`, from one list of names,
+/// so a function is registered by one word here.
+macro_rules! functions {
+    ($($function:ident),* $(,)?) => {
+        $(pub mod $function;)*
+
+        /// Every function the handler serves, in the order the router tries them and the
+        /// OpenAPI document lists them. A test holds every `functions/*/function.json` to this
+        /// list.
+        pub const FUNCTIONS: &[FunctionSpec] = &[$($function::SPEC),*];
+    };
+}
+
+functions!(
+    health,
+    token_validate,
+    create_meeting,
+    notify_chat,
+    search_contacts,
+    get_user_profile,
+    get_user_photo,
+    acs_token,
+    open_api,
+);
 
 /// Every function, composed, with errors already turned into problem answers.
 pub fn routes(state: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
