@@ -196,6 +196,18 @@ async fn validate_refuses_hostile_and_broken_tokens() {
             "invalid_token",
         ),
         (
+            "signature longer than any RSA key's",
+            format!("{head}.{payload}.{}", signature.repeat(6)),
+            401,
+            "invalid_token",
+        ),
+        (
+            "signature cut short",
+            format!("{head}.{payload}.{}", &signature[..signature.len() / 2]),
+            401,
+            "invalid_token",
+        ),
+        (
             "claims swapped after signing",
             format!("{head}.{other_payload}.{signature}"),
             401,
