@@ -13,7 +13,8 @@
 //!      string and the rule that token-receiving endpoints are https).
 //!    - `domain`: validated values a caller sends (GUIDs, chat ids, UPNs, meeting subject and
 //!      window, message and search text).
-//!    - `telemetry`: JSON logs to stdout. `correlation`: the correlation id of a request.
+//!    - `telemetry`: JSON logs to stdout (`log_line` formats a line, `log_writer` batches them).
+//!      `correlation`: the correlation id of a request.
 //!    - `otel`: OpenTelemetry traces and metrics for Application Insights (the request's
 //!      server span, a client span per outbound call, bounded metrics, the exporter's
 //!      Entra-authenticated uploads); nothing is built without a connection string.
@@ -46,6 +47,7 @@ pub mod domain;
 pub mod error;
 pub mod graph;
 pub mod http_client;
+pub mod log_line;
 pub mod log_writer;
 pub mod obo;
 pub mod otel;

@@ -2,7 +2,8 @@
 //! Application Insights as `Host.Function.Console` traces; and, when configured, the
 //! OpenTelemetry layer of `otel` beside them.
 //!
-//! Lines are written to stdout in batches (`log_writer`), not one system call per request.
+//! Lines are formatted by `log_line` and written to stdout in batches (`log_writer`), not one
+//! system call per request.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::FilterExt as _;
@@ -46,11 +47,8 @@ where
     // id, as their current span.
     let log_filter = env_filter.and(filter::filter_fn(|m| !otel::is_dependency_span(m)));
     let log = tracing_subscriber::fmt::layer()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
+        .fmt_fields(crate::log_line::SpanFields)
+        .event_format(crate::log_line::JsonLine)
         .with_writer(writer)
         .with_filter(log_filter);
     tracing_subscriber::registry()
