@@ -1,6 +1,6 @@
 // Flex Consumption plan and the Function App that runs the Rust custom handler.
 //
-// Every app setting the handler reads (handler/src/config.rs SETTING_NAMES) is either set in
+// Every app setting the handler reads (handler/src/config/mod.rs SETTING_NAMES) is either set in
 // `siteConfig.appSettings` below or deliberately left to the platform / local development;
 // scripts/ci/check_bicep_settings.py compares the two lists in CI. Keep appSettings a literal
 // array of { name: '...', value: ... } objects so that check can read it.
@@ -178,7 +178,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
           value: 'ClientId=${identityClientId};Authorization=AAD'
         }
-        // --- The handler (handler/src/config.rs SETTING_NAMES) ---
+        // --- The handler (handler/src/config/mod.rs SETTING_NAMES) ---
         {
           name: 'ENTRA_CLIENT_ID'
           value: entraClientId

@@ -29,13 +29,13 @@ test('every code of the contract has its own words', () => {
 });
 
 test('the handler answers no code the tab does not explain', () => {
-  // ProblemCode::as_str in handler/src/error.rs: `ProblemCode::… => "code",`.
-  const source = readFileSync(path.join(ROOT, 'handler', 'src', 'error.rs'), 'utf8');
+  // ProblemCode::as_str in handler/src/error/code.rs: `ProblemCode::… => "code",`.
+  const source = readFileSync(path.join(ROOT, 'handler', 'src', 'error', 'code.rs'), 'utf8');
   const codes = [...source.matchAll(/ProblemCode::\w+[^\n]*=>\s*"([a-z_]+)",/g)].map((m) => m[1]);
   assert.ok(codes.length >= CONTRACT_CODES.length, `found the handler's codes: ${codes}`);
   const generic = explain({ code: 'something_new' }).title;
   const unexplained = codes.filter((code) => !['method_not_allowed', 'internal'].includes(code) && explain({ code }).title === generic);
-  assert.deepEqual(unexplained, [], 'codes handler/src/error.rs answers that tab/problems.js does not explain');
+  assert.deepEqual(unexplained, [], 'codes handler/src/error/code.rs answers that tab/problems.js does not explain');
 });
 
 test('consent is a button that names the permissions', () => {
