@@ -16,7 +16,6 @@ build only (e.g. an allocator's tuning variables).
 A difference under about 1 µs is within what two rounds on a shared 2-core machine repeat to.
 """
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -43,22 +42,7 @@ def start_target(binary, env_pairs, log):
     wrapper.write(f"#!/bin/sh\nexec env {' '.join(env_pairs)} {binary} \"$@\"\n")
     wrapper.close()
     os.chmod(wrapper.name, 0o755)
-    target = subprocess.Popen(
-        [os.path.join(ROOT, "target", "release", "examples", "load_target"), "--distinct",
-         str(compare_node.DISTINCT)],
-        env={**os.environ, "RUST_LOG": compare_node.SHIPPED_FILTER, "HANDLER_BIN": wrapper.name},
-        stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True, cwd=ROOT)
-    info = {}
-    while "handlerPid" not in info:
-        line = target.stdout.readline()
-        if not line:
-            sys.exit("load_target ended before it printed its URLs")
-        try:
-            info = json.loads(line)
-        except ValueError:
-            continue
-    drain = subprocess.Popen(["cat"], stdin=target.stdout, stdout=log)
-    return target, drain, info
+    return compare_node.start_load_target(wrapper.name, compare_node.SHIPPED_FILTER, log)
 
 
 def measure(binary, env_pairs, seconds):

@@ -153,6 +153,31 @@ def rsa_verify_us():
     return 1e6 / verifies_per_s
 
 
+def start_load_target(handler_bin, log_filter, log_file):
+    """Starts sandbox/examples/load_target (the emulated Entra, and the handler at `handler_bin`
+    behind it) and returns the process, the drain of its stdout and the JSON line it printed."""
+    target = subprocess.Popen(
+        [os.path.join(ROOT, "target", "release", "examples", "load_target"), "--distinct", str(DISTINCT)],
+        env={**os.environ, "RUST_LOG": log_filter, "HANDLER_BIN": handler_bin}, stdout=subprocess.PIPE,
+        stderr=log_file, cwd=ROOT, start_new_session=True, text=True)
+    # The handler's own log lines share the target's stdout; the target's line is the one that
+    # names the handler.
+    info = {}
+    while "handlerPid" not in info:
+        line = target.stdout.readline()
+        if not line:
+            os.killpg(target.pid, 2)
+            sys.exit("load_target ended before it printed its URLs")
+        try:
+            info = json.loads(line)
+        except ValueError:
+            continue
+    # The handler's log lines follow on the same stdout: keep draining them to a file, as the
+    # Functions host drains a worker's stdout.
+    drain = subprocess.Popen(["cat"], stdin=target.stdout, stdout=log_file)
+    return target, drain, info
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
@@ -165,25 +190,8 @@ def main():
 
     target_out = tempfile.NamedTemporaryFile("w+", delete=False)
     handler_log_file = tempfile.NamedTemporaryFile("w+", delete=False)
-    target = subprocess.Popen(
-        [os.path.join(ROOT, "target", "release", "examples", "load_target"), "--distinct", str(DISTINCT)],
-        env={**os.environ, "RUST_LOG": handler_log, "HANDLER_BIN": HANDLER_BIN}, stdout=subprocess.PIPE,
-        stderr=handler_log_file, cwd=ROOT, start_new_session=True, text=True)
+    target, drain, info = start_load_target(HANDLER_BIN, handler_log, handler_log_file)
     try:
-        # The handler's own log lines share the target's stdout; the target's line is the one
-        # that names the handler.
-        info = {}
-        while "handler" not in info:
-            line = target.stdout.readline()
-            if not line:
-                sys.exit("load_target ended before it printed its URLs")
-            try:
-                info = json.loads(line)
-            except ValueError:
-                continue
-        # The handler's log lines follow on the same stdout: keep draining them to a file, as
-        # the Functions host drains a worker's stdout.
-        drain = subprocess.Popen(["cat"], stdin=target.stdout, stdout=handler_log_file)
         handler_port = int(info["handler"].rsplit(":", 1)[1])
         handler_pids = [info["handlerPid"]]
         node_env = {**os.environ, "AUTHORITY": AUTHORITY, "CLIENT_ID": CLIENT_ID, "PORT": str(NODE_PORT)}
