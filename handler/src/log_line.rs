@@ -86,17 +86,26 @@ impl<'writer> FormatFields<'writer> for SpanFields {
         let mut added = String::new();
         self.format_fields(Writer::new(&mut added), fields)?;
         for entry in added.split('\n').filter(|e| !e.is_empty()) {
-            let key = entry_key(entry);
-            let kept: Vec<&str> = current
-                .fields
-                .split('\n')
-                .filter(|existing| !existing.is_empty() && entry_key(existing) != key)
-                .collect();
-            current.fields = kept.join("\n");
+            remove_entry(&mut current.fields, entry_key(entry));
             current.fields.push('\n');
             current.fields.push_str(entry);
         }
         Ok(())
+    }
+}
+
+/// Removes the entry of `key` (`"name"`, quotes included) from a span's entries, in place.
+fn remove_entry(entries: &mut String, key: &str) {
+    let mut start = 0;
+    for entry in entries.split('\n') {
+        let end = start + entry.len();
+        if !entry.is_empty() && entry_key(entry) == key {
+            // The entry and the newline before it (each entry but the first has one; the first
+            // one written also starts with one).
+            entries.replace_range(start.saturating_sub(1)..end, "");
+            return;
+        }
+        start = end + 1;
     }
 }
 
@@ -257,6 +266,8 @@ mod tests {
                 correlation_id = %"c-1",
             );
             let _entered = span.enter();
+            span.record("route", "Health");
+            span.record("tenant_id", tracing::field::display("t-0"));
             span.record("route", "TokenValidate");
             span.record("tenant_id", tracing::field::display("t-1"));
             tracing::info!(
