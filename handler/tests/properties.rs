@@ -49,7 +49,10 @@ fn mutated(text: impl Strategy<Value = String>) -> impl Strategy<Value = (String
 const KEY: &str = "U0VDUkVUS0VZLWZvci1wcm9wZXJ0eS10ZXN0cw==";
 
 fn connection_string() -> impl Strategy<Value = String> {
-    ("[a-z][a-z0-9-]{0,20}", prop::bool::ANY).prop_map(|(resource, slash)| {
+    // A label that starts `xn--` is Punycode, which the URL parser decodes and refuses when it
+    // is not valid Punycode: not a resource name Azure would give.
+    let resource = "[a-z][a-z0-9-]{0,20}".prop_filter("not Punycode", |r| !r.starts_with("xn--"));
+    (resource, prop::bool::ANY).prop_map(|(resource, slash)| {
         let slash = if slash { "/" } else { "" };
         format!("endpoint=https://{resource}.communication.azure.com{slash};accesskey={KEY}")
     })
