@@ -3,6 +3,8 @@
 //! - `rsa2048_verify`: one PKCS#1 v1.5 SHA-256 verify with a pre-parsed key (the floor).
 //! - `validate/fresh`: the whole path for a token not in the cache (digest, cache miss, parse,
 //!   key lookup, verify, claims, insert), cycling through distinct tokens.
+//! - `presented_token`: the token read out of its `Authorization` header and checked as a
+//!   `b64token`, before any validation.
 //! - `validate/cached`: the same token again, answered from the cache.
 //!
 //! Run: `cargo bench -p handler --bench token_validation`
@@ -16,10 +18,11 @@ use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPubli
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use handler::auth::{Expectations, SigningKeys, TokenValidator};
+use handler::auth::{Expectations, SigningKeys, SsoToken, TokenValidator};
 use handler::config::{AllowedClientApps, AllowedTenants};
 use test_support::entra::FakeEntra;
 use test_support::keys::SIGNING_KEY_A;
+use warp::http::HeaderValue;
 
 const CLIENT_ID: &str = "6a0e4b2c-7d1f-4a5e-9c3b-0d3c2e1f0a01";
 const TENANT: &str = "f1e1d000-0000-4000-8000-00000000f1e1";
@@ -91,6 +94,17 @@ fn benchmarks(c: &mut Criterion) {
             let token = &distinct[next];
             let uncached = &uncached;
             async move { uncached.validate(token).await.unwrap() }
+        })
+    });
+
+    // Reading the token out of its header, as every protected request does before validating.
+    let authorization = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    c.bench_function("presented_token", |b| {
+        b.iter(|| {
+            SsoToken::from_authorization(authorization.clone())
+                .unwrap()
+                .expose()
+                .len()
         })
     });
 

@@ -183,7 +183,7 @@ pub struct AmbiguousCredentials;
 /// refused rather than cut down to a part of it.
 pub fn bearer_token(authorization: Option<&HeaderValue>) -> Result<&str, AuthError> {
     let value = authorization.ok_or(AuthError::Missing)?;
-    let value = value.to_str().map_err(|_| JwtError::Malformed)?;
+    let value = visible_ascii(value.as_bytes()).ok_or(JwtError::Malformed)?;
     let (scheme, token) = value.split_once(' ').ok_or(JwtError::Malformed)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthError::Missing);
@@ -230,13 +230,14 @@ impl SsoToken {
 
     /// The raw token, for the validator and the on-behalf-of exchange only.
     pub fn expose(&self) -> &str {
-        // Checked visible ASCII when built, so neither can fail; an empty token would be
+        // Checked as a b64token when built, so neither can fail; an empty token would be
         // refused upstream, never mistaken for another.
-        self.authorization
-            .to_str()
-            .ok()
-            .and_then(|value| value.get(self.start..self.end))
-            .unwrap_or_default()
+        let token = self
+            .authorization
+            .as_bytes()
+            .get(self.start..self.end)
+            .unwrap_or_default();
+        std::str::from_utf8(token).unwrap_or_default()
     }
 }
 
@@ -246,13 +247,35 @@ impl std::fmt::Debug for SsoToken {
     }
 }
 
+/// The header as text if it is what `HeaderValue::to_str` accepts (visible ASCII and tab).
+///
+/// Every protected request runs this and `is_b64token` over 1-2 KB of token: both are written
+/// as one pass without an early exit, which the compiler turns into vector code (`to_str` and
+/// `all` test a byte at a time).
+fn visible_ascii(bytes: &[u8]) -> Option<&str> {
+    let visible = bytes.iter().fold(true, |all, &b| {
+        all & ((b' '..=b'~').contains(&b) | (b == b'\t'))
+    });
+    if visible {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        None
+    }
+}
+
 /// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+        && body.bytes().fold(true, |all, b| {
+            all & (b.is_ascii_alphanumeric()
+                | (b == b'-')
+                | (b == b'.')
+                | (b == b'_')
+                | (b == b'~')
+                | (b == b'+')
+                | (b == b'/'))
+        })
 }
 
 impl Caller {
