@@ -48,10 +48,15 @@ impl World {
             .sign()
     }
 
-    async fn create_meeting(&self, token: &str) -> reqwest::Response {
+    /// A POST to one of the handler's functions, as the tab sends it.
+    fn post(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.http
-            .post(format!("http://{}/api/meetings", self.addr))
+            .post(format!("http://{}{path}", self.addr))
             .bearer_auth(token)
+    }
+
+    async fn create_meeting(&self, token: &str) -> reqwest::Response {
+        self.post("/api/meetings", token)
             .header("traceparent", format!("00-{TRACE_ID}-{HOST_SPAN_ID}-01"))
             .json(&json!({
                 "subject": SUBJECT,
@@ -66,9 +71,7 @@ impl World {
     }
 
     async fn notify(&self, token: &str) -> reqwest::Response {
-        self.http
-            .post(format!("http://{}/api/notifications/chat", self.addr))
-            .bearer_auth(token)
+        self.post("/api/notifications/chat", token)
             .json(&json!({"recipients": [EXPERT_OID], "message": MESSAGE}))
             .send()
             .await
@@ -76,9 +79,7 @@ impl World {
     }
 
     async fn validate(&self, token: &str) -> reqwest::Response {
-        self.http
-            .post(format!("http://{}/api/token/validate", self.addr))
-            .bearer_auth(token)
+        self.post("/api/token/validate", token)
             .send()
             .await
             .unwrap()
