@@ -18,7 +18,7 @@ use std::time::Duration;
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use secrecy::{ExposeSecret, SecretBox, SecretString};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -32,7 +32,7 @@ use crate::config::check_acs_endpoint;
 use crate::obo::{CallerKey, OboError, OnBehalfOf, ScopeSet};
 use crate::otel::metrics::{self, TokenSource};
 use crate::readiness::Readiness;
-use crate::secrets::{Secrets, SecretsError};
+use crate::secrets::{DerivedFromSecret, Secrets, SecretsError};
 use crate::token_cache::{self, UseBy};
 use crate::upstream::{RetryPolicy, UpstreamError, http_date, read_json};
 
@@ -120,7 +120,7 @@ pub fn sign(method: &str, url: &Url, body: &[u8], date: &str, key: &[u8]) -> Hma
 
 /// How the exchange call is authenticated.
 enum Authentication {
-    AccessKey(SecretBox<Vec<u8>>),
+    AccessKey(Arc<ConnectionString>),
     Entra(SecretString),
 }
 
@@ -171,6 +171,9 @@ pub struct AcsClient {
     obo: Arc<OnBehalfOf>,
     upstream: RetryPolicy,
     cache: moka::future::Cache<CallerKey, Arc<AcsToken>>,
+    /// The connection string parsed and checked against `ACS_ENDPOINT` once per read of the
+    /// secret, not on every exchange and every health check.
+    connection_string: DerivedFromSecret<Result<Arc<ConnectionString>, String>>,
 }
 
 impl std::fmt::Debug for AcsClient {
@@ -209,6 +212,7 @@ impl AcsClient {
                 request_id_header: "ms-cv",
             },
             cache: token_cache::cache(options.cache_capacity),
+            connection_string: DerivedFromSecret::new(),
         }
     }
 
@@ -258,10 +262,12 @@ impl AcsClient {
                     .header("content-type", "application/json")
                     .body(body.clone());
                 match &authentication {
-                    Authentication::AccessKey(key) => {
+                    Authentication::AccessKey(connection_string) => {
                         // A fresh date per attempt: ACS refuses signatures more than minutes old.
                         let date = http_date(OffsetDateTime::now_utc());
-                        let signed = sign("POST", &url, &body, &date, key.expose_secret());
+                        // `authentication` picks this arm only for a string with a key.
+                        let key = connection_string.access_key().unwrap_or_default();
+                        let signed = sign("POST", &url, &body, &date, key);
                         request
                             .header("x-ms-date", signed.date)
                             .header("x-ms-content-sha256", signed.content_sha256)
@@ -293,34 +299,38 @@ impl AcsClient {
     /// Where to send the exchange and how to sign it, from the connection string (access key)
     /// or the managed identity (no key).
     async fn authentication(&self) -> Result<(Url, Authentication), Error> {
-        let parsed = match &self.secrets.acs_connection_string {
-            Some(secret) => {
-                let text = secret.get().await?;
-                Some(
-                    ConnectionString::parse(text.expose_secret())
-                        .map_err(|reason| Error::ConnectionString(reason.to_owned()))?,
-                )
-            }
+        let checked = match &self.secrets.acs_connection_string {
+            Some(secret) => Some(
+                self.checked_connection_string(secret.get_shared().await?)
+                    .map_err(Error::ConnectionString)?,
+            ),
             None => None,
         };
-        if let Some(cs) = &parsed {
-            // Settings were checked at start-up; a connection string read from Key Vault is
-            // checked here, before its key signs anything.
-            check_acs_endpoint(&cs.endpoint, self.endpoint.as_ref())
-                .map_err(Error::ConnectionString)?;
-        }
         let endpoint = self
             .endpoint
             .clone()
-            .or_else(|| parsed.as_ref().map(|cs| cs.endpoint.clone()))
+            .or_else(|| checked.as_ref().map(|cs| cs.endpoint.clone()))
             .ok_or(Error::NotConfigured)?;
-        match parsed.and_then(ConnectionString::into_access_key) {
-            Some(key) => Ok((endpoint, Authentication::AccessKey(key))),
+        match checked.filter(|cs| cs.has_access_key()) {
+            Some(cs) => Ok((endpoint, Authentication::AccessKey(cs))),
             None => {
                 let token = self.secrets.identity_token(ENTRA_SCOPE).await?;
                 Ok((endpoint, Authentication::Entra(token)))
             }
         }
+    }
+
+    /// Settings were checked at start-up; a connection string read from Key Vault is checked
+    /// here, before its key signs anything.
+    fn checked_connection_string(
+        &self,
+        text: Arc<SecretString>,
+    ) -> Result<Arc<ConnectionString>, String> {
+        self.connection_string.of(text, |text| {
+            let parsed = ConnectionString::parse(text.expose_secret())?;
+            check_acs_endpoint(&parsed.endpoint, self.endpoint.as_ref())?;
+            Ok(Arc::new(parsed))
+        })
     }
 
     /// `None` when ACS is not configured at all. A connection string that cannot be used is
@@ -329,11 +339,9 @@ impl AcsClient {
         match &self.secrets.acs_connection_string {
             Some(secret) => Some(match secret.health() {
                 Readiness::Ok => {
-                    let usable = secret.current().is_some_and(|text| {
-                        ConnectionString::parse(text.expose_secret()).is_ok_and(|cs| {
-                            check_acs_endpoint(&cs.endpoint, self.endpoint.as_ref()).is_ok()
-                        })
-                    });
+                    let usable = secret
+                        .current_shared()
+                        .is_some_and(|text| self.checked_connection_string(text).is_ok());
                     if usable {
                         Readiness::Ok
                     } else {

@@ -93,14 +93,26 @@ impl std::fmt::Debug for CachedSecret {
 impl CachedSecret {
     /// The current value, reading it first if it was never read.
     pub async fn get(&self) -> Result<SecretString, SecretsError> {
+        self.get_shared()
+            .await
+            .map(|value| SecretString::clone(&value))
+    }
+
+    /// Like `get`, but the value as it is held: the same `Arc` until the secret is read again,
+    /// so what is derived from it can be kept until then (see `DerivedFromSecret`).
+    pub async fn get_shared(&self) -> Result<Arc<SecretString>, SecretsError> {
         if let Some(value) = self.current.load_full() {
-            return Ok(SecretString::clone(&value));
+            return Ok(value);
         }
         let _guard = self.read_lock.lock().await;
         if let Some(value) = self.current.load_full() {
-            return Ok(SecretString::clone(&value));
+            return Ok(value);
         }
-        self.read_locked().await
+        self.read_locked().await?;
+        // A read that failed with no earlier value returned its error above.
+        self.current
+            .load_full()
+            .ok_or(SecretsError::NotConfigured(self.setting))
     }
 
     /// Called when the service said `rejected` is no longer valid (rotated): reads the secret
@@ -165,9 +177,9 @@ impl CachedSecret {
         }
     }
 
-    /// The value as last read, if any (no read is started).
-    pub fn current(&self) -> Option<SecretString> {
-        self.current.load_full().map(|v| SecretString::clone(&v))
+    /// The value as last read, if any (no read is started), as it is held (see `get_shared`).
+    pub fn current_shared(&self) -> Option<Arc<SecretString>> {
+        self.current.load_full()
     }
 
     /// Degraded while the last read failed, even when the cached value is still served (the
@@ -197,6 +209,48 @@ impl CachedSecret {
                 tokio::time::sleep(if failed { retry } else { interval }).await;
             }
         });
+    }
+}
+
+/// A value computed from a secret (a parsed and checked connection string), kept until the
+/// secret is read again: a read stores a new `Arc`, so pointer equality tells a new read from the
+/// one the value was computed from, without comparing or hashing secret text.
+pub struct DerivedFromSecret<T> {
+    memo: ArcSwapOption<(Arc<SecretString>, T)>,
+}
+
+impl<T: Clone> DerivedFromSecret<T> {
+    pub fn new() -> Self {
+        DerivedFromSecret {
+            memo: ArcSwapOption::empty(),
+        }
+    }
+
+    /// What `derive` makes of `secret`, computed at most once per read of the secret (two
+    /// requests that race on a new read may both compute it; either result is the same).
+    pub fn of(&self, secret: Arc<SecretString>, derive: impl FnOnce(&SecretString) -> T) -> T {
+        if let Some(memo) = self.memo.load().as_ref()
+            && Arc::ptr_eq(&memo.0, &secret)
+        {
+            return memo.1.clone();
+        }
+        let derived = derive(&secret);
+        self.memo.store(Some(Arc::new((secret, derived.clone()))));
+        derived
+    }
+}
+
+impl<T: Clone> Default for DerivedFromSecret<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> std::fmt::Debug for DerivedFromSecret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DerivedFromSecret")
+            .field("derived", &self.memo.load().is_some())
+            .finish()
     }
 }
 
@@ -519,4 +573,34 @@ fn managed_identity(
     let credential = ManagedIdentityCredential::new(Some(options))
         .map_err(|_| SecretsError::Identity("credential could not be created".to_owned()))?;
     Ok(credential)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[test]
+    fn a_derived_value_is_computed_once_per_read_of_the_secret() {
+        let derived = DerivedFromSecret::new();
+        let computed = Cell::new(0);
+        let length = |text: &SecretString| {
+            computed.set(computed.get() + 1);
+            text.expose_secret().len()
+        };
+        let first_read = Arc::new(SecretString::from("endpoint=a"));
+        // A second read of the same text is a new value all the same: it is derived again.
+        let second_read = Arc::new(SecretString::from("endpoint=a"));
+
+        let answers = [
+            derived.of(first_read.clone(), length),
+            derived.of(first_read.clone(), length),
+            derived.of(second_read.clone(), length),
+            derived.of(second_read, length),
+        ];
+
+        assert_eq!(answers, [10; 4]);
+        assert_eq!(computed.get(), 2);
+    }
 }

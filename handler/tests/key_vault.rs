@@ -631,6 +631,48 @@ async fn acs_with_the_key_from_the_vault_signs_with_hmac(shared: &Shared) {
     assert_eq!(case.acs.records()[0].authenticated_by, "hmac");
 }
 
+async fn an_acs_connection_string_rotated_in_the_vault_is_used_once_read_again(shared: &Shared) {
+    // Arrange: the vault first holds a keyless connection string; one exchange uses it.
+    let case = Case::start(shared, &[], |vault, acs| {
+        vault.set_secret(
+            "acs-connection-string",
+            &format!("endpoint={}/", acs.endpoint()),
+        );
+    })
+    .await;
+    assert_eq!(case.post_as_user("/api/acs/token").await.status(), 200);
+    let secret = case.state.secrets.acs_connection_string.clone().unwrap();
+    let keyless = SecretString::clone(&secret.current_shared().unwrap());
+
+    // Act: the operator adds the key; the handler reads the secret again (as its background
+    // refresh would), then a new token is exchanged.
+    case.vault
+        .set_secret("acs-connection-string", &case.acs.connection_string());
+    secret.refresh_after_rejection(&keyless).await.unwrap();
+    // Another user, so the first user's cached ACS token does not answer.
+    let another_user = case
+        .entra
+        .token_v2(CLIENT_ID, TENANT, "0b1d0000-0000-4000-8000-000000000201")
+        .sign();
+    let response = case
+        .http
+        .post(format!("http://{}/api/acs/token", case.addr))
+        .bearer_auth(another_user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Assert: the parsed string kept for the first read was not reused for the second.
+    let methods: Vec<_> = case
+        .acs
+        .records()
+        .into_iter()
+        .map(|r| r.authenticated_by)
+        .collect();
+    assert_eq!(methods, ["entra", "hmac"]);
+}
+
 type CaseFn = for<'a> fn(&'a Shared) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 macro_rules! cases {
@@ -808,6 +850,7 @@ fn main() -> ExitCode {
         a_throttling_vault_is_retried_by_the_sdk_then_reported,
         acs_without_an_access_key_is_called_with_the_identitys_entra_token,
         acs_with_the_key_from_the_vault_signs_with_hmac,
+        an_acs_connection_string_rotated_in_the_vault_is_used_once_read_again,
     ];
     let names: Vec<&str> = all
         .iter()

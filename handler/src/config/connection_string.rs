@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use secrecy::SecretBox;
+use secrecy::{ExposeSecret, SecretBox};
 use url::Url;
 
 /// `endpoint=https://<resource>.communication.azure.com/;accesskey=<base64>`, parsed strictly.
@@ -72,8 +72,10 @@ impl ConnectionString {
     }
 
     /// The decoded access key, for HMAC signing; `None` for a keyless connection string.
-    pub fn into_access_key(self) -> Option<SecretBox<Vec<u8>>> {
+    pub fn access_key(&self) -> Option<&[u8]> {
         self.access_key
+            .as_ref()
+            .map(|key| key.expose_secret().as_slice())
     }
 }
 
