@@ -48,15 +48,7 @@ async fn start(settings: &HashMap<&str, String>) -> (SocketAddr, Config) {
 }
 
 fn json_log_to_sink() -> impl tracing_subscriber::Layer<tracing_subscriber::Registry> {
-    use tracing_subscriber::Layer as _;
-    tracing_subscriber::fmt::layer()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .with_writer(std::io::sink)
-        .with_filter(tracing_subscriber::EnvFilter::new("info"))
+    handler::telemetry::log_layer(std::io::sink)
 }
 
 fn benchmarks(c: &mut Criterion) {

@@ -14,7 +14,8 @@
 //!    - `domain`: validated values a caller sends (GUIDs, chat ids, UPNs, meeting subject and
 //!      window, message and search text).
 //!    - `telemetry`: JSON logs to stdout (`log_line` formats a line, `log_writer` batches them).
-//!      `correlation`: the correlation id of a request.
+//!      `correlation`: the correlation id of a request; `request_record`: what a request's log
+//!      lines say about it.
 //!    - `otel`: OpenTelemetry traces and metrics for Application Insights (the request's
 //!      server span, a client span per outbound call, bounded metrics, the exporter's
 //!      Entra-authenticated uploads); nothing is built without a connection string.
@@ -36,7 +37,7 @@
 //! 5. `routes`: one module per Azure Function, each declaring its `FunctionSpec` (`open_api` is
 //!    the OpenAPI description of them all, generated from their types), the filters they are
 //!    built from, the per-request context and Graph as the caller (`caller_graph`).
-//! 6. `server`: the accept loop, request span and log line, graceful shutdown; `run` serves the
+//! 6. `server`: the accept loop, request record, server span and log line, graceful shutdown; `run` serves the
 //!    routes over a built `AppState` with it.
 
 pub mod acs;
@@ -52,6 +53,7 @@ pub mod log_writer;
 pub mod obo;
 pub mod otel;
 pub mod readiness;
+pub mod request_record;
 pub mod routes;
 pub mod secrets;
 pub mod server;

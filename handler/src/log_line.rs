@@ -1,125 +1,72 @@
 //! The JSON log line, written straight from the fields.
 //!
-//! The line is the one `tracing-subscriber`'s JSON format writes with a flattened event and the
-//! current span: `{"timestamp":…,"level":…,<event fields>,"span":{<span fields>,"name":…}}`.
-//! That format keeps a span's fields as JSON text and parses it back into a `serde_json::Value`
-//! each time a field is recorded (the request span records its route and tenant) and again for
-//! every line; in a profile of the validate path that was the largest user-space cost of a
-//! request after RSA. Here a span keeps its fields as ready-written `"key":value` entries, one per
-//! line of its text (a raw newline never occurs in JSON text, since strings escape it), so
-//! recording replaces an entry and writing a line copies them. Keys keep the order they were
-//! recorded in; JSON readers do not care.
+//! The line keeps the shape of `tracing-subscriber`'s JSON format with a flattened event and the
+//! current span: `{"timestamp":…,"level":…,<event fields>,"span":{<request fields>,"name":"request"}}`.
+//! The `span` object is the request's record (`request_record`), read from the task the line is
+//! logged in; a line logged outside a request has none. That JSON format kept a span's fields as
+//! JSON text and parsed it back into a `serde_json::Value` whenever a field was recorded and
+//! again for every line; in a profile of the validate path that was the largest user-space cost
+//! of a request after RSA.
 
 use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
-use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::request_record::{self, RequestRecord};
 
 /// The event formatter: one JSON object per line.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct JsonLine;
 
-/// The span field formatter that goes with `JsonLine`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SpanFields;
-
-impl<S> FormatEvent<S, SpanFields> for JsonLine
+impl<S, N> FormatEvent<S, N> for JsonLine
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
 {
     fn format_event(
         &self,
-        context: &FmtContext<'_, S, SpanFields>,
+        _context: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
         writer.write_str("{\"timestamp\":\"")?;
         SystemTime.format_time(&mut writer)?;
         write!(writer, "\",\"level\":\"{}\"", event.metadata().level())?;
-        event.record(&mut Entries {
+        let mut entries = Entries {
             out: &mut writer,
-            separator: ",",
             result: Ok(()),
-        });
-        if let Some(span) = context.lookup_current() {
-            writer.write_str(",\"span\":{")?;
-            let extensions = span.extensions();
-            if let Some(fields) = extensions.get::<FormattedFields<SpanFields>>() {
-                for entry in fields.fields.split('\n').filter(|e| !e.is_empty()) {
-                    writer.write_str(entry)?;
-                    writer.write_char(',')?;
-                }
-            }
-            writer.write_str("\"name\":")?;
-            write_json_string(&mut writer, span.name())?;
-            writer.write_char('}')?;
-        }
+        };
+        event.record(&mut entries);
+        entries.result?;
+        request_record::with_current(|record| write_request(&mut writer, record))
+            .unwrap_or(Ok(()))?;
         writer.write_str("}\n")
     }
 }
 
-impl<'writer> FormatFields<'writer> for SpanFields {
-    fn format_fields<R: RecordFields>(
-        &self,
-        mut writer: Writer<'writer>,
-        fields: R,
-    ) -> fmt::Result {
-        let mut entries = Entries {
-            out: &mut writer,
-            separator: "\n",
-            result: Ok(()),
-        };
-        fields.record(&mut entries);
-        entries.result
+/// `,"span":{…}`: the name `span` and `"name":"request"` keep the lines readable by queries
+/// written for tracing-subscriber's JSON format.
+fn write_request(out: &mut Writer<'_>, record: &RequestRecord) -> fmt::Result {
+    write!(out, ",\"span\":{{\"method\":")?;
+    write_json_string(out, record.method().as_str())?;
+    out.write_str(",\"route\":")?;
+    write_json_string(out, record.function())?;
+    if let Some(tenant_id) = record.tenant_id() {
+        write!(out, ",\"tenant_id\":\"{tenant_id}\"")?;
     }
-
-    fn add_fields(
-        &self,
-        current: &'writer mut FormattedFields<Self>,
-        fields: &tracing::span::Record<'_>,
-    ) -> fmt::Result {
-        let mut added = String::new();
-        self.format_fields(Writer::new(&mut added), fields)?;
-        for entry in added.split('\n').filter(|e| !e.is_empty()) {
-            remove_entry(&mut current.fields, entry_key(entry));
-            current.fields.push('\n');
-            current.fields.push_str(entry);
-        }
-        Ok(())
-    }
+    out.write_str(",\"correlation_id\":")?;
+    write_json_string(out, record.correlation_id().as_str())?;
+    out.write_str(",\"name\":\"request\"}")
 }
 
-/// Removes the entry of `key` (`"name"`, quotes included) from a span's entries, in place.
-fn remove_entry(entries: &mut String, key: &str) {
-    let mut start = 0;
-    for entry in entries.split('\n') {
-        let end = start + entry.len();
-        if !entry.is_empty() && entry_key(entry) == key {
-            // The entry and the newline before it (each entry but the first has one; the first
-            // one written also starts with one).
-            entries.replace_range(start.saturating_sub(1)..end, "");
-            return;
-        }
-        start = end + 1;
-    }
-}
-
-/// `"key"` of a `"key":value` entry: a key's closing quote is the first unescaped one, and
-/// field names never contain quotes, so the first `":` ends it.
-fn entry_key(entry: &str) -> &str {
-    entry.split_once("\":").map_or(entry, |(key, _)| key)
-}
-
-/// Writes each field as `"name":value`, each preceded by `separator` (a comma after what the
-/// line already holds; a newline between a span's entries, where a leading one is harmless).
+/// Writes each field as `,"name":value` after what the line already holds.
 struct Entries<'a, 'w> {
     out: &'a mut Writer<'w>,
-    separator: &'static str,
     result: fmt::Result,
 }
 
@@ -129,7 +76,7 @@ impl Entries<'_, '_> {
             return;
         }
         self.result = (|| {
-            self.out.write_str(self.separator)?;
+            self.out.write_char(',')?;
             write_json_string(self.out, field.name())?;
             self.out.write_char(':')?;
             value(self.out)
@@ -245,7 +192,6 @@ mod tests {
     fn lines_of(work: impl FnOnce()) -> Vec<serde_json::Value> {
         let lines = Lines::default();
         let layer = tracing_subscriber::fmt::layer()
-            .fmt_fields(SpanFields)
             .event_format(JsonLine)
             .with_writer(lines.clone());
         tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), work);
@@ -255,30 +201,41 @@ mod tests {
             .collect()
     }
 
+    fn record(correlation_id: &str) -> RequestRecord {
+        let headers = warp::http::HeaderMap::from_iter([(
+            warp::http::header::HeaderName::from_static("x-ms-client-request-id"),
+            warp::http::HeaderValue::from_str(correlation_id).unwrap(),
+        )]);
+        RequestRecord::new(
+            warp::http::Method::POST,
+            crate::correlation::CorrelationId::from_headers(&headers),
+        )
+    }
+
     #[test]
-    fn a_line_holds_the_event_and_the_current_span_with_recorded_fields_replaced() {
+    fn a_line_holds_the_event_and_the_request_as_routing_and_validation_left_it() {
+        let tenant = uuid::Uuid::from_u128(1);
         let lines = lines_of(|| {
-            let span = tracing::info_span!(
-                "request",
-                method = %"POST",
-                route = "unmatched",
-                tenant_id = tracing::field::Empty,
-                correlation_id = %"c-1",
-            );
-            let _entered = span.enter();
-            span.record("route", "Health");
-            span.record("tenant_id", tracing::field::display("t-0"));
-            span.record("route", "TokenValidate");
-            span.record("tenant_id", tracing::field::display("t-1"));
-            tracing::info!(
-                status = 200_u16,
-                latency_ms = 0.25,
-                ok = true,
-                "request completed"
-            );
+            record("c-1").sync_scope(|| {
+                tracing::info!("before routing");
+                request_record::name_function("TokenValidate");
+                request_record::set_tenant(tenant);
+                tracing::info!(
+                    status = 200_u16,
+                    latency_ms = 0.25,
+                    ok = true,
+                    "request completed"
+                );
+            });
         });
-        assert_eq!(lines.len(), 1);
-        let line = &lines[0];
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0]["span"],
+            serde_json::json!({
+                "method": "POST", "route": "unmatched", "correlation_id": "c-1", "name": "request",
+            })
+        );
+        let line = &lines[1];
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["message"], "request completed");
         assert_eq!(line["status"], 200);
@@ -287,7 +244,7 @@ mod tests {
         assert_eq!(
             line["span"],
             serde_json::json!({
-                "method": "POST", "route": "TokenValidate", "tenant_id": "t-1",
+                "method": "POST", "route": "TokenValidate", "tenant_id": tenant.to_string(),
                 "correlation_id": "c-1", "name": "request",
             })
         );
@@ -302,8 +259,6 @@ mod tests {
     fn text_that_needs_escaping_stays_one_valid_line() {
         let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} unicode é";
         let lines = lines_of(|| {
-            let span = tracing::info_span!("request", route = awkward);
-            let _entered = span.enter();
             tracing::warn!(detail = awkward, error = %awkward, "failed: {}", awkward);
         });
         assert_eq!(lines.len(), 1);
@@ -311,12 +266,15 @@ mod tests {
         assert_eq!(line["detail"], awkward);
         assert_eq!(line["error"], awkward);
         assert_eq!(line["message"], format!("failed: {awkward}"));
-        assert_eq!(line["span"]["route"], awkward);
     }
 
     #[test]
-    fn a_line_outside_any_span_has_no_span_and_numbers_json_cannot_hold_are_null() {
-        let lines = lines_of(|| tracing::error!(ratio = f64::NAN, count = -3_i64, "alone"));
+    fn a_line_outside_any_request_has_no_span_and_numbers_json_cannot_hold_are_null() {
+        let lines = lines_of(|| {
+            let span = tracing::info_span!("start-up");
+            let _entered = span.enter();
+            tracing::error!(ratio = f64::NAN, count = -3_i64, "alone");
+        });
         assert_eq!(lines[0]["ratio"], serde_json::Value::Null);
         assert_eq!(lines[0]["count"], -3);
         assert!(lines[0].get("span").is_none());

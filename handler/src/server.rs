@@ -1,5 +1,7 @@
-//! The accept loop, with the one piece of middleware every request goes through: a tracing span
-//! carrying method, route, tenant and correlation id, and one log line when the answer is sent.
+//! The accept loop, with the one piece of middleware every request goes through: the request's
+//! record (method, function, tenant and correlation id, which its log lines carry), its
+//! OpenTelemetry server span when an exporter is configured, and one log line when the answer is
+//! sent.
 //!
 //! warp's own `serve` has no hook around a whole request, so connections are driven with hyper
 //! directly, the way `warp::serve` does internally, and the filter runs as a service inside.
@@ -21,6 +23,7 @@ use warp::reply::Response;
 use crate::auth::AmbiguousCredentials;
 use crate::correlation::{CorrelationId, RESPONSE_HEADER};
 use crate::otel;
+use crate::request_record::{self, RequestRecord};
 
 /// In-flight requests get this long to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,7 +77,7 @@ where
     }
 }
 
-async fn handle<S>(mut service: S, mut request: Request<Incoming>) -> Result<Response, Infallible>
+async fn handle<S>(service: S, request: Request<Incoming>) -> Result<Response, Infallible>
 where
     S: Service<Request<Incoming>, Response = Response, Error = Infallible>,
 {
@@ -82,8 +85,24 @@ where
     let correlation_id = CorrelationId::from_headers(request.headers());
     // Only the method and the function name are logged, never the path: paths can hold user
     // principal names.
+    let record = RequestRecord::new(request.method().clone(), correlation_id.clone());
+    record
+        .scope(answer(service, request, correlation_id, started))
+        .await
+}
+
+/// Serves one request inside its record's scope, so every line it logs, the last included,
+/// carries the record.
+async fn answer<S>(
+    mut service: S,
+    mut request: Request<Incoming>,
+    correlation_id: CorrelationId,
+    started: Instant,
+) -> Result<Response, Infallible>
+where
+    S: Service<Request<Incoming>, Response = Response, Error = Infallible>,
+{
     let span = otel::request_span(request.method(), correlation_id.as_str(), request.headers());
-    request.extensions_mut().insert(correlation_id.clone());
     if request
         .headers()
         .get_all(warp::http::header::AUTHORIZATION)
@@ -93,9 +112,7 @@ where
     {
         request.extensions_mut().insert(AmbiguousCredentials);
     }
-    let (answer, function) =
-        otel::with_function_slot(service.call(request).instrument(span.clone())).await;
-    let mut response = match answer {
+    let mut response = match service.call(request).instrument(span.clone()).await {
         Ok(response) => response,
         Err(never) => match never {},
     };
@@ -113,15 +130,15 @@ where
         .extensions()
         .get::<otel::Outcome>()
         .map_or("ok", |outcome| outcome.0);
+    let function =
+        request_record::with_current(|r| r.function()).unwrap_or(request_record::UNMATCHED);
     otel::record_outcome(&span, response.status().as_u16(), outcome);
     otel::metrics::request(function, outcome, latency_ms);
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            latency_ms = (latency_ms * 1000.0).round() / 1000.0,
-            "request completed"
-        );
-    });
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency_ms = (latency_ms * 1000.0).round() / 1000.0,
+        "request completed"
+    );
     Ok(response)
 }
 

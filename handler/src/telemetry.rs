@@ -9,10 +9,11 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::FilterExt as _;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{Layer as _, filter};
+use tracing_subscriber::{Layer, filter};
 
-use crate::otel::{self, Telemetry};
+use crate::otel::Telemetry;
 
 /// Quiet by default about the libraries' internals; `RUST_LOG` overrides.
 pub const DEFAULT_FILTER: &str = "info,hyper=warn,reqwest=warn,warp=warn";
@@ -41,19 +42,27 @@ fn install<W>(writer: W, telemetry: Option<&Telemetry>) -> bool
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let env_filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    // The log does not see client spans: its lines keep the request span, and its correlation
-    // id, as their current span.
-    let log_filter = env_filter.and(filter::filter_fn(|m| !otel::is_dependency_span(m)));
-    let log = tracing_subscriber::fmt::layer()
-        .fmt_fields(crate::log_line::SpanFields)
-        .event_format(crate::log_line::JsonLine)
-        .with_writer(writer)
-        .with_filter(log_filter);
     tracing_subscriber::registry()
-        .with(log)
+        .with(log_layer(writer))
         .with(telemetry.map(|t| t.layer()))
         .try_init()
         .is_ok()
+}
+
+/// The JSON log as production writes it, filtered by `RUST_LOG` (else `DEFAULT_FILTER`), into
+/// `writer`; public for the benchmarks that measure what a request's line costs.
+pub fn log_layer<S, W>(writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let env_filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    // The log sees no spans at all: a line takes the request's facts from its record
+    // (`request_record`), and spans exist only for the exporter.
+    let log_filter = env_filter.and(filter::filter_fn(|m| !m.is_span()));
+    tracing_subscriber::fmt::layer()
+        .event_format(crate::log_line::JsonLine)
+        .with_writer(writer)
+        .with_filter(log_filter)
 }

@@ -215,12 +215,6 @@ fn is_exported(metadata: &tracing::Metadata<'_>) -> bool {
     metadata.is_span() && matches!(metadata.target(), REQUEST_TARGET | DEPENDENCY_TARGET)
 }
 
-/// Whether a span is one the JSON log should ignore: log lines keep naming the request span,
-/// with its correlation id, as their current span.
-pub fn is_dependency_span(metadata: &tracing::Metadata<'_>) -> bool {
-    metadata.is_span() && metadata.target() == DEPENDENCY_TARGET
-}
-
 /// The request's server span, named by the function once routing knows it, continuing the W3C
 /// trace the Functions host forwards. Its fields are all ids, names and codes.
 pub fn request_span(
@@ -228,17 +222,10 @@ pub fn request_span(
     correlation_id: &str,
     headers: &HeaderMap,
 ) -> tracing::Span {
-    // Without an exporter the span carries only what the log line shows: the OpenTelemetry
-    // fields would be recorded and formatted into every request's log line for nothing.
+    // Without an exporter nothing reads the span: the log line takes its fields from the
+    // request's record (`request_record`).
     if !enabled() {
-        return tracing::info_span!(
-            target: REQUEST_TARGET,
-            "request",
-            method = %method,
-            route = "unmatched",
-            tenant_id = tracing::field::Empty,
-            correlation_id = %correlation_id,
-        );
+        return tracing::Span::none();
     }
     let span = tracing::info_span!(
         target: REQUEST_TARGET,
@@ -273,24 +260,18 @@ pub fn record_outcome(span: &tracing::Span, status: u16, outcome: &str) {
     );
 }
 
-tokio::task_local! {
-    /// The function serving the current request, for its metrics.
-    static FUNCTION: std::cell::Cell<&'static str>;
+/// Names the function on the request's server span (its operation in Application Insights).
+pub fn record_route(name: &'static str) {
+    if enabled() {
+        tracing::Span::current().record("route", name);
+    }
 }
 
-/// Runs one request with a slot for its function name (`unmatched` until routing names it).
-pub async fn with_function_slot<F: std::future::Future>(future: F) -> (F::Output, &'static str) {
-    FUNCTION
-        .scope(std::cell::Cell::new("unmatched"), async move {
-            let output = future.await;
-            (output, FUNCTION.with(|f| f.get()))
-        })
-        .await
-}
-
-/// Called by routing when it knows which function serves the request.
-pub fn name_function(name: &'static str) {
-    let _ = FUNCTION.try_with(|f| f.set(name));
+/// Records the validated caller's tenant on the request's server span.
+pub fn record_tenant(tenant_id: uuid::Uuid) {
+    if enabled() {
+        tracing::Span::current().record("tenant_id", tracing::field::display(tenant_id));
+    }
 }
 
 /// The problem `code` of an error answer, left on the response for the request span and the

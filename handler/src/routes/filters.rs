@@ -18,6 +18,7 @@ use crate::auth::{
 use crate::correlation::CorrelationId;
 use crate::error::{ApiError, ProblemCode};
 use crate::otel;
+use crate::request_record;
 use crate::state::AppState;
 
 /// Largest request body accepted, as the contract promises.
@@ -49,8 +50,8 @@ pub fn readiness() -> impl Filter<Extract = (Response,), Error = Rejection> + Cl
 fn function_name(name: &'static str) -> impl Filter<Extract = (), Error = Infallible> + Clone {
     warp::any()
         .map(move || {
-            tracing::Span::current().record("route", name);
-            otel::name_function(name);
+            request_record::name_function(name);
+            otel::record_route(name);
         })
         .untuple_one()
 }
@@ -232,17 +233,17 @@ async fn authenticate(
         .and_then(SsoToken::from_authorization)
         .map_err(refuse)?;
     let validated = validator.validate(token.expose()).await.map_err(refuse)?;
-    tracing::Span::current().record(
-        "tenant_id",
-        tracing::field::display(validated.identity.tenant_id),
-    );
+    request_record::set_tenant(validated.identity.tenant_id);
+    otel::record_tenant(validated.identity.tenant_id);
     Ok((token, validated))
 }
 
 /// The request's correlation id, set by the server for every request.
 pub fn correlation_id() -> impl Filter<Extract = (CorrelationId,), Error = Infallible> + Clone {
-    warp::ext::optional::<CorrelationId>()
-        .map(|id: Option<CorrelationId>| id.unwrap_or_else(CorrelationId::generate))
+    warp::any().map(|| {
+        request_record::with_current(|record| record.correlation_id().clone())
+            .unwrap_or_else(CorrelationId::generate)
+    })
 }
 
 /// Refuses a declared body over the limit before any work is done on it.
