@@ -178,6 +178,11 @@ describe('the Remote Expert tab', { timeout: 120_000 }, () => {
     const { page, tab } = await openTab(context, info.hostUrl, { persona: 'guest' });
     await signedIn(tab);
     await tab.getByText('Quinn Valve Consultant').first().waitFor();
+    // The guest's long #EXT# user principal name wraps beside its label, not below it.
+    const signedInAs = tab.locator('#identity div').first();
+    const label = await signedInAs.locator('dt').boundingBox();
+    const value = await signedInAs.locator('dd').boundingBox();
+    assert.ok(value.x > label.x + label.width && Math.abs(value.y - label.y) < 2, 'the name sits beside "Signed in as"');
 
     // A guest has no mailbox in Fieldworks and may not list its people: the search says so,
     // and the partner organization's experts are still offered.
