@@ -21,25 +21,55 @@ pub const CLOCK_SKEW_SECS: i64 = 300;
 
 /// Who called, as established by a fully validated token.
 ///
-/// Kept compact: thousands of these live in the token cache, so text is boxed to its exact
-/// length and the audience is shared with the app's configuration.
+/// Kept compact: up to `token_cache_capacity` (50,000) of these live in the token cache, one allocation
+/// each. The user principal name, the display name and the scopes share one boxed text, the
+/// audience is shared with the app's configuration, and what the check depended on (`vouched_by`)
+/// is kept here rather than in an entry of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub tenant_id: Uuid,
     pub object_id: Uuid,
-    pub user_principal_name: Option<Box<str>>,
-    pub name: Option<Box<str>>,
     pub audience: Arc<str>,
-    /// The `scp` claim, space-separated.
-    scopes: Box<str>,
     pub version: TokenVersion,
     /// `exp`, seconds since the epoch.
     pub expires_at: i64,
+    /// The user principal name, the name and the space-separated `scp` claim, in that order.
+    text: Box<str>,
+    user_principal_name_end: Option<usize>,
+    name_range: Option<(usize, usize)>,
+    scopes_start: usize,
+    pub(super) vouched_by: KeyCheck,
 }
 
+/// The key that verified a token's signature and the key set it was found in: while that set is
+/// current the key is still published (`TokenValidator::still_signed`).
+#[derive(Debug, Clone)]
+pub(super) struct KeyCheck {
+    pub(super) key: Arc<SigningKey>,
+    pub(super) generation: u64,
+}
+
+impl PartialEq for KeyCheck {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.key, &other.key) && self.generation == other.generation
+    }
+}
+
+impl Eq for KeyCheck {}
+
 impl Identity {
+    pub fn user_principal_name(&self) -> Option<&str> {
+        self.user_principal_name_end.map(|end| &self.text[..end])
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name_range.map(|(start, end)| &self.text[start..end])
+    }
+
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scopes.split(' ').filter(|s| !s.is_empty())
+        self.text[self.scopes_start..]
+            .split(' ')
+            .filter(|s| !s.is_empty())
     }
 }
 
@@ -122,7 +152,7 @@ impl Expectations {
         &self,
         claims_json: &[u8],
         keys: &KeySet,
-        key: &SigningKey,
+        key: &Arc<SigningKey>,
         now: i64,
     ) -> Result<Identity, ClaimsError> {
         let raw: RawClaims<'_> =
@@ -201,15 +231,37 @@ impl Expectations {
             TokenVersion::V2 => raw.preferred_username,
         };
 
+        let mut text = String::with_capacity(
+            user_principal_name.as_deref().map_or(0, str::len)
+                + raw.name.as_deref().map_or(0, str::len)
+                + scopes.len(),
+        );
+        let user_principal_name_end = user_principal_name.as_deref().map(|upn| {
+            text.push_str(upn);
+            text.len()
+        });
+        let name_range = raw.name.as_deref().map(|name| {
+            let start = text.len();
+            text.push_str(name);
+            (start, text.len())
+        });
+        let scopes_start = text.len();
+        text.push_str(scopes);
+
         Ok(Identity {
             tenant_id,
             object_id,
-            user_principal_name: user_principal_name.map(|u| u.into()),
-            name: raw.name.map(|n| n.into()),
             audience,
-            scopes: scopes.into(),
             version,
             expires_at,
+            text: text.into_boxed_str(),
+            user_principal_name_end,
+            name_range,
+            scopes_start,
+            vouched_by: KeyCheck {
+                key: key.clone(),
+                generation: keys.generation(),
+            },
         })
     }
 }

@@ -76,15 +76,7 @@ pub struct TokenValidator {
     /// Sharded and compact (S3-FIFO): no global lock, no scans on eviction. Entries are not
     /// timed out by the cache; a lookup treats one past its `exp`, or whose key is no longer
     /// published, as absent.
-    accepted: quick_cache::sync::Cache<TokenDigest, Arc<Accepted>>,
-}
-
-/// A token that passed every check, with what it depended on.
-struct Accepted {
-    identity: Arc<Identity>,
-    signed_by: Arc<jwks::SigningKey>,
-    /// The key-set generation it was checked against; while it is current, the key is too.
-    generation: u64,
+    accepted: quick_cache::sync::Cache<TokenDigest, Arc<Identity>>,
 }
 
 /// What a successful validation yields.
@@ -122,10 +114,10 @@ impl TokenValidator {
         let now = unix_now();
         let segments = Segments::split(token)?;
         let token_digest = *segments.token_digest();
-        if let Some(accepted) = self.accepted.get(&token_digest) {
-            if accepted.identity.expires_at >= now && self.still_signed(&accepted) {
+        if let Some(identity) = self.accepted.get(&token_digest) {
+            if identity.expires_at >= now && self.still_signed(&identity) {
                 return Ok(Validated {
-                    identity: accepted.identity.clone(),
+                    identity,
                     token_digest,
                 });
             }
@@ -139,14 +131,7 @@ impl TokenValidator {
         // A token inside the clock-skew grace period is accepted but not remembered, so the
         // cache never answers for a token past its `exp`.
         if identity.expires_at > now {
-            self.accepted.insert(
-                token_digest,
-                Arc::new(Accepted {
-                    identity: identity.clone(),
-                    signed_by: key,
-                    generation: keys.generation(),
-                }),
-            );
+            self.accepted.insert(token_digest, identity.clone());
         }
         Ok(Validated {
             identity,
@@ -156,9 +141,10 @@ impl TokenValidator {
 
     /// Whether the key that signed a remembered token is still published: trivially while the
     /// key set is the one it was checked against, else by looking its `kid` up in the new set.
-    fn still_signed(&self, accepted: &Accepted) -> bool {
+    fn still_signed(&self, identity: &Identity) -> bool {
+        let check = &identity.vouched_by;
         self.keys.current().as_ref().is_some_and(|set| {
-            set.generation() == accepted.generation || set.still_publishes(&accepted.signed_by)
+            set.generation() == check.generation || set.still_publishes(&check.key)
         })
     }
 }

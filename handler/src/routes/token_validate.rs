@@ -83,8 +83,8 @@ fn describe(identity: &Identity) -> warp::reply::Response {
     let body = ValidatedToken {
         tenant_id: &identity.tenant_id,
         object_id: &identity.object_id,
-        user_principal_name: identity.user_principal_name.as_deref(),
-        name: identity.name.as_deref(),
+        user_principal_name: identity.user_principal_name(),
+        name: identity.name(),
         audience: &identity.audience,
         scopes: identity.scopes().collect(),
         token_version: identity.version,

@@ -37,6 +37,33 @@ async fn validate_returns_the_caller_of_a_v2_token() {
 }
 
 #[tokio::test]
+async fn validate_answers_a_token_without_a_name_or_user_principal_name_with_neither() {
+    // Arrange: an identity Entra issues without the optional claims (a service account, or an
+    // app whose token configuration leaves them out).
+    let app = spawn_app().await;
+    let token = app
+        .field_worker_token()
+        .without_claim("name")
+        .without_claim("preferred_username")
+        .claim("scp", "User.Read access_as_user")
+        .sign();
+
+    // Act
+    let response = app.validate(&token).await;
+
+    // Assert
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body.get("userPrincipalName").is_none_or(|v| v.is_null()),
+        "{body}"
+    );
+    assert!(body.get("name").is_none_or(|v| v.is_null()), "{body}");
+    assert_eq!(body["scopes"], json!(["User.Read", "access_as_user"]));
+    assert_eq!(body["objectId"], FIELD_WORKER_OID);
+}
+
+#[tokio::test]
 async fn validate_accepts_a_v1_token_for_the_app_id_uri_from_another_tenant() {
     // Arrange
     let app = spawn_app().await;
