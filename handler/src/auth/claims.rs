@@ -33,13 +33,20 @@ pub struct Identity {
     pub version: TokenVersion,
     /// `exp`, seconds since the epoch.
     pub expires_at: i64,
-    /// The user principal name, the name and the space-separated `scp` claim, in that order.
+    /// The user principal name, the name and the space-separated `scp` claim, in that order;
+    /// `u32` lengths (a token is far shorter) keep the struct in a 128-byte allocator chunk.
     text: Box<str>,
-    user_principal_name_end: Option<usize>,
-    name_range: Option<(usize, usize)>,
-    scopes_start: usize,
+    user_principal_name_len: u32,
+    name_len: u32,
+    has_user_principal_name: bool,
+    has_name: bool,
     pub(super) vouched_by: KeyCheck,
 }
+
+// With the `Arc`'s two counts and glibc malloc's size word, an `Arc<Identity>` fits a 128-byte
+// chunk.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Identity>() + 16 + 8 <= 128);
 
 /// The key that verified a token's signature and the key set it was found in: while that set is
 /// current the key is still published (`TokenValidator::still_signed`).
@@ -59,17 +66,26 @@ impl Eq for KeyCheck {}
 
 impl Identity {
     pub fn user_principal_name(&self) -> Option<&str> {
-        self.user_principal_name_end.map(|end| &self.text[..end])
+        let upn = self.text.get(..self.name_start());
+        upn.filter(|_| self.has_user_principal_name)
     }
 
     pub fn name(&self) -> Option<&str> {
-        self.name_range.map(|(start, end)| &self.text[start..end])
+        let name = self.text.get(self.name_start()..self.scopes_start());
+        name.filter(|_| self.has_name)
     }
 
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.text[self.scopes_start..]
-            .split(' ')
-            .filter(|s| !s.is_empty())
+        let scopes = self.text.get(self.scopes_start()..).unwrap_or_default();
+        scopes.split(' ').filter(|s| !s.is_empty())
+    }
+
+    fn scopes_start(&self) -> usize {
+        self.name_start() + self.name_len as usize
+    }
+
+    fn name_start(&self) -> usize {
+        self.user_principal_name_len as usize
     }
 }
 
@@ -231,22 +247,13 @@ impl Expectations {
             TokenVersion::V2 => raw.preferred_username,
         };
 
-        let mut text = String::with_capacity(
-            user_principal_name.as_deref().map_or(0, str::len)
-                + raw.name.as_deref().map_or(0, str::len)
-                + scopes.len(),
-        );
-        let user_principal_name_end = user_principal_name.as_deref().map(|upn| {
-            text.push_str(upn);
-            text.len()
-        });
-        let name_range = raw.name.as_deref().map(|name| {
-            let start = text.len();
-            text.push_str(name);
-            (start, text.len())
-        });
-        let scopes_start = text.len();
-        text.push_str(scopes);
+        let upn = user_principal_name.as_deref();
+        let name = raw.name.as_deref();
+        let length = |text: Option<&str>| {
+            u32::try_from(text.map_or(0, str::len)).map_err(|_| ClaimsError::Malformed)
+        };
+        let (user_principal_name_len, name_len) = (length(upn)?, length(name)?);
+        let text: String = [upn.unwrap_or_default(), name.unwrap_or_default(), scopes].concat();
 
         Ok(Identity {
             tenant_id,
@@ -255,9 +262,10 @@ impl Expectations {
             version,
             expires_at,
             text: text.into_boxed_str(),
-            user_principal_name_end,
-            name_range,
-            scopes_start,
+            user_principal_name_len,
+            name_len,
+            has_user_principal_name: upn.is_some(),
+            has_name: name.is_some(),
             vouched_by: KeyCheck {
                 key: key.clone(),
                 generation: keys.generation(),
