@@ -70,6 +70,10 @@ impl From<UpstreamError> for Error {
 /// answer did not change after it, so it stays until a newer one is tested the same way.
 pub const API_VERSION: &str = "2025-06-30";
 
+/// The error code of an exchange that refused the Teams user token itself (observed in the
+/// azure-sdk-for-js recordings of `/teamsUser/:exchangeAccessToken`).
+const TEAMS_TOKEN_REFUSED: &str = "InvalidAccessToken";
+
 /// The ACS first-party API's delegated permissions a Teams user token must carry.
 pub const ACS_SCOPES: ScopeSet = ScopeSet {
     request: "https://auth.msft.communication.azure.com/Teams.ManageCalls https://auth.msft.communication.azure.com/Teams.ManageChats",
@@ -122,6 +126,14 @@ pub fn sign(method: &str, url: &Url, body: &[u8], date: &str, key: &[u8]) -> Hma
 enum Authentication {
     AccessKey(Arc<ConnectionString>),
     Entra(SecretString),
+}
+
+/// Where the exchange goes and how it is signed; with an access key, also the connection string
+/// text it came from, to name what was refused when ACS answers 401.
+struct Signer {
+    endpoint: Url,
+    authentication: Authentication,
+    connection_string_text: Option<Arc<SecretString>>,
 }
 
 #[derive(Serialize)]
@@ -228,7 +240,11 @@ impl AcsClient {
             .cache
             .try_get_with(key, async {
                 exchanged.store(true, std::sync::atomic::Ordering::Relaxed);
-                self.exchange(caller, deadline).await.map(Arc::new)
+                // Boxed: with its retry after a key rotation the exchange's future is large,
+                // and it only runs when the cache misses, beside a network call.
+                Box::pin(self.exchange(caller, deadline))
+                    .await
+                    .map(Arc::new)
             })
             .await;
         metrics::acs_token(match &result {
@@ -240,11 +256,8 @@ impl AcsClient {
     }
 
     async fn exchange(&self, caller: &Caller, deadline: Instant) -> Result<AcsToken, Error> {
-        let (endpoint, authentication) = self.authentication().await?;
+        let signer = self.signer().await?;
         let teams_token = self.obo.token(caller, &ACS_SCOPES, deadline).await?;
-        let mut url = endpoint;
-        url.set_path("/teamsUser/:exchangeAccessToken");
-        url.set_query(Some(&format!("api-version={API_VERSION}")));
         let object_id = caller.identity.object_id.to_string();
         let body = serde_json::to_vec(&ExchangeRequest {
             token: teams_token.token.expose_secret(),
@@ -253,30 +266,23 @@ impl AcsClient {
         })
         .map_err(|e| Error::Request(e.to_string()))?;
         let started = Instant::now();
-        let response = self
-            .upstream
-            .send(deadline, || {
-                let request = self
-                    .http
-                    .post(url.as_str())
-                    .header("content-type", "application/json")
-                    .body(body.clone());
-                match &authentication {
-                    Authentication::AccessKey(connection_string) => {
-                        // A fresh date per attempt: ACS refuses signatures more than minutes old.
-                        let date = http_date(OffsetDateTime::now_utc());
-                        // `authentication` picks this arm only for a string with a key.
-                        let key = connection_string.access_key().unwrap_or_default();
-                        let signed = sign("POST", &url, &body, &date, key);
-                        request
-                            .header("x-ms-date", signed.date)
-                            .header("x-ms-content-sha256", signed.content_sha256)
-                            .header("authorization", signed.authorization)
-                    }
-                    Authentication::Entra(token) => request.bearer_auth(token.expose_secret()),
-                }
-            })
-            .await?;
+        let response = match self.send_exchange(&signer, &body, deadline).await {
+            // A 401 to a signed request: the access key may have been regenerated since the
+            // connection string was read. Read it again (at most once a minute, however many
+            // requests are refused) and try once more with what the vault holds now. A 401
+            // that names the Teams token (`InvalidAccessToken`) is about the user's token, not
+            // our key.
+            Err(UpstreamError::Status { status: 401, code })
+                if code != TEAMS_TOKEN_REFUSED
+                    && let Some(secret) = &self.secrets.acs_connection_string
+                    && let Some(used) = &signer.connection_string_text =>
+            {
+                secret.refresh_after_rejection(used).await?;
+                self.send_exchange(&self.signer().await?, &body, deadline)
+                    .await?
+            }
+            other => other?,
+        };
         let issued: ExchangeResponse = read_json(response).await?;
         let expires =
             OffsetDateTime::parse(&issued.expires_on, &Rfc3339).map_err(|_| Error::BadExpiry)?;
@@ -296,15 +302,52 @@ impl AcsClient {
         })
     }
 
+    async fn send_exchange(
+        &self,
+        signer: &Signer,
+        body: &[u8],
+        deadline: Instant,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let mut url = signer.endpoint.clone();
+        url.set_path("/teamsUser/:exchangeAccessToken");
+        url.set_query(Some(&format!("api-version={API_VERSION}")));
+        self.upstream
+            .send(deadline, || {
+                let request = self
+                    .http
+                    .post(url.as_str())
+                    .header("content-type", "application/json")
+                    .body(body.to_vec());
+                match &signer.authentication {
+                    Authentication::AccessKey(connection_string) => {
+                        // A fresh date per attempt: ACS refuses signatures more than minutes old.
+                        let date = http_date(OffsetDateTime::now_utc());
+                        // `signer` picks this arm only for a string with a key.
+                        let key = connection_string.access_key().unwrap_or_default();
+                        let signed = sign("POST", &url, body, &date, key);
+                        request
+                            .header("x-ms-date", signed.date)
+                            .header("x-ms-content-sha256", signed.content_sha256)
+                            .header("authorization", signed.authorization)
+                    }
+                    Authentication::Entra(token) => request.bearer_auth(token.expose_secret()),
+                }
+            })
+            .await
+    }
+
     /// Where to send the exchange and how to sign it, from the connection string (access key)
     /// or the managed identity (no key).
-    async fn authentication(&self) -> Result<(Url, Authentication), Error> {
-        let checked = match &self.secrets.acs_connection_string {
-            Some(secret) => Some(
-                self.checked_connection_string(secret.get_shared().await?)
-                    .map_err(Error::ConnectionString)?,
-            ),
-            None => None,
+    async fn signer(&self) -> Result<Signer, Error> {
+        let (text, checked) = match &self.secrets.acs_connection_string {
+            Some(secret) => {
+                let text = secret.get_shared().await?;
+                let checked = self
+                    .checked_connection_string(text.clone())
+                    .map_err(Error::ConnectionString)?;
+                (Some(text), Some(checked))
+            }
+            None => (None, None),
         };
         let endpoint = self
             .endpoint
@@ -312,11 +355,18 @@ impl AcsClient {
             .or_else(|| checked.as_ref().map(|cs| cs.endpoint.clone()))
             .ok_or(Error::NotConfigured)?;
         match checked.filter(|cs| cs.has_access_key()) {
-            Some(cs) => Ok((endpoint, Authentication::AccessKey(cs))),
-            None => {
-                let token = self.secrets.identity_token(ENTRA_SCOPE).await?;
-                Ok((endpoint, Authentication::Entra(token)))
-            }
+            Some(cs) => Ok(Signer {
+                endpoint,
+                authentication: Authentication::AccessKey(cs),
+                connection_string_text: text,
+            }),
+            None => Ok(Signer {
+                endpoint,
+                authentication: Authentication::Entra(
+                    self.secrets.identity_token(ENTRA_SCOPE).await?,
+                ),
+                connection_string_text: None,
+            }),
         }
     }
 

@@ -673,6 +673,57 @@ async fn an_acs_connection_string_rotated_in_the_vault_is_used_once_read_again(s
     assert_eq!(methods, ["entra", "hmac"]);
 }
 
+async fn an_acs_key_regenerated_since_the_read_is_read_again_when_acs_refuses_it(shared: &Shared) {
+    // Arrange: one exchange signed with the key the vault held at start.
+    let case = Case::start(shared, &[], |_, _| {}).await;
+    assert_eq!(case.post_as_user("/api/acs/token").await.status(), 200);
+    let reads_before = case.vault.reads("acs-connection-string");
+
+    // Act: the operator regenerates the key and stores the new connection string; before the
+    // background refresh comes round, another user asks for a token.
+    case.acs.regenerate_access_key();
+    case.vault
+        .set_secret("acs-connection-string", &case.acs.connection_string());
+    let another_user = case
+        .entra
+        .token_v2(CLIENT_ID, TENANT, "0b1d0000-0000-4000-8000-000000000202")
+        .sign();
+    let response = case
+        .http
+        .post(format!("http://{}/api/acs/token", case.addr))
+        .bearer_auth(another_user)
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: refused with the old key, the string read again once, accepted with the new key.
+    assert_eq!(response.status(), 200);
+    let statuses: Vec<_> = case.acs.records().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 401, 200]);
+    assert_eq!(case.vault.reads("acs-connection-string") - reads_before, 1);
+}
+
+async fn an_acs_refusal_of_the_teams_token_does_not_read_the_key_again(shared: &Shared) {
+    // Arrange: ACS will refuse the user's Teams token itself, not the signature.
+    let case = Case::start(shared, &[], |_, acs| {
+        acs.script([(
+            401,
+            serde_json::json!({"error": {"code": "InvalidAccessToken", "message": "Provided access token is not valid."}}),
+        )]);
+    })
+    .await;
+    case.wait_for_check("acs", |c| c == "ok").await;
+    let reads_before = case.vault.reads("acs-connection-string");
+
+    // Act
+    let response = case.post_as_user("/api/acs/token").await;
+
+    // Assert: one call, no second read of the connection string.
+    assert_eq!(response.status(), 502);
+    assert_eq!(case.acs.records().len(), 1);
+    assert_eq!(case.vault.reads("acs-connection-string"), reads_before);
+}
+
 type CaseFn = for<'a> fn(&'a Shared) -> Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 macro_rules! cases {
@@ -851,6 +902,8 @@ fn main() -> ExitCode {
         acs_without_an_access_key_is_called_with_the_identitys_entra_token,
         acs_with_the_key_from_the_vault_signs_with_hmac,
         an_acs_connection_string_rotated_in_the_vault_is_used_once_read_again,
+        an_acs_key_regenerated_since_the_read_is_read_again_when_acs_refuses_it,
+        an_acs_refusal_of_the_teams_token_does_not_read_the_key_again,
     ];
     let names: Vec<&str> = all
         .iter()

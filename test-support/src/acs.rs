@@ -32,6 +32,8 @@ use crate::token_endpoint::Grants;
 
 /// The access key the fake accepts, base64 as in a connection string.
 pub const ACCESS_KEY: &str = "ZmFrZS1hY3MtYWNjZXNzLWtleS1mb3ItdGVzdHMtb25seQ==";
+/// The key after `regenerate_access_key`.
+pub const REGENERATED_ACCESS_KEY: &str = "cmVnZW5lcmF0ZWQtZmFrZS1hY3Mta2V5LWZvci10ZXN0cw==";
 const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
 const CALLS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.ManageCalls";
 const CHATS_SCOPE: &str = "https://auth.msft.communication.azure.com/Teams.ManageChats";
@@ -65,6 +67,7 @@ struct State {
     /// `Retry-After` seconds sent with scripted 429/503 answers, when set.
     scripted_retry_after: Option<u64>,
     lifetime_secs: i64,
+    access_key: &'static str,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,7 @@ impl FakeAcs {
             scripted: VecDeque::new(),
             scripted_retry_after: None,
             lifetime_secs: 3600,
+            access_key: ACCESS_KEY,
         }));
         let server = spawn(routes(state.clone())).await?;
         Ok(FakeAcs { server, state })
@@ -92,9 +96,16 @@ impl FakeAcs {
         format!("http://{}", self.server.addr)
     }
 
-    /// `endpoint=…;accesskey=…` for this fake.
+    /// `endpoint=…;accesskey=…` for this fake, with the key it accepts now.
     pub fn connection_string(&self) -> String {
-        format!("endpoint={}/;accesskey={ACCESS_KEY}", self.endpoint())
+        let key = lock(&self.state).access_key;
+        format!("endpoint={}/;accesskey={key}", self.endpoint())
+    }
+
+    /// Regenerates the key, as `az communication regenerate-key` does: a request signed with
+    /// the old key is refused from now on (401), as after a rotation in the portal.
+    pub fn regenerate_access_key(&self) {
+        lock(&self.state).access_key = REGENERATED_ACCESS_KEY;
     }
 
     /// Also accept managed-identity tokens for `https://communication.azure.com/` instead of HMAC.
@@ -260,7 +271,7 @@ fn exchange(
         }
         "entra"
     } else {
-        if let Err(message) = verify_hmac(method, path, query, headers, body) {
+        if let Err(message) = verify_hmac(state.access_key, method, path, query, headers, body) {
             return ("hmac", 401, error("Unauthorized", message));
         }
         "hmac"
@@ -389,6 +400,7 @@ fn signing_key_thumbprint() -> Vec<u8> {
 
 /// Checks an HMAC-SHA256 request signature from scratch, from what arrived on the wire.
 fn verify_hmac(
+    access_key: &str,
     method: &Method,
     path: &str,
     query: &str,
@@ -426,7 +438,7 @@ fn verify_hmac(
     };
     let string_to_sign = format!("{method}\n{path_and_query}\n{date};{host};{content_hash}");
     let key = BASE64
-        .decode(ACCESS_KEY)
+        .decode(access_key)
         .map_err(|_| "fixture key is not base64")?;
     let expected = BASE64.encode(hmac::sign(
         &hmac::Key::new(hmac::HMAC_SHA256, &key),
