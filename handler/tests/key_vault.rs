@@ -130,7 +130,17 @@ impl Case {
 
     /// A request to the handler as the signed-in user.
     async fn as_user(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
-        let token = self.entra.token_v2(CLIENT_ID, TENANT, OID).sign();
+        self.as_user_with_id(method, path, OID).await
+    }
+
+    /// A request as another user of the tenant, whose tokens no earlier request cached.
+    async fn as_user_with_id(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        object_id: &str,
+    ) -> reqwest::Response {
+        let token = self.entra.token_v2(CLIENT_ID, TENANT, object_id).sign();
         self.http
             .request(method, format!("http://{}{path}", self.addr))
             .bearer_auth(token)
@@ -306,14 +316,9 @@ async fn a_secret_refused_again_is_not_re_read_more_than_once_a_minute(shared: &
     let mut statuses = Vec::new();
     for user in 0..5 {
         let oid = format!("0b1d0000-0000-4000-8000-00000000010{user}");
-        let token = case.entra.token_v2(CLIENT_ID, TENANT, &oid).sign();
         let response = case
-            .http
-            .get(format!("http://{}/api/users/me", case.addr))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+            .as_user_with_id(reqwest::Method::GET, "/api/users/me", &oid)
+            .await;
         statuses.push(response.status().as_u16());
     }
 
@@ -650,17 +655,13 @@ async fn an_acs_connection_string_rotated_in_the_vault_is_used_once_read_again(s
         .set_secret("acs-connection-string", &case.acs.connection_string());
     secret.refresh_after_rejection(&keyless).await.unwrap();
     // Another user, so the first user's cached ACS token does not answer.
-    let another_user = case
-        .entra
-        .token_v2(CLIENT_ID, TENANT, "0b1d0000-0000-4000-8000-000000000201")
-        .sign();
     let response = case
-        .http
-        .post(format!("http://{}/api/acs/token", case.addr))
-        .bearer_auth(another_user)
-        .send()
-        .await
-        .unwrap();
+        .as_user_with_id(
+            reqwest::Method::POST,
+            "/api/acs/token",
+            "0b1d0000-0000-4000-8000-000000000201",
+        )
+        .await;
     assert_eq!(response.status(), 200);
 
     // Assert: the parsed string kept for the first read was not reused for the second.
@@ -684,17 +685,13 @@ async fn an_acs_key_regenerated_since_the_read_is_read_again_when_acs_refuses_it
     case.acs.regenerate_access_key();
     case.vault
         .set_secret("acs-connection-string", &case.acs.connection_string());
-    let another_user = case
-        .entra
-        .token_v2(CLIENT_ID, TENANT, "0b1d0000-0000-4000-8000-000000000202")
-        .sign();
     let response = case
-        .http
-        .post(format!("http://{}/api/acs/token", case.addr))
-        .bearer_auth(another_user)
-        .send()
-        .await
-        .unwrap();
+        .as_user_with_id(
+            reqwest::Method::POST,
+            "/api/acs/token",
+            "0b1d0000-0000-4000-8000-000000000202",
+        )
+        .await;
 
     // Assert: refused with the old key, the string read again once, accepted with the new key.
     assert_eq!(response.status(), 200);
