@@ -124,16 +124,19 @@ pub fn sign(method: &str, url: &Url, body: &[u8], date: &str, key: &[u8]) -> Hma
 
 /// How the exchange call is authenticated.
 enum Authentication {
-    AccessKey(Arc<ConnectionString>),
+    /// HMAC with the connection string's key; `text` is the secret it was parsed from, to name
+    /// what ACS refused when it answers 401.
+    AccessKey {
+        parsed: Arc<ConnectionString>,
+        text: Arc<SecretString>,
+    },
     Entra(SecretString),
 }
 
-/// Where the exchange goes and how it is signed; with an access key, also the connection string
-/// text it came from, to name what was refused when ACS answers 401.
+/// Where the exchange goes and how it is signed.
 struct Signer {
     endpoint: Url,
     authentication: Authentication,
-    connection_string_text: Option<Arc<SecretString>>,
 }
 
 #[derive(Serialize)]
@@ -275,7 +278,8 @@ impl AcsClient {
             Err(UpstreamError::Status { status: 401, code })
                 if code != TEAMS_TOKEN_REFUSED
                     && let Some(secret) = &self.secrets.acs_connection_string
-                    && let Some(used) = &signer.connection_string_text =>
+                    && let Authentication::AccessKey { text: used, .. } =
+                        &signer.authentication =>
             {
                 secret.refresh_after_rejection(used).await?;
                 self.send_exchange(&self.signer().await?, &body, deadline)
@@ -319,11 +323,11 @@ impl AcsClient {
                     .header("content-type", "application/json")
                     .body(body.to_vec());
                 match &signer.authentication {
-                    Authentication::AccessKey(connection_string) => {
+                    Authentication::AccessKey { parsed, .. } => {
                         // A fresh date per attempt: ACS refuses signatures more than minutes old.
                         let date = http_date(OffsetDateTime::now_utc());
                         // `signer` picks this arm only for a string with a key.
-                        let key = connection_string.access_key().unwrap_or_default();
+                        let key = parsed.access_key().unwrap_or_default();
                         let signed = sign("POST", &url, body, &date, key);
                         request
                             .header("x-ms-date", signed.date)
@@ -339,35 +343,29 @@ impl AcsClient {
     /// Where to send the exchange and how to sign it, from the connection string (access key)
     /// or the managed identity (no key).
     async fn signer(&self) -> Result<Signer, Error> {
-        let (text, checked) = match &self.secrets.acs_connection_string {
+        let read = match &self.secrets.acs_connection_string {
             Some(secret) => {
                 let text = secret.get_shared().await?;
-                let checked = self
+                let parsed = self
                     .checked_connection_string(text.clone())
                     .map_err(Error::ConnectionString)?;
-                (Some(text), Some(checked))
+                Some((parsed, text))
             }
-            None => (None, None),
+            None => None,
         };
         let endpoint = self
             .endpoint
             .clone()
-            .or_else(|| checked.as_ref().map(|cs| cs.endpoint.clone()))
+            .or_else(|| read.as_ref().map(|(parsed, _)| parsed.endpoint.clone()))
             .ok_or(Error::NotConfigured)?;
-        match checked.filter(|cs| cs.has_access_key()) {
-            Some(cs) => Ok(Signer {
-                endpoint,
-                authentication: Authentication::AccessKey(cs),
-                connection_string_text: text,
-            }),
-            None => Ok(Signer {
-                endpoint,
-                authentication: Authentication::Entra(
-                    self.secrets.identity_token(ENTRA_SCOPE).await?,
-                ),
-                connection_string_text: None,
-            }),
-        }
+        let authentication = match read.filter(|(parsed, _)| parsed.has_access_key()) {
+            Some((parsed, text)) => Authentication::AccessKey { parsed, text },
+            None => Authentication::Entra(self.secrets.identity_token(ENTRA_SCOPE).await?),
+        };
+        Ok(Signer {
+            endpoint,
+            authentication,
+        })
     }
 
     /// Settings were checked at start-up; a connection string read from Key Vault is checked

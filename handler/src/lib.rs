@@ -37,8 +37,8 @@
 //! 5. `routes`: one module per Azure Function, each declaring its `FunctionSpec` (`open_api` is
 //!    the OpenAPI description of them all, generated from their types), the filters they are
 //!    built from, the per-request context and Graph as the caller (`caller_graph`).
-//! 6. `server`: the accept loop, request record, server span and log line, graceful shutdown; `run` serves the
-//!    routes over a built `AppState` with it.
+//! 6. `server`: the accept loop, request record, server span and log line, graceful shutdown;
+//!    `run` serves the routes over a built `AppState` with it.
 
 pub mod acs;
 pub mod auth;

@@ -1,7 +1,8 @@
 //! The JSON log line, written straight from the fields.
 //!
 //! The line keeps the shape of `tracing-subscriber`'s JSON format with a flattened event and the
-//! current span: `{"timestamp":…,"level":…,<event fields>,"span":{<request fields>,"name":"request"}}`.
+//! current span:
+//! `{"timestamp":…,"level":…,<event fields>,"span":{<request fields>,"name":"request"}}`.
 //! The `span` object is the request's record (`request_record`), read from the task the line is
 //! logged in; a line logged outside a request has none. That JSON format kept a span's fields as
 //! JSON text and parsed it back into a `serde_json::Value` whenever a field was recorded and

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use warp::http::Method;
 
 use crate::correlation::CorrelationId;
+use crate::otel;
 
 /// The request's own facts; the function and tenant are filled in as routing and validation
 /// learn them.
@@ -74,14 +75,17 @@ pub fn with_current<R>(read: impl FnOnce(&RequestRecord) -> R) -> Option<R> {
     CURRENT.try_with(read).ok()
 }
 
-/// Called by routing when it knows which function serves the request.
+/// Called by routing when it knows which function serves the request; the server span, when
+/// there is one, is named after it too.
 pub fn name_function(name: &'static str) {
     with_current(|record| record.function.set(name));
+    otel::record_route(name);
 }
 
-/// Called once the caller's token is validated.
+/// Called once the caller's token is validated; recorded on the server span too.
 pub fn set_tenant(tenant_id: Uuid) {
     with_current(|record| record.tenant_id.set(Some(tenant_id)));
+    otel::record_tenant(tenant_id);
 }
 
 #[cfg(test)]

@@ -108,11 +108,7 @@ impl CachedSecret {
         if let Some(value) = self.current.load_full() {
             return Ok(value);
         }
-        self.read_locked().await?;
-        // A read that failed with no earlier value returned its error above.
-        self.current
-            .load_full()
-            .ok_or(SecretsError::NotConfigured(self.setting))
+        self.read_locked().await
     }
 
     /// Called when the service said `rejected` is no longer valid (rotated): reads the secret
@@ -141,15 +137,18 @@ impl CachedSecret {
         if let Ok(mut at) = self.last_rejection_reread.lock() {
             *at = Some(std::time::Instant::now());
         }
-        self.read_locked().await
+        self.read_locked()
+            .await
+            .map(|value| SecretString::clone(&value))
     }
 
-    async fn refresh(&self) -> Result<SecretString, SecretsError> {
+    async fn refresh(&self) -> Result<Arc<SecretString>, SecretsError> {
         let _guard = self.read_lock.lock().await;
         self.read_locked().await
     }
 
-    async fn read_locked(&self) -> Result<SecretString, SecretsError> {
+    /// Reads the secret and holds what was read, as a new `Arc` (see `DerivedFromSecret`).
+    async fn read_locked(&self) -> Result<Arc<SecretString>, SecretsError> {
         let result = match &*self.store {
             SecretStore::Vault(client) => read_from_vault(client, &self.name).await,
             SecretStore::Settings => self
@@ -162,17 +161,15 @@ impl CachedSecret {
         }
         match result {
             Ok(value) => {
-                self.current.store(Some(Arc::new(value.clone())));
+                let value = Arc::new(value);
+                self.current.store(Some(value.clone()));
                 Ok(value)
             }
             Err(error) => {
                 // Keep serving the last good value: a rotation that fails to read is better
                 // answered by the old secret (still valid for a while) than by nothing.
                 tracing::warn!(secret = %self.name, error = %error, "secret could not be read");
-                match self.current.load_full() {
-                    Some(value) => Ok(SecretString::clone(&value)),
-                    None => Err(error),
-                }
+                self.current.load_full().ok_or(error)
             }
         }
     }

@@ -21,10 +21,10 @@ pub const CLOCK_SKEW_SECS: i64 = 300;
 
 /// Who called, as established by a fully validated token.
 ///
-/// Kept compact: up to `token_cache_capacity` (50,000) of these live in the token cache, one allocation
-/// each. The user principal name, the display name and the scopes share one boxed text, the
-/// audience is shared with the app's configuration, and what the check depended on (`vouched_by`)
-/// is kept here rather than in an entry of its own.
+/// Kept compact: up to `token_cache_capacity` (50,000 by default) of these live in the token
+/// cache. The user principal name, the display name and the scopes share one boxed text, the
+/// audience is shared with the app's configuration, and what the check depended on
+/// (`vouched_by`) is kept here rather than in an entry of its own: two allocations a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub tenant_id: Uuid,

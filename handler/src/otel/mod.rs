@@ -231,7 +231,7 @@ pub fn request_span(
         target: REQUEST_TARGET,
         "request",
         method = %method,
-        route = "unmatched",
+        route = crate::request_record::UNMATCHED,
         tenant_id = tracing::field::Empty,
         correlation_id = %correlation_id,
         otel.kind = "server",
@@ -260,14 +260,16 @@ pub fn record_outcome(span: &tracing::Span, status: u16, outcome: &str) {
     );
 }
 
-/// Names the function on the request's server span (its operation in Application Insights).
+/// Names the function on the request's server span (its operation in Application Insights);
+/// called through `request_record::name_function`.
 pub fn record_route(name: &'static str) {
     if enabled() {
         tracing::Span::current().record("route", name);
     }
 }
 
-/// Records the validated caller's tenant on the request's server span.
+/// Records the validated caller's tenant on the request's server span; called through
+/// `request_record::set_tenant`.
 pub fn record_tenant(tenant_id: uuid::Uuid) {
     if enabled() {
         tracing::Span::current().record("tenant_id", tracing::field::display(tenant_id));

@@ -51,7 +51,6 @@ fn function_name(name: &'static str) -> impl Filter<Extract = (), Error = Infall
     warp::any()
         .map(move || {
             request_record::name_function(name);
-            otel::record_route(name);
         })
         .untuple_one()
 }
@@ -234,7 +233,6 @@ async fn authenticate(
         .map_err(refuse)?;
     let validated = validator.validate(token.expose()).await.map_err(refuse)?;
     request_record::set_tenant(validated.identity.tenant_id);
-    otel::record_tenant(validated.identity.tenant_id);
     Ok((token, validated))
 }
 

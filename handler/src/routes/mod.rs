@@ -41,12 +41,17 @@ macro_rules! functions {
         pub mod $first;
         $(pub mod $function;)*
 
+        /// Every function the handler serves, in the order the router tries them and the
+        /// OpenAPI document lists them. A test holds every `functions/*/function.json` to this
+        /// list.
         pub const FUNCTIONS: &[FunctionSpec] = &[$first::SPEC, $($function::SPEC),*];
 
         /// Every function's filter, tried in the order listed. Chained by the macro rather than
         /// folded over `FUNCTIONS` at run time: a fold needs one type at every step, so each
         /// step was boxed again, and every request paid one allocation per step (nine) before
-        /// its own function was even tried.
+        /// its own function was even tried. Each function's filter is still boxed once, so
+        /// cloning the chain (per connection and per request) is a reference count per
+        /// function, not a copy of its state.
         fn api(
             state: &AppState,
         ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone + use<> {
