@@ -600,15 +600,18 @@ async fn the_federated_credential_signs_the_on_behalf_of_exchange(shared: &Share
     assert_eq!(issued.client_id.as_deref(), Some(USER_ASSIGNED_CLIENT_ID));
 }
 
+/// A `Case::start` preparation: the vault's ACS connection string names the resource but
+/// carries no key, so ACS is called with the managed identity's token.
+fn store_a_keyless_acs_connection_string(vault: &FakeKeyVault, acs: &FakeAcs) {
+    vault.set_secret(
+        "acs-connection-string",
+        &format!("endpoint={}/", acs.endpoint()),
+    );
+}
+
 async fn acs_without_an_access_key_is_called_with_the_identitys_entra_token(shared: &Shared) {
     // Arrange: the connection string in the vault names the resource but carries no key.
-    let case = Case::start(shared, &[], |vault, acs| {
-        vault.set_secret(
-            "acs-connection-string",
-            &format!("endpoint={}/", acs.endpoint()),
-        );
-    })
-    .await;
+    let case = Case::start(shared, &[], store_a_keyless_acs_connection_string).await;
 
     // Act
     let response = case.post_as_user("/api/acs/token").await;
@@ -638,13 +641,7 @@ async fn acs_with_the_key_from_the_vault_signs_with_hmac(shared: &Shared) {
 
 async fn an_acs_connection_string_rotated_in_the_vault_is_used_once_read_again(shared: &Shared) {
     // Arrange: the vault first holds a keyless connection string; one exchange uses it.
-    let case = Case::start(shared, &[], |vault, acs| {
-        vault.set_secret(
-            "acs-connection-string",
-            &format!("endpoint={}/", acs.endpoint()),
-        );
-    })
-    .await;
+    let case = Case::start(shared, &[], store_a_keyless_acs_connection_string).await;
     assert_eq!(case.post_as_user("/api/acs/token").await.status(), 200);
     let secret = case.state.secrets.acs_connection_string.clone().unwrap();
     let keyless = SecretString::clone(&secret.current_shared().unwrap());
