@@ -1,6 +1,6 @@
 // The yardstick for the handler's token validation: what a Teams sample's backend does, in the
 // form it is usually run, so both are measured against the same emulated Entra in one run
-// (bench/compare-node.sh).
+// (bench/compare_node.py).
 //
 //   AUTHORITY=http://127.0.0.1:47470 CLIENT_ID=<guid> PORT=8090 node server.mjs
 //
