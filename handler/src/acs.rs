@@ -135,7 +135,8 @@ enum Authentication {
 
 /// Where the exchange goes and how it is signed.
 struct Signer {
-    endpoint: Url,
+    /// The resource's `/teamsUser/:exchangeAccessToken`, with the API version.
+    exchange_url: Url,
     authentication: Authentication,
 }
 
@@ -312,9 +313,7 @@ impl AcsClient {
         body: &[u8],
         deadline: Instant,
     ) -> Result<reqwest::Response, UpstreamError> {
-        let mut url = signer.endpoint.clone();
-        url.set_path("/teamsUser/:exchangeAccessToken");
-        url.set_query(Some(&format!("api-version={API_VERSION}")));
+        let url = &signer.exchange_url;
         self.upstream
             .send(deadline, || {
                 let request = self
@@ -328,7 +327,7 @@ impl AcsClient {
                         let date = http_date(OffsetDateTime::now_utc());
                         // `signer` picks this arm only for a string with a key.
                         let key = parsed.access_key().unwrap_or_default();
-                        let signed = sign("POST", &url, body, &date, key);
+                        let signed = sign("POST", url, body, &date, key);
                         request
                             .header("x-ms-date", signed.date)
                             .header("x-ms-content-sha256", signed.content_sha256)
@@ -353,17 +352,19 @@ impl AcsClient {
             }
             None => None,
         };
-        let endpoint = self
+        let mut exchange_url = self
             .endpoint
             .clone()
             .or_else(|| read.as_ref().map(|(parsed, _)| parsed.endpoint.clone()))
             .ok_or(Error::NotConfigured)?;
+        exchange_url.set_path("/teamsUser/:exchangeAccessToken");
+        exchange_url.set_query(Some(&format!("api-version={API_VERSION}")));
         let authentication = match read.filter(|(parsed, _)| parsed.has_access_key()) {
             Some((parsed, text)) => Authentication::AccessKey { parsed, text },
             None => Authentication::Entra(self.secrets.identity_token(ENTRA_SCOPE).await?),
         };
         Ok(Signer {
-            endpoint,
+            exchange_url,
             authentication,
         })
     }

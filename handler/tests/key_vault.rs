@@ -153,6 +153,12 @@ impl Case {
         self.as_user(reqwest::Method::POST, path).await
     }
 
+    /// A POST as another user of the tenant (see `as_user_with_id`).
+    async fn post_as_user_with_id(&self, path: &str, object_id: &str) -> reqwest::Response {
+        self.as_user_with_id(reqwest::Method::POST, path, object_id)
+            .await
+    }
+
     /// The caller's own profile through Graph, which needs an on-behalf-of exchange.
     async fn my_profile(&self) -> reqwest::Response {
         self.as_user(reqwest::Method::GET, "/api/users/me").await
@@ -653,11 +659,7 @@ async fn an_acs_connection_string_rotated_in_the_vault_is_used_once_read_again(s
     secret.refresh_after_rejection(&keyless).await.unwrap();
     // Another user, so the first user's cached ACS token does not answer.
     let response = case
-        .as_user_with_id(
-            reqwest::Method::POST,
-            "/api/acs/token",
-            "0b1d0000-0000-4000-8000-000000000201",
-        )
+        .post_as_user_with_id("/api/acs/token", "0b1d0000-0000-4000-8000-000000000201")
         .await;
     assert_eq!(response.status(), 200);
 
@@ -683,11 +685,7 @@ async fn an_acs_key_regenerated_since_the_read_is_read_again_when_acs_refuses_it
     case.vault
         .set_secret("acs-connection-string", &case.acs.connection_string());
     let response = case
-        .as_user_with_id(
-            reqwest::Method::POST,
-            "/api/acs/token",
-            "0b1d0000-0000-4000-8000-000000000202",
-        )
+        .post_as_user_with_id("/api/acs/token", "0b1d0000-0000-4000-8000-000000000202")
         .await;
 
     // Assert: refused with the old key, the string read again once, accepted with the new key.
